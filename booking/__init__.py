@@ -1,0 +1,36 @@
+"""booking: a ticket-booking race simulator.
+
+    from booking import Scenario, simulate
+    result = simulate(Scenario(buyers=50, strategy="none"))
+    print(result.verdict, result.oversold)
+
+Names are imported on first use, so `booking --help` stays quick.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+__all__ = ["BookingError", "Result", "Scenario", "simulate"]
+
+if TYPE_CHECKING:
+    from booking.errors import BookingError
+    from booking.result import Result
+    from booking.scenario import Scenario
+    from booking.simulation import simulate
+
+_LAZY = {
+    "BookingError": "booking.errors",
+    "Result": "booking.result",
+    "Scenario": "booking.scenario",
+    "simulate": "booking.simulation",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'booking' has no attribute {name!r}")

@@ -1,0 +1,233 @@
+"""Pure judgement of a run: from the records the buyers sent and the final count, the
+numbers of the result record, the verdict, and plain sentences saying why.
+
+Receipts (BOUGHT attempts) are the ground truth; the store's count is the claim checked.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from booking.frames import Failure, Kind, Outcome, Record
+from booking.stats import latency_summary, max_overlap
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What the runner measured, reduced to plain data."""
+
+    strategy: str
+    tickets: int
+    buyers: int
+    records: list[Record]
+    remaining: int | None  # None: the store could not be read after the run
+    store_problem: str
+    gate_ns: int
+    started_ns: int
+    finished_ns: int
+    last_progress_ns: int
+    timed_out: bool
+    interrupted: bool
+    timeout_s: float
+    exit_codes: dict[int, int]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    sold: int
+    refused: int
+    errors: int
+    attempts: int
+    torn_reads: int
+    lock_timeouts: int
+    busy: int
+    failed_buyers: int
+    oversold: int
+    lost_updates: int
+    external_sales: int
+    max_inside: int
+    wall_s: float
+    startup_s: float
+    throughput: float
+    latency_ms: dict[str, float]
+    verdict: str
+    explanation: list[str]
+
+
+def receipts(records: list[Record]) -> list[int]:
+    """The buyer behind each receipt: every attempt that ended BOUGHT."""
+    return [r.buyer for r in records if r.kind is Kind.ATTEMPT and r.outcome is Outcome.BOUGHT]
+
+
+def _plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def judge(facts: RunFacts) -> Judgement:
+    attempts = [r for r in facts.records if r.kind is Kind.ATTEMPT]
+    queries = [r for r in facts.records if r.kind is Kind.QUERY]
+    bought = [r for r in attempts if r.outcome is Outcome.BOUGHT]
+    failed_ops = [r for r in attempts + queries if r.outcome is Outcome.ERROR]
+    failures = [r.failure for r in failed_ops]
+    crashed = {r.buyer for r in facts.records if r.kind is Kind.FAILED}
+    crashed.update(b for b, code in facts.exit_codes.items() if code not in (0, 3))
+    if facts.timed_out or facts.interrupted:
+        crashed = {r.buyer for r in facts.records if r.kind is Kind.FAILED}
+
+    sold = len(bought)
+    refused = sum(r.outcome is Outcome.SOLD_OUT for r in attempts)
+    tickets, remaining = facts.tickets, facts.remaining
+    oversold = max(0, sold - tickets)
+    decrements = tickets - remaining if remaining is not None else sold
+    lost = max(0, sold - decrements)
+    external = max(0, decrements - sold)
+    windows = [(r.t_read, r.t_left) for r in attempts if r.t_read and r.t_left]
+    inside = max_overlap(windows)
+    ends = [r.t_end for r in facts.records if r.t_end]
+    wall_s = max(0, max(ends, default=facts.gate_ns) - facts.gate_ns) / 1e9
+    throughput = len(attempts) / wall_s if wall_s > 0 else 0.0
+    latency = latency_summary((r.t_end - r.t_begin) / 1e6 for r in attempts)
+    errors = len(failed_ops) + len(crashed)
+
+    if facts.timed_out:
+        verdict = "DEADLOCK"
+    elif remaining is None:
+        verdict = "CORRUPT"
+    elif oversold:
+        verdict = "OVERSOLD"
+    elif lost:
+        verdict = "LOST_UPDATES"
+    elif errors:
+        verdict = "ERRORS"
+    else:
+        verdict = "SAFE"
+
+    story = _headline(sold, tickets, remaining, refused, oversold, lost, external)
+    story += _interleaving(facts.strategy, bought, inside, oversold or lost, len(windows))
+    story += _failures(failures, failed_ops, crashed, facts)
+    if facts.timed_out:
+        running = sum(1 for code in facts.exit_codes.values() if code != 0)
+        idle_s = (facts.finished_ns - facts.last_progress_ns) / 1e9
+        story.append(
+            f"The run did not finish within its {facts.timeout_s:g} s timeout: "
+            f"{_plural(running, 'buyer')} had to be stopped; nothing had been reported for "
+            f"{idle_s:.1f} s. A lock that is never released, or a wait with no end, looks "
+            "like this."
+        )
+    if facts.interrupted:
+        story.append("Interrupted: these are the numbers measured before the stop.")
+    if remaining is None:
+        story.append(f"The store could not be read after the run: {facts.store_problem}")
+    return Judgement(
+        sold=sold,
+        refused=refused,
+        errors=errors,
+        attempts=len(attempts),
+        torn_reads=failures.count(Failure.TORN_READ),
+        lock_timeouts=failures.count(Failure.LOCK_TIMEOUT),
+        busy=failures.count(Failure.BUSY),
+        failed_buyers=len(crashed),
+        oversold=oversold,
+        lost_updates=lost,
+        external_sales=external,
+        max_inside=inside,
+        wall_s=round(wall_s, 6),
+        startup_s=round(max(0, facts.gate_ns - facts.started_ns) / 1e9, 6),
+        throughput=round(throughput, 1),
+        latency_ms=latency,
+        verdict=verdict,
+        explanation=story,
+    )
+
+
+def _headline(
+    sold: int,
+    tickets: int,
+    remaining: int | None,
+    refused: int,
+    oversold: int,
+    lost: int,
+    external: int,
+) -> list[str]:
+    if oversold:
+        line = (
+            f"{_plural(sold, 'buyer')} hold receipts for {_plural(tickets, 'ticket')}: "
+            f"{_plural(oversold, 'ticket')} oversold, {_plural(lost, 'sale')} lost."
+        )
+    elif lost:
+        line = (
+            f"{_plural(sold, 'receipt')} for {_plural(tickets, 'ticket')}, but the store "
+            f"went down by only {sold - lost}: {_plural(lost, 'sale')} lost "
+            "(their decrement was overwritten)."
+        )
+    else:
+        left = "" if remaining is None else f"; {remaining} left"
+        line = (
+            f"{_plural(sold, 'buyer')} bought {sold} of {_plural(tickets, 'ticket')}; "
+            f"{_plural(refused, 'attempt')} told sold out{left}."
+        )
+    lines = [line]
+    if external:
+        lines.append(
+            f"The store went down by {external} more than this run sold: another process "
+            "sold tickets from the same store meanwhile."
+        )
+    return lines
+
+
+def _interleaving(
+    strategy: str, bought: list[Record], inside: int, anomalous: int, windows: int
+) -> list[str]:
+    if not windows:
+        return []
+    if inside <= 1:
+        if strategy == "none":
+            return [
+                "No two purchases overlapped, so the race never had a chance: "
+                "widen --think or add buyers to see it."
+            ]
+        return [
+            "At most 1 buyer was inside the read -> write window at a time: "
+            f"the {strategy} strategy serialised every purchase."
+        ]
+    line = f"Up to {inside} buyers were inside the read -> write window at once."
+    if anomalous:
+        by_value: defaultdict[int, list[Record]] = defaultdict(list)
+        for record in sorted(bought, key=lambda r: r.t_read):
+            by_value[record.read_value].append(record)
+        clash = next((group for group in by_value.values() if len(group) > 1), None)
+        if clash:
+            first, second = clash[0], clash[1]
+            line += (
+                f" For example buyer {first.buyer} and buyer {second.buyer} both read "
+                f"{first.read_value} and both wrote {first.written_value}: the second "
+                "write overwrote the first, so one sale never reached the store."
+            )
+    return [line]
+
+
+def _failures(
+    failures: list[Failure], failed_ops: list[Record], crashed: set[int], facts: RunFacts
+) -> list[str]:
+    lines = []
+    if failures:
+        parts = []
+        names = {
+            Failure.TORN_READ: "torn reads (the file was caught half-written by an in-place write)",
+            Failure.BUSY: "database-busy errors",
+            Failure.LOCK_TIMEOUT: "lock waits that timed out",
+            Failure.OTHER: "other errors",
+        }
+        for failure, name in names.items():
+            if n := failures.count(failure):
+                parts.append(f"{n} {name}")
+        lines.append(
+            f"{_plural(len(failures), 'operation')} failed: {', '.join(parts)}. "
+            f"First: {failed_ops[0].message}"
+        )
+    if crashed:
+        first = next((r.message for r in facts.records if r.kind is Kind.FAILED), "")
+        detail = f": {first}" if first else ""
+        lines.append(f"{_plural(len(crashed), 'buyer')} failed outside a purchase{detail}")
+    return lines

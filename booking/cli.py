@@ -1,0 +1,209 @@
+"""The command line: options -> Scenario -> simulate -> render. No logic of its own."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+# typer 0.28 vendors click as typer._click; we catch its errors to print them as one line.
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+from typer.core import TyperGroup
+
+from booking.errors import BookingError
+from booking.stores import STORES
+from booking.strategies import STRATEGIES
+
+EXIT_ANOMALY = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def _error(prog: str, message: str) -> None:
+    print(f"{prog}: error: {message}", file=sys.stderr)
+
+
+class BookingGroup(TyperGroup):
+    """Every bad input ends as one line on stderr and exit 2: no box, no traceback."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except NoArgsIsHelpError as exc:
+            print(exc.format_message(), file=sys.stderr)
+            sys.exit(EXIT_USAGE)
+        except UsageError as exc:
+            prog = exc.ctx.command_path if exc.ctx else "booking"
+            hint = f" (see '{prog} --help')" if exc.ctx else ""
+            _error(prog, exc.format_message() + hint)
+            sys.exit(EXIT_USAGE)
+        except BookingError as exc:
+            _error(prog_name or "booking", str(exc))
+            sys.exit(exc.exit_code)
+        except ClickException as exc:
+            _error(prog_name or "booking", exc.format_message())
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            print("Aborted.", file=sys.stderr)
+            sys.exit(EXIT_INTERRUPTED)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+app = typer.Typer(
+    cls=BookingGroup,
+    help="A ticket-booking race simulator: buyer processes race to buy tickets from one store.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from booking import __version__
+
+        print(f"booking {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def booking(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """A ticket-booking race simulator: buyer processes race to buy tickets from one store."""
+
+
+_STRATEGY_HELP = "How buyers coordinate: " + "; ".join(
+    f"{name}: {summary}" for name, (_, summary) in STRATEGIES.items()
+)
+
+
+@app.command()
+def run(
+    buyers: Annotated[int, typer.Option(help="Buyer processes racing at once.")] = 50,
+    tickets: Annotated[
+        int | None,
+        typer.Option(
+            help="Tickets in a new store (or with --reset).  [default: 10]", show_default=False
+        ),
+    ] = None,
+    strategy: Annotated[
+        str, typer.Option(metavar="[" + "|".join(STRATEGIES) + "]", help=_STRATEGY_HELP)
+    ] = "lock",
+    store: Annotated[
+        str | None,
+        typer.Option(
+            metavar="[" + "|".join(STORES) + "]",
+            help="Where the tickets live.  [default: sqlite for a .db/.sqlite --path, else json]",
+            show_default=False,
+        ),
+    ] = None,
+    path: Annotated[
+        Path | None,
+        typer.Option(
+            help="Store file to use (created with --tickets if missing). "
+            "Without it, a fresh store in a temporary directory.",
+            dir_okay=False,
+        ),
+    ] = None,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Set the --path store's count to --tickets first.")
+    ] = False,
+    think: Annotated[
+        str,
+        typer.Option(
+            metavar="MIN:MAX",
+            help="Milliseconds between reading the count and writing it back "
+            "(the race window); one number for a fixed pause.",
+        ),
+    ] = "1:5",
+    attempts: Annotated[
+        int, typer.Option(help="Purchase attempts per buyer; a buyer stops once sold out.")
+    ] = 1,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Seed for every buyer's random think times.  "
+            "[default: random, shown in the result]",
+            show_default=False,
+        ),
+    ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            help="Watchdog for the whole run, in seconds; also bounds every "
+            "lock wait. A run that cannot finish ends as DEADLOCK."
+        ),
+    ] = 30.0,
+    json_write: Annotated[
+        str,
+        typer.Option(
+            metavar="[atomic|inplace]",
+            help="JSON store writes: atomic (temp file, fsync, rename) or "
+            "inplace (the seeds' truncating open(path, 'w')).",
+        ),
+    ] = "atomic",
+    manager_lock: Annotated[
+        bool,
+        typer.Option(
+            "--manager-lock/--no-manager-lock",
+            help="manager strategy: hold the manager's lock per purchase "
+            "(--no-manager-lock shows the seeds' lost updates).",
+        ),
+    ] = True,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print only the result record, as JSON, on stdout.")
+    ] = False,
+    fail_on_anomaly: Annotated[
+        bool, typer.Option("--fail-on-anomaly", help="Exit 1 when the verdict is not SAFE.")
+    ] = False,
+) -> None:
+    """Race buyer processes for the tickets in one store and report what went wrong."""
+    from booking import render
+    from booking.scenario import Scenario, parse_think
+    from booking.simulation import simulate
+
+    scenario = Scenario(
+        buyers=buyers,
+        tickets=tickets,
+        store=store,
+        strategy=strategy,
+        think_ms=parse_think(think),
+        attempts=attempts,
+        seed=seed,
+        timeout_s=timeout,
+        path=path,
+        reset=reset,
+        json_write=json_write,
+        manager_lock=manager_lock,
+    )
+    notes: list[str] = []
+    result = simulate(scenario, notes)
+    for note in notes:
+        print(f"booking: note: {note}", file=sys.stderr)
+    if as_json:
+        print(render.to_json(result))
+    else:
+        render.summary(result)
+    if result.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if fail_on_anomaly and not result.safe:
+        raise typer.Exit(EXIT_ANOMALY)
+
+
+def main() -> None:
+    app(prog_name="booking")

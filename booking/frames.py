@@ -1,0 +1,99 @@
+"""The wire between buyers and the parent: one fixed binary frame per step record.
+
+Every buyer writes to one shared pipe. A write of at most PIPE_BUF bytes is atomic, so
+frames from different buyers never interleave, and the parent holds two descriptors
+whatever the number of buyers. Frames are plain numbers and UTF-8 text: nothing a buyer
+sends is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import struct
+from enum import IntEnum
+from typing import NamedTuple
+
+
+class Kind(IntEnum):
+    READY = 1  # the buyer opened its store and waits at the gate
+    QUERY = 2  # the unguarded look at the count (the seeds' search())
+    ATTEMPT = 3  # one read -> think -> write purchase try
+    FAILED = 4  # the buyer could not start, or crashed outside an attempt
+
+
+class Outcome(IntEnum):
+    NONE = 0
+    BOUGHT = 1
+    SOLD_OUT = 2
+    ERROR = 3
+
+
+class Failure(IntEnum):
+    NONE = 0
+    TORN_READ = 1
+    BUSY = 2
+    LOCK_TIMEOUT = 3
+    OTHER = 4
+
+
+# length, kind, buyer, attempt number, outcome, failure, read value, written value, then the
+# time.monotonic_ns() stamps of the steps: begin, acquired, read, write, left (the end of the
+# read -> write window), end; then the message length.
+_HEAD = struct.Struct("<HBIIBBqqqqqqqqH")
+MAX_MESSAGE = 400
+NOT_REACHED = 0
+NO_VALUE = -1
+
+
+class Record(NamedTuple):
+    """One step record. Stamps that were not reached are 0; values not seen are -1."""
+
+    kind: Kind
+    buyer: int
+    attempt: int = 0
+    outcome: Outcome = Outcome.NONE
+    failure: Failure = Failure.NONE
+    read_value: int = NO_VALUE
+    written_value: int = NO_VALUE
+    t_begin: int = NOT_REACHED
+    t_acquired: int = NOT_REACHED
+    t_read: int = NOT_REACHED
+    t_write: int = NOT_REACHED
+    t_left: int = NOT_REACHED
+    t_end: int = NOT_REACHED
+    message: str = ""
+
+
+def encode(record: Record) -> bytes:
+    message = record.message.encode("utf-8", "replace")[:MAX_MESSAGE]
+    head = _HEAD.pack(_HEAD.size - 2 + len(message), *record[:-1], len(message))
+    return head + message
+
+
+def decode_stream(buffer: bytearray) -> list[Record]:
+    """Take every whole frame off the front of `buffer`; a partial frame stays there."""
+    records = []
+    offset = 0
+    size = len(buffer)
+    while size - offset >= 2:
+        (length,) = struct.unpack_from("<H", buffer, offset)
+        if size - offset - 2 < length:
+            break
+        fields = _HEAD.unpack_from(buffer, offset)
+        start = offset + _HEAD.size
+        message = bytes(buffer[start : start + fields[-1]]).decode("utf-8", "replace")
+        records.append(
+            Record._make(
+                (
+                    Kind(fields[1]),
+                    fields[2],
+                    fields[3],
+                    Outcome(fields[4]),
+                    Failure(fields[5]),
+                    *fields[6:14],
+                    message,
+                )
+            )
+        )
+        offset += 2 + length
+    del buffer[:offset]
+    return records

@@ -1,0 +1,54 @@
+"""The result record of one run: the contract of `booking run --json` (DESIGN.md)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+VERDICTS = ("SAFE", "OVERSOLD", "LOST_UPDATES", "ERRORS", "DEADLOCK", "CORRUPT")
+
+
+@dataclass(frozen=True)
+class Result:
+    # The contract: these keys, in this order; more may be added, none renamed.
+    store: str
+    strategy: str
+    buyers: int
+    tickets: int
+    seed: int
+    sold: int
+    remaining: int | None
+    oversold: int
+    lost_updates: int
+    refused: int
+    errors: int
+    max_inside: int
+    wall_s: float
+    throughput: float
+    latency_ms: dict[str, float]
+    verdict: str
+    # More of what was measured.
+    attempts: int = 0
+    attempts_per_buyer: int = 1
+    think_ms: tuple[float, float] = (0.0, 0.0)
+    json_write: str | None = None
+    manager_lock: bool | None = None
+    torn_reads: int = 0
+    lock_timeouts: int = 0
+    busy: int = 0
+    failed_buyers: int = 0
+    external_sales: int = 0
+    startup_s: float = 0.0
+    timed_out: bool = False
+    interrupted: bool = False
+    path: str | None = None
+    explanation: list[str] = field(default_factory=list)
+
+    @property
+    def safe(self) -> bool:
+        return self.verdict == "SAFE"
+
+    def to_dict(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["think_ms"] = list(self.think_ms)
+        return record

@@ -1,0 +1,214 @@
+"""Starts the buyers, opens the gate, watches the clock, collects frames, reaps every child.
+
+Buyers are started with a bare `os.fork()`: `multiprocessing.Process.start()` polls every
+child started before it, so N gated children cost O(N^2) (FACTS.md: 1,000 children took
+5.6-6.6 s that way, 1.1 s by fork). Every child is reaped with `waitpid` whatever happens:
+normal end, watchdog, Ctrl-C, or an error in the parent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import select
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+
+from booking import buyer
+from booking.errors import ResourceError
+from booking.frames import Kind, Record, decode_stream
+from booking.strategies import Strategy
+
+#: After SIGTERM, how long buyers get to finish a write they began before SIGKILL.
+STOP_GRACE_S = 2.0
+#: How often the parent wakes to check the watchdog when no frame arrives.
+TICK_S = 0.05
+
+
+@dataclass
+class RawRun:
+    """What the runner saw: frames, clocks and exit statuses. No arithmetic on results."""
+
+    records: list[Record] = field(default_factory=list)
+    started_ns: int = 0
+    gate_ns: int = 0
+    finished_ns: int = 0
+    last_progress_ns: int = 0
+    timed_out: bool = False
+    interrupted: bool = False
+    exit_codes: dict[int, int] = field(default_factory=dict)  # buyer -> exit code (<0: signal)
+    pids: list[int] = field(default_factory=list)
+
+
+class _Buyers:
+    """The live children and the parent's ends of the two pipes."""
+
+    def __init__(self) -> None:
+        self.pids: list[int] = []
+        self.alive: dict[int, int] = {}  # pid -> buyer
+        self.exit_codes: dict[int, int] = {}
+        self.events_r, self.events_w = os.pipe()
+        self.gate_r, self.gate_w = os.pipe()
+
+    def fork(self, index: int, strategy: Strategy, plan: buyer.BuyerPlan) -> None:
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into the parent's code
+            code = 70
+            try:
+                os.close(self.events_r)
+                os.close(self.gate_w)
+                _after_fork_in_child()
+                code = buyer.main(index, strategy, plan)
+            except buyer.Stopped:
+                code = 3
+            except BaseException:
+                code = 70
+            finally:
+                os._exit(code)
+        self.pids.append(pid)
+        self.alive[pid] = index
+
+    def close_child_ends(self) -> None:
+        """Keep only the parent's ends, so the events pipe reads EOF once all buyers exit."""
+        os.close(self.events_w)
+        os.close(self.gate_r)
+        self.events_w = self.gate_r = -1
+
+    def open_gate(self) -> None:
+        if self.gate_w >= 0:
+            os.close(self.gate_w)
+            self.gate_w = -1
+
+    def reap(self, block: bool) -> None:
+        for pid in list(self.alive):
+            try:
+                done, status = os.waitpid(pid, 0 if block else os.WNOHANG)
+            except ChildProcessError:
+                done, status = pid, 0
+            if done:
+                self.exit_codes[self.alive.pop(pid)] = os.waitstatus_to_exitcode(status)
+
+    def signal_all(self, sig: int) -> None:
+        for pid in self.alive:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+
+    def close(self) -> None:
+        for fd in (self.events_r, self.events_w, self.gate_r, self.gate_w):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+
+
+def _after_fork_in_child() -> None:
+    """Do what multiprocessing does in a child it forks: Manager proxies and locks
+    registered 'after fork' hooks that give the child its own connections. Without
+    multiprocessing loaded there are no hooks, and importing it here would be paid once
+    per buyer."""
+    util = sys.modules.get("multiprocessing.util")
+    if util is not None:
+        util._finalizer_registry.clear()
+        util._run_after_forkers()
+
+
+def run(
+    strategy: Strategy,
+    buyers: int,
+    attempts: int,
+    think_ms: tuple[float, float],
+    seed: int,
+    timeout_s: float,
+) -> RawRun:
+    """Race `buyers` processes under `strategy`; always returns with every child reaped."""
+    raw = RawRun(started_ns=time.monotonic_ns())
+    procs = _Buyers()
+    deadline = raw.started_ns + int(timeout_s * 1e9)
+    buffer = bytearray()
+    finished = False
+    try:
+        plan = buyer.BuyerPlan(attempts, think_ms, seed, procs.events_w, procs.gate_r, os.getpid())
+        for index in range(buyers):
+            try:
+                procs.fork(index, strategy, plan)
+            except OSError as exc:
+                raise ResourceError(_fork_failure(index, buyers, exc)) from None
+        procs.close_child_ends()
+        # Wait until every buyer is at the gate (or failed to get there), then open it.
+        settled: set[int] = set()
+        while len(settled) < buyers:
+            records = _read_frames(procs, buffer, raw, deadline)
+            if records is None or raw.timed_out:
+                break
+            if not records:
+                procs.reap(block=False)
+                settled.update(procs.exit_codes)
+            settled.update(r.buyer for r in records if r.kind in (Kind.READY, Kind.FAILED))
+        raw.gate_ns = raw.last_progress_ns = time.monotonic_ns()
+        procs.open_gate()
+        while not raw.timed_out and _read_frames(procs, buffer, raw, deadline) is not None:
+            pass
+        if raw.timed_out:
+            _stop(procs, buffer, raw)
+        finished = True
+    except KeyboardInterrupt:
+        raw.interrupted = True
+        _stop(procs, buffer, raw)
+    finally:
+        procs.open_gate()
+        if not finished:
+            procs.signal_all(signal.SIGKILL)
+        procs.reap(block=True)
+        procs.close()
+        raw.finished_ns = time.monotonic_ns()
+        raw.exit_codes = procs.exit_codes
+        raw.pids = procs.pids
+    return raw
+
+
+def _read_frames(
+    procs: _Buyers, buffer: bytearray, raw: RawRun, until_ns: int
+) -> list[Record] | None:
+    """Frames that arrive within one tick (appended to raw.records); None once every buyer
+    has closed its end of the pipe. Sets raw.timed_out when `until_ns` has passed."""
+    left_s = (until_ns - time.monotonic_ns()) / 1e9
+    if left_s <= 0:
+        raw.timed_out = True
+        return []
+    ready, _, _ = select.select([procs.events_r], [], [], min(TICK_S, left_s))
+    if not ready:
+        return []
+    chunk = os.read(procs.events_r, 1 << 16)
+    if not chunk:
+        return None
+    buffer.extend(chunk)
+    records = decode_stream(buffer)
+    if records:
+        raw.records.extend(records)
+        raw.last_progress_ns = time.monotonic_ns()
+    return records
+
+
+def _stop(procs: _Buyers, buffer: bytearray, raw: RawRun) -> None:
+    """SIGTERM the buyers, keep what they report while they finish a write, then SIGKILL."""
+    procs.open_gate()
+    procs.signal_all(signal.SIGTERM)
+    grace = RawRun(records=raw.records)  # its own clock flags: the run's stay as they are
+    grace_end = time.monotonic_ns() + int(STOP_GRACE_S * 1e9)
+    with contextlib.suppress(KeyboardInterrupt):
+        while not grace.timed_out and _read_frames(procs, buffer, grace, grace_end) is not None:
+            pass
+    procs.signal_all(signal.SIGKILL)
+
+
+def _fork_failure(index: int, buyers: int, exc: OSError) -> str:
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    if exc.errno == errno.EAGAIN:
+        hint = "the process limit was reached (see `ulimit -u`)"
+    elif exc.errno == errno.ENOMEM:
+        hint = "the machine is out of memory"
+    else:
+        hint = reason
+    return f"could not start buyer {index + 1} of {buyers}: {hint}; try fewer --buyers"

@@ -1,0 +1,142 @@
+"""simulate(): one scenario, start to finish — store, strategy, buyers, judgement."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from booking import runner
+from booking.checker import RunFacts, judge, receipts
+from booking.errors import BookingError
+from booking.result import Result
+from booking.scenario import Scenario
+from booking.stores import StoreFile, StoreOptions, load_store
+from booking.strategies import load_strategy
+
+
+@contextmanager
+def _store_path(scenario: Scenario) -> Iterator[Path]:
+    """The user's --path, or a fresh store in a temporary directory removed afterwards."""
+    if scenario.path is not None:
+        yield scenario.path
+        return
+    directory = tempfile.mkdtemp(prefix="booking-")
+    try:
+        suffix = ".db" if scenario.store_name == "sqlite" else ".json"
+        yield Path(directory) / f"tickets{suffix}"
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
+    """Run one scenario and judge it. Raises BookingError for bad input or an unusable
+    store, before any buyer starts and with the store untouched. `notes` collects
+    remarks for the user (such as a --tickets that the existing store overrides)."""
+    scenario.validate()
+    seed = scenario.seed if scenario.seed is not None else random.SystemRandom().randrange(2**32)
+    options = StoreOptions(
+        json_write=scenario.json_write,
+        timeout_s=scenario.timeout_s,
+        run_id=f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}",
+    )
+    store_kind = load_store(scenario.store_name)
+    strategy_kind = load_strategy(scenario.strategy)
+    with _store_path(scenario) as path:
+        store: StoreFile = store_kind(
+            path, scenario.initial_tickets, create=True, reset=scenario.reset, options=options
+        )
+        try:
+            tickets = store.count()
+            if (
+                notes is not None
+                and scenario.tickets is not None
+                and tickets != scenario.tickets
+                and not scenario.reset
+            ):
+                notes.append(
+                    f"{path} holds {tickets} tickets; --tickets {scenario.tickets} is ignored "
+                    "(add --reset to start from it)"
+                )
+            strategy = strategy_kind(
+                store, timeout_s=scenario.timeout_s, manager_lock=scenario.manager_lock
+            )
+            try:
+                raw = runner.run(
+                    strategy,
+                    scenario.buyers,
+                    scenario.attempts,
+                    scenario.think_ms,
+                    seed,
+                    scenario.timeout_s,
+                )
+                remaining: int | None
+                problem = ""
+                try:
+                    remaining = strategy.finish(receipts(raw.records))
+                except BookingError as exc:
+                    remaining, problem = None, str(exc)
+            finally:
+                strategy.close()
+        finally:
+            store.close()
+        judgement = judge(_facts(scenario, tickets, raw, remaining, problem))
+    return Result(
+        store=scenario.store_name,
+        strategy=scenario.strategy,
+        buyers=scenario.buyers,
+        tickets=tickets,
+        seed=seed,
+        sold=judgement.sold,
+        remaining=remaining,
+        oversold=judgement.oversold,
+        lost_updates=judgement.lost_updates,
+        refused=judgement.refused,
+        errors=judgement.errors,
+        max_inside=judgement.max_inside,
+        wall_s=judgement.wall_s,
+        throughput=judgement.throughput,
+        latency_ms=judgement.latency_ms,
+        verdict=judgement.verdict,
+        attempts=judgement.attempts,
+        attempts_per_buyer=scenario.attempts,
+        think_ms=scenario.think_ms,
+        json_write=scenario.json_write if scenario.store_name == "json" else None,
+        manager_lock=scenario.manager_lock if scenario.strategy == "manager" else None,
+        torn_reads=judgement.torn_reads,
+        lock_timeouts=judgement.lock_timeouts,
+        busy=judgement.busy,
+        failed_buyers=judgement.failed_buyers,
+        external_sales=judgement.external_sales,
+        startup_s=judgement.startup_s,
+        timed_out=raw.timed_out,
+        interrupted=raw.interrupted,
+        path=str(scenario.path) if scenario.path is not None else None,
+        explanation=judgement.explanation,
+    )
+
+
+def _facts(
+    scenario: Scenario, tickets: int, raw: runner.RawRun, remaining: int | None, problem: str
+) -> RunFacts:
+    return RunFacts(
+        strategy=scenario.strategy,
+        tickets=tickets,
+        buyers=scenario.buyers,
+        records=raw.records,
+        remaining=remaining,
+        store_problem=problem,
+        gate_ns=raw.gate_ns,
+        started_ns=raw.started_ns,
+        finished_ns=raw.finished_ns,
+        last_progress_ns=raw.last_progress_ns,
+        timed_out=raw.timed_out,
+        interrupted=raw.interrupted,
+        timeout_s=scenario.timeout_s,
+        exit_codes=raw.exit_codes,
+    )

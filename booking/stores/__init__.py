@@ -1,0 +1,86 @@
+"""Stores: where the tickets live. A registry of kinds, and the two faces of a store.
+
+`StoreFile` is the parent's view (validate, create, reset, read the final count, write
+back); `Stock` is what one buyer reads and writes during a purchase. Store modules are
+imported only when chosen, so `--help` never pays for sqlite_utils.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+#: name -> "module:class"; the keys are the choices shown in --help.
+STORES: dict[str, str] = {
+    "json": "booking.stores.json_store:JsonStore",
+    "sqlite": "booking.stores.sqlite_store:SqliteStore",
+}
+
+SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+
+class TornRead(Exception):
+    """The buyer found the store half-written (another buyer truncated it)."""
+
+
+class StoreBusy(Exception):
+    """The database stayed locked past the busy timeout."""
+
+
+class Stock(Protocol):
+    """What a buyer reads and writes: the store itself, or a shared dict standing in."""
+
+    def read(self) -> int: ...
+
+    def write(self, count: int) -> None: ...
+
+
+class StoreFile(Protocol):
+    """The parent's handle on one store file, valid for one run."""
+
+    path: Path
+    lock_path: Path
+
+    def count(self) -> int:
+        """The count the store holds now."""
+        ...
+
+    def connect(self, buyer: int) -> Stock:
+        """Open the store inside a buyer process (never across a fork)."""
+        ...
+
+    def write_back(self, count: int, buyers: list[int]) -> None:
+        """Set the count and record the sales in one atomic step (manager strategy)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class StoreKind(Protocol):
+    def __call__(
+        self, path: Path, tickets: int, *, create: bool, reset: bool, options: StoreOptions
+    ) -> StoreFile: ...
+
+
+@dataclass(frozen=True)
+class StoreOptions:
+    """How buyers use the store: the JSON write mode, the busy timeout, the ledger's run id."""
+
+    json_write: str = "atomic"
+    timeout_s: float = 30.0
+    run_id: str = ""
+
+
+def infer_store(path: Path | None) -> str:
+    """sqlite for .db/.sqlite/.sqlite3 paths, json otherwise."""
+    if path is not None and path.suffix.lower() in SQLITE_SUFFIXES:
+        return "sqlite"
+    return "json"
+
+
+def load_store(name: str) -> StoreKind:
+    module, _, attr = STORES[name].partition(":")
+    kind: StoreKind = getattr(importlib.import_module(module), attr)
+    return kind

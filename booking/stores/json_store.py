@@ -1,0 +1,178 @@
+"""The seeds' db.json: `{"count": N}`, other keys preserved, written atomically by default."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from booking.errors import StoreError
+from booking.stores import StoreOptions, TornRead
+
+MAX_STORE_BYTES = 1 << 20
+MAX_COUNT = 2**53
+
+
+def temp_path(path: Path, pid: int) -> Path:
+    """The temp file a process writes before renaming it over the store."""
+    return path.with_name(f".{path.name}.{pid}.tmp")
+
+
+def atomic_write(path: Path, data: bytes, mode: int) -> None:
+    """Temp file in the same directory, fsync, rename: readers see old or new, never half."""
+    tmp = temp_path(path, os.getpid())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, mode)
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def inplace_write(path: Path, data: bytes) -> None:
+    """The seeds' `open(path, "w")`: truncate, then write. Readers can see it empty."""
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def encode(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+
+
+def parse_document(data: bytes, where: str) -> tuple[dict[str, Any], int]:
+    """Parse store bytes as data (never eval) and check the count; StoreError says what is wrong."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise StoreError(
+            f"{where}: not a JSON ticket store (the bytes are not UTF-8 text)"
+        ) from None
+    try:
+        doc = json.loads(text)
+    except RecursionError:
+        raise StoreError(f"{where}: not a JSON ticket store (nested too deeply)") from None
+    except ValueError as exc:
+        raise StoreError(f"{where}: not valid JSON ({exc})") from None
+    if not isinstance(doc, dict) or "count" not in doc:
+        raise StoreError(
+            f'{where}: expected a JSON object with a "count" key, like {{"count": 10}}'
+        )
+    count = doc["count"]
+    if type(count) is not int:
+        raise StoreError(f'{where}: "count" must be a whole number, found {json.dumps(count)}')
+    if not 0 <= count <= MAX_COUNT:
+        raise StoreError(f'{where}: "count" must be between 0 and 2**53, found {count}')
+    return doc, count
+
+
+class JsonStock:
+    """One buyer's reader and writer of the JSON file."""
+
+    def __init__(self, path: Path, inplace: bool, mode: int) -> None:
+        self._path = path
+        self._inplace = inplace
+        self._mode = mode
+        self._doc: dict[str, Any] = {}
+
+    def read(self) -> int:
+        fd = os.open(self._path, os.O_RDONLY)
+        try:
+            data = os.read(fd, MAX_STORE_BYTES)
+        finally:
+            os.close(fd)
+        try:
+            doc = json.loads(data)
+        except ValueError:
+            raise TornRead(f"read {len(data)} bytes that are not a whole JSON document") from None
+        count = doc.get("count") if isinstance(doc, dict) else None
+        if type(count) is not int:
+            raise ValueError(f"the store holds {data[:80]!r}, not a ticket count")
+        self._doc = doc
+        return count
+
+    def write(self, count: int) -> None:
+        doc = self._doc
+        doc["count"] = count
+        if self._inplace:
+            inplace_write(self._path, encode(doc))
+        else:
+            atomic_write(self._path, encode(doc), self._mode)
+
+
+class JsonStore:
+    """The parent's handle: validates, creates or resets the file before any buyer starts."""
+
+    def __init__(
+        self, path: Path, tickets: int, *, create: bool, reset: bool, options: StoreOptions
+    ) -> None:
+        self.path = path
+        self.lock_path = path.with_name(path.name + ".lock")
+        self._inplace = options.json_write == "inplace"
+        if not path.parent.is_dir():
+            raise StoreError(f"{path}: directory {path.parent} does not exist")
+        if path.exists():
+            if not path.is_file():
+                raise StoreError(f"{path}: not a regular file")
+            doc = self._load(reset)
+            if reset:
+                doc["count"] = tickets
+                atomic_write(path, encode(doc), self._mode())
+        elif create:
+            atomic_write(path, encode({"count": tickets}), 0o666 & ~_umask())
+        else:
+            raise StoreError(f"{path}: no such store")
+
+    def _mode(self) -> int:
+        return self.path.stat().st_mode & 0o7777
+
+    def _load(self, reset: bool) -> dict[str, Any]:
+        size = self.path.stat().st_size
+        if size > MAX_STORE_BYTES:
+            raise StoreError(f"{self.path}: {size:,} bytes is too big for a JSON ticket store")
+        try:
+            doc, _ = parse_document(self.path.read_bytes(), str(self.path))
+        except StoreError:
+            if reset:
+                return {}
+            raise
+        return doc
+
+    def count(self) -> int:
+        return parse_document(self.path.read_bytes(), str(self.path))[1]
+
+    def connect(self, buyer: int) -> JsonStock:
+        return JsonStock(self.path, self._inplace, self._mode())
+
+    def write_back(self, count: int, buyers: list[int]) -> None:
+        doc, _ = parse_document(self.path.read_bytes(), str(self.path))
+        doc["count"] = count
+        atomic_write(self.path, encode(doc), self._mode())
+
+    def close(self) -> None:
+        """Remove temp files that killed buyers left behind."""
+        for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            pid = leftover.name.rsplit(".", 2)[-2]
+            if pid.isdigit() and not _alive(int(pid)):
+                leftover.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,149 @@
+"""A SQLite store: the count plus a sales ledger, in WAL mode, one connection per buyer.
+
+The parent shapes and inspects the database through sqlite-utils; buyers speak plain SQL
+on their own `sqlite3` connection, because a purchase is the hottest path we have. The
+read and the write of a purchase are separate statements, so `none` races for real.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+from booking.errors import StoreError
+from booking.stores import StoreBusy, StoreOptions
+
+MAX_COUNT = 2**53
+SQLITE_HEADER = b"SQLite format 3\x00"
+READ = "SELECT count FROM stock WHERE id = 1"
+UPDATE = "UPDATE stock SET count = ? WHERE id = 1"
+RECORD_SALE = "INSERT INTO sales (run, buyer, sold_at) VALUES (?, ?, ?)"
+
+
+def _connect(path: Path, timeout_s: float) -> sqlite3.Connection:
+    # isolation_level=None: we say BEGIN ourselves, so no implicit transaction hides a race.
+    return sqlite3.connect(path, timeout=timeout_s, isolation_level=None)
+
+
+class SqliteStock:
+    """One buyer's connection: an unguarded read, then a write in its own transaction."""
+
+    def __init__(self, path: Path, buyer: int, options: StoreOptions) -> None:
+        self._conn = _connect(path, options.timeout_s)
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._sale = (options.run_id, buyer)
+
+    def read(self) -> int:
+        try:
+            row = self._conn.execute(READ).fetchone()
+        except sqlite3.OperationalError as exc:
+            raise StoreBusy(str(exc)) from None
+        if row is None or type(row[0]) is not int:
+            raise ValueError(f"the stock table holds {row!r}, not a ticket count")
+        count: int = row[0]
+        return count
+
+    def write(self, count: int) -> None:
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(UPDATE, (count,))
+            conn.execute(RECORD_SALE, (*self._sale, time.time()))
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise StoreBusy(str(exc)) from None
+
+
+class SqliteStore:
+    """The parent's handle: checks the file is our kind of database before touching it."""
+
+    def __init__(
+        self, path: Path, tickets: int, *, create: bool, reset: bool, options: StoreOptions
+    ) -> None:
+        import sqlite_utils
+
+        self.path = path
+        self.lock_path = path.with_name(path.name + ".lock")
+        self._options = options
+        if not path.parent.is_dir():
+            raise StoreError(f"{path}: directory {path.parent} does not exist")
+        exists = path.exists()
+        if exists:
+            self._check_header()
+        elif not create:
+            raise StoreError(f"{path}: no such store")
+        try:
+            db = sqlite_utils.Database(_connect(path, options.timeout_s))
+            try:
+                if exists:
+                    self._check_tables(db)
+                    if reset:
+                        db.execute(UPDATE, [tickets])
+                        db.conn.commit()
+                else:
+                    db.table("stock").create({"id": int, "count": int}, pk="id", not_null={"count"})
+                    db.table("stock").insert({"id": 1, "count": tickets})
+                if "sales" not in db.table_names():
+                    db.table("sales").create(
+                        {"id": int, "run": str, "buyer": int, "sold_at": float}, pk="id"
+                    )
+                db.execute("PRAGMA journal_mode = WAL")
+            finally:
+                db.close()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: not a usable SQLite ticket store ({exc})") from None
+
+    def _check_header(self) -> None:
+        if not self.path.is_file():
+            raise StoreError(f"{self.path}: not a regular file")
+        with open(self.path, "rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+        if head and head != SQLITE_HEADER:
+            raise StoreError(f"{self.path}: not a SQLite database")
+
+    def _check_tables(self, db: object) -> None:
+        tables = db.table_names()  # type: ignore[attr-defined]
+        if "stock" not in tables:
+            found = ", ".join(tables) or "no tables"
+            raise StoreError(f"{self.path}: no stock table (found {found}); not a booking store")
+        columns = db["stock"].columns_dict  # type: ignore[index]
+        if "id" not in columns or "count" not in columns:
+            raise StoreError(f"{self.path}: the stock table needs id and count columns")
+        rows = list(db.execute(READ).fetchall())  # type: ignore[attr-defined]
+        if not rows:
+            raise StoreError(f"{self.path}: the stock table has no row with id 1")
+        count = rows[0][0]
+        if type(count) is not int or not 0 <= count <= MAX_COUNT:
+            raise StoreError(
+                f"{self.path}: stock count must be a whole number between 0 and 2**53, "
+                f"found {count!r}"
+            )
+
+    def count(self) -> int:
+        conn = _connect(self.path, self._options.timeout_s)
+        try:
+            (count,) = conn.execute(READ).fetchone()
+        finally:
+            conn.close()
+        value: int = count
+        return value
+
+    def connect(self, buyer: int) -> SqliteStock:
+        return SqliteStock(self.path, buyer, self._options)
+
+    def write_back(self, count: int, buyers: list[int]) -> None:
+        conn = _connect(self.path, self._options.timeout_s)
+        try:
+            now = time.time()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(UPDATE, (count,))
+            conn.executemany(RECORD_SALE, [(self._options.run_id, buyer, now) for buyer in buyers])
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        """Nothing to sweep: SQLite rolls back what a killed buyer left unfinished."""

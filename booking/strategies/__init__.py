@@ -1,0 +1,68 @@
+"""Strategies: how buyers coordinate a purchase. A registry, and the parts a buyer gets.
+
+A strategy is built in the parent before any buyer is forked (so an mp.Lock or a Manager
+can be inherited) and asked, inside each buyer, for that buyer's `Stock` (what it reads
+and writes) and `Guard` (what it holds across read -> think -> write).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Protocol
+
+from booking.stores import Stock, StoreFile
+
+#: name -> ("module:class", one line for --help). The keys are the CLI's choices.
+STRATEGIES: dict[str, tuple[str, str]] = {
+    "none": ("booking.strategies.unguarded:Unguarded", "no coordination: the seeds without a Lock"),
+    "lock": ("booking.strategies.mp_lock:MpLock", "one multiprocessing.Lock inherited by all"),
+    "filelock": (
+        "booking.strategies.file_lock:FileLockStrategy",
+        "filelock.FileLock on <store>.lock, built in each buyer",
+    ),
+    "manager": (
+        "booking.strategies.manager:ManagerDict",
+        "the stock in a multiprocessing.Manager dict, under the manager's lock",
+    ),
+}
+
+
+class Guard(Protocol):
+    """Held across a purchase. acquire() returns False when its bounded wait runs out."""
+
+    def acquire(self) -> bool: ...
+
+    def release(self) -> None: ...
+
+
+class Strategy(Protocol):
+    def buyer_parts(self, buyer: int) -> tuple[Stock, Guard]:
+        """In the buyer process: what it reads and writes, and what it holds meanwhile."""
+        ...
+
+    def finish(self, sold_by: list[int]) -> int:
+        """In the parent after the run: the count left (written back, with the sales, if the
+        stock lived elsewhere). `sold_by` holds the buyer of each receipt."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class StrategyKind(Protocol):
+    def __call__(self, store: StoreFile, *, timeout_s: float, manager_lock: bool) -> Strategy: ...
+
+
+class Unlocked:
+    """The guard of `none`: nothing to wait for."""
+
+    def acquire(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        return None
+
+
+def load_strategy(name: str) -> StrategyKind:
+    module, _, attr = STRATEGIES[name][0].partition(":")
+    kind: StrategyKind = getattr(importlib.import_module(module), attr)
+    return kind

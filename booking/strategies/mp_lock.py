@@ -1,0 +1,40 @@
+"""`lock`: one multiprocessing.Lock, made before the fork and inherited by every buyer."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+from booking.stores import Stock, StoreFile
+from booking.strategies import Guard
+
+
+class TimedLock:
+    """A multiprocessing lock whose acquire never waits past the run's timeout.
+
+    A holder killed while holding an mp.Lock leaves it held forever (FACTS.md).
+    """
+
+    def __init__(self, lock: object, timeout_s: float) -> None:
+        self._lock = lock
+        self._timeout_s = timeout_s
+
+    def acquire(self) -> bool:
+        return bool(self._lock.acquire(timeout=self._timeout_s))  # type: ignore[attr-defined]
+
+    def release(self) -> None:
+        self._lock.release()  # type: ignore[attr-defined]
+
+
+class MpLock:
+    def __init__(self, store: StoreFile, *, timeout_s: float, manager_lock: bool) -> None:
+        self._store = store
+        self._guard = TimedLock(multiprocessing.get_context("fork").Lock(), timeout_s)
+
+    def buyer_parts(self, buyer: int) -> tuple[Stock, Guard]:
+        return self._store.connect(buyer), self._guard
+
+    def finish(self, sold_by: list[int]) -> int:
+        return self._store.count()
+
+    def close(self) -> None:
+        return None

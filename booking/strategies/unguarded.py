@@ -1,0 +1,20 @@
+"""`none`: read -> think -> write with nothing held; the race the seeds warn about."""
+
+from __future__ import annotations
+
+from booking.stores import Stock, StoreFile
+from booking.strategies import Guard, Unlocked
+
+
+class Unguarded:
+    def __init__(self, store: StoreFile, *, timeout_s: float, manager_lock: bool) -> None:
+        self._store = store
+
+    def buyer_parts(self, buyer: int) -> tuple[Stock, Guard]:
+        return self._store.connect(buyer), Unlocked()
+
+    def finish(self, sold_by: list[int]) -> int:
+        return self._store.count()
+
+    def close(self) -> None:
+        return None
