@@ -22,7 +22,8 @@ EXIT_INTERRUPTED = 130
 
 
 def _error(prog: str, message: str) -> None:
-    print(f"{prog}: error: {message}", file=sys.stderr)
+    one_line = message.replace("\r", "\\r").replace("\n", "\\n")
+    print(f"{prog}: error: {one_line}", file=sys.stderr)
 
 
 class BookingGroup(TyperGroup):
@@ -41,7 +42,8 @@ class BookingGroup(TyperGroup):
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
         except NoArgsIsHelpError as exc:
-            print(exc.format_message(), file=sys.stderr)
+            if message := exc.format_message().strip():  # typer has printed the help already
+                print(message, file=sys.stderr)
             sys.exit(EXIT_USAGE)
         except UsageError as exc:
             prog = exc.ctx.command_path if exc.ctx else "booking"

@@ -94,6 +94,8 @@ class Scenario:
         low, high = self.think_ms
         if not (math.isfinite(low) and math.isfinite(high) and 0 <= low <= high):
             raise ScenarioError(f"think must satisfy 0 <= MIN <= MAX, not {low:g}:{high:g}")
+        if self.path is not None and (not self.path.name or self.path.is_dir()):
+            raise ScenarioError(f'path "{self.path}": expected a store file, not a directory')
         if self.store is not None:
             _choice("store", self.store, STORES)
         _choice("strategy", self.strategy, STRATEGIES)

@@ -19,8 +19,8 @@ def temp_path(path: Path, pid: int) -> Path:
     return path.with_name(f".{path.name}.{pid}.tmp")
 
 
-def atomic_write(path: Path, data: bytes, mode: int) -> None:
-    """Temp file in the same directory, fsync, rename: readers see old or new, never half."""
+def _write_temp(path: Path, data: bytes, mode: int) -> Path:
+    """Write `data` whole and flushed to disk in a temp file beside `path`."""
     tmp = temp_path(path, os.getpid())
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
@@ -29,7 +29,12 @@ def atomic_write(path: Path, data: bytes, mode: int) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-    os.replace(tmp, path)
+    return tmp
+
+
+def atomic_write(path: Path, data: bytes, mode: int) -> None:
+    """Temp file in the same directory, fsync, rename: readers see old or new, never half."""
+    os.replace(_write_temp(path, data, mode), path)
 
 
 def inplace_write(path: Path, data: bytes) -> None:
@@ -124,7 +129,7 @@ class JsonStore:
                 doc["count"] = tickets
                 atomic_write(path, encode(doc), self._mode())
         elif create:
-            atomic_write(path, encode({"count": tickets}), 0o666 & ~_umask())
+            _create(path, encode({"count": tickets}))
         else:
             raise StoreError(f"{path}: no such store")
 
@@ -160,6 +165,17 @@ class JsonStore:
             pid = leftover.name.rsplit(".", 2)[-2]
             if pid.isdigit() and not _alive(int(pid)):
                 leftover.unlink(missing_ok=True)
+
+
+def _create(path: Path, data: bytes) -> None:
+    """Write a new store whole, unless another process created it first: then use theirs."""
+    tmp = _write_temp(path, data, 0o666 & ~_umask())
+    try:
+        os.link(tmp, path)  # unlike rename, link never replaces an existing file
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)
 
 
 def _umask() -> int:

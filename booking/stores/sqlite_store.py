@@ -18,12 +18,21 @@ MAX_COUNT = 2**53
 SQLITE_HEADER = b"SQLite format 3\x00"
 READ = "SELECT count FROM stock WHERE id = 1"
 UPDATE = "UPDATE stock SET count = ? WHERE id = 1"
+SALES_COLUMNS = {"run", "buyer", "sold_at"}
 RECORD_SALE = "INSERT INTO sales (run, buyer, sold_at) VALUES (?, ?, ?)"
 
 
 def _connect(path: Path, timeout_s: float) -> sqlite3.Connection:
     # isolation_level=None: we say BEGIN ourselves, so no implicit transaction hides a race.
     return sqlite3.connect(path, timeout=timeout_s, isolation_level=None)
+
+
+def _busy_or(exc: sqlite3.OperationalError) -> Exception:
+    """SQLITE_BUSY and SQLITE_LOCKED are contention; anything else is a plain error."""
+    message = str(exc)
+    if "locked" in message or "busy" in message:
+        return StoreBusy(message)
+    return exc
 
 
 class SqliteStock:
@@ -38,7 +47,7 @@ class SqliteStock:
         try:
             row = self._conn.execute(READ).fetchone()
         except sqlite3.OperationalError as exc:
-            raise StoreBusy(str(exc)) from None
+            raise _busy_or(exc) from None
         if row is None or type(row[0]) is not int:
             raise ValueError(f"the stock table holds {row!r}, not a ticket count")
         count: int = row[0]
@@ -54,7 +63,7 @@ class SqliteStock:
         except sqlite3.OperationalError as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise StoreBusy(str(exc)) from None
+            raise _busy_or(exc) from None
 
 
 class SqliteStore:
@@ -115,6 +124,10 @@ class SqliteStore:
         rows = list(db.execute(READ).fetchall())  # type: ignore[attr-defined]
         if not rows:
             raise StoreError(f"{self.path}: the stock table has no row with id 1")
+        if "sales" in tables and not set(db["sales"].columns_dict) >= SALES_COLUMNS:  # type: ignore[index]
+            raise StoreError(
+                f"{self.path}: the sales table needs columns {', '.join(sorted(SALES_COLUMNS))}"
+            )
         count = rows[0][0]
         if type(count) is not int or not 0 <= count <= MAX_COUNT:
             raise StoreError(

@@ -1,0 +1,91 @@
+"""The strategy x store matrix: safe strategies never misbehave; unsafe ones are forced to."""
+
+from __future__ import annotations
+
+import pytest
+
+from booking import Scenario, simulate
+from tests.helpers import no_children_left
+
+SAFE = ["lock", "filelock", "manager"]
+STORES = ["json", "sqlite"]
+RUNS = 20
+
+
+@pytest.mark.parametrize("store", STORES)
+@pytest.mark.parametrize("strategy", SAFE)
+def test_safe_strategy_has_no_anomaly_over_many_runs(strategy: str, store: str) -> None:
+    for run in range(RUNS):
+        result = simulate(
+            Scenario(
+                buyers=30, tickets=10, strategy=strategy, store=store, think_ms=(0, 2), seed=run
+            )
+        )
+        assert result.verdict == "SAFE", result.explanation
+        assert (result.sold, result.remaining) == (10, 0)
+        assert result.oversold == result.lost_updates == result.errors == 0
+        assert result.refused == 20
+        assert result.max_inside == 1
+    assert no_children_left()
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_none_oversells_when_the_window_is_wide(store: str) -> None:
+    # Every buyer reads within a few milliseconds of the gate and then thinks for 50 ms,
+    # so all of them read 5 before anyone writes: each one "buys".
+    result = simulate(
+        Scenario(buyers=12, tickets=5, strategy="none", store=store, think_ms=(50, 50), seed=1)
+    )
+    assert result.verdict == "OVERSOLD"
+    assert result.sold == 12
+    assert result.oversold == 7
+    assert result.lost_updates > 0
+    assert result.max_inside > 1
+    assert any("both read" in line for line in result.explanation)
+
+
+def test_manager_without_its_lock_loses_updates() -> None:
+    # Seed 003's first program: the Manager dict without a lock.
+    result = simulate(
+        Scenario(
+            buyers=10,
+            tickets=100,
+            strategy="manager",
+            manager_lock=False,
+            think_ms=(30, 30),
+            seed=1,
+        )
+    )
+    assert result.verdict == "LOST_UPDATES"
+    assert result.sold == 10
+    assert result.remaining is not None and result.remaining > 90
+    assert result.lost_updates == result.sold - (100 - result.remaining)
+
+
+def test_manager_leaves_thirty_of_a_hundred_for_seventy_buyers() -> None:
+    # Seed 003: 70 processes each take one of 100 under a lock; 30 must remain.
+    result = simulate(Scenario(buyers=70, tickets=100, strategy="manager", think_ms=(0, 0)))
+    assert (result.sold, result.remaining, result.verdict) == (70, 30, "SAFE")
+
+
+@pytest.mark.parametrize("strategy", ["none", "lock"])
+def test_inplace_writes_never_crash_a_buyer(strategy: str) -> None:
+    # The seeds' truncating write: readers may catch the file empty. Whatever they see is
+    # counted (torn reads are errors), and every attempt still ends with a record.
+    result = simulate(
+        Scenario(
+            buyers=8,
+            tickets=400,
+            strategy=strategy,
+            json_write="inplace",
+            think_ms=(0, 0),
+            attempts=50,
+            seed=2,
+        )
+    )
+    assert result.failed_buyers == 0
+    assert result.errors == result.torn_reads
+    assert result.attempts == 8 * 50
+    if strategy == "lock":
+        # Queries are unguarded, so they may be torn, but purchases are serialised.
+        assert result.oversold == result.lost_updates == 0
