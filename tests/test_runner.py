@@ -1,0 +1,152 @@
+"""Process hygiene: the watchdog, Ctrl-C, concurrent runs, and no child left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from booking import runner
+from booking.checker import RunFacts, judge
+from booking.stores import Stock
+from booking.strategies import Guard, Unlocked
+from tests.helpers import children_of, exists, no_children_left
+
+
+class _Count:
+    def read(self) -> int:
+        return 1
+
+    def write(self, count: int) -> None:
+        return None
+
+
+class _NeverReleased:
+    """A lock whose holder is gone: acquire waits far past any timeout of the run."""
+
+    def acquire(self) -> bool:
+        time.sleep(3600)
+        return True
+
+    def release(self) -> None:
+        return None
+
+
+class _StuckStrategy:
+    def __init__(self, guard: Guard) -> None:
+        self._guard = guard
+
+    def buyer_parts(self, buyer: int) -> tuple[Stock, Guard]:
+        return _Count(), self._guard
+
+    def finish(self, sold_by: list[int]) -> int:
+        return 1
+
+    def close(self) -> None:
+        return None
+
+
+def test_a_lock_that_never_comes_ends_as_deadlock_with_every_child_reaped() -> None:
+    raw = runner.run(_StuckStrategy(_NeverReleased()), 4, 1, (0, 0), seed=1, timeout_s=1.0)
+    assert raw.timed_out
+    assert sorted(raw.exit_codes) == [0, 1, 2, 3]
+    assert all(code != 0 for code in raw.exit_codes.values())
+    assert no_children_left()
+    assert not any(exists(pid) for pid in raw.pids)
+    facts = RunFacts(
+        strategy="lock",
+        tickets=1,
+        buyers=4,
+        records=raw.records,
+        remaining=1,
+        store_problem="",
+        gate_ns=raw.gate_ns,
+        started_ns=raw.started_ns,
+        finished_ns=raw.finished_ns,
+        last_progress_ns=raw.last_progress_ns,
+        timed_out=raw.timed_out,
+        interrupted=raw.interrupted,
+        timeout_s=1.0,
+        exit_codes=raw.exit_codes,
+    )
+    judgement = judge(facts)
+    assert judgement.verdict == "DEADLOCK"
+    assert judgement.failed_buyers == 0  # stopped by the watchdog, not crashed
+    assert any("did not finish within its 1 s timeout" in line for line in judgement.explanation)
+
+
+def test_a_free_run_reaps_every_child_with_exit_code_zero() -> None:
+    raw = runner.run(_StuckStrategy(Unlocked()), 5, 3, (0, 0), seed=1, timeout_s=30)
+    assert not raw.timed_out and not raw.interrupted
+    assert raw.exit_codes == dict.fromkeys(range(5), 0)
+    assert no_children_left()
+    # each buyer: one query, then three attempts that each "buy" (the fake count stays 1)
+    assert len(raw.records) == 5 * (1 + 1 + 3)
+
+
+def _booking(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "booking", "run", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for_children(pid: int, count: int) -> list[int]:
+    for _ in range(400):
+        found = children_of(pid)
+        if len(found) >= count:
+            return found
+        time.sleep(0.025)
+    raise AssertionError(f"booking started only {children_of(pid)} of {count} buyers")
+
+
+def test_ctrl_c_stops_and_reaps_the_buyers_and_prints_what_was_measured() -> None:
+    proc = _booking(
+        "--buyers", "6", "--tickets", "1000", "--attempts", "100", "--think", "100", "--json"
+    )
+    buyers = _wait_for_children(proc.pid, 6)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    record = json.loads(out)
+    assert record["interrupted"] is True
+    assert record["sold"] > 0
+    assert record["sold"] + record["remaining"] == 1000  # nothing lost by the stop
+    assert record["failed_buyers"] == 0
+    assert not any(exists(pid) for pid in buyers)
+
+
+def test_two_runs_on_one_store_under_filelock_sell_exactly_the_stock(tmp_path: Path) -> None:
+    store = tmp_path / "db.json"
+    store.write_text('{"count": 40}')
+    args = (
+        "--path",
+        str(store),
+        "--strategy",
+        "filelock",
+        "--buyers",
+        "10",
+        "--attempts",
+        "10",
+        "--think",
+        "5",
+        "--json",
+    )
+    first, second = _booking(*args), _booking(*args)
+    records = []
+    for proc in (first, second):
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        records.append(json.loads(out))
+    assert records[0]["sold"] + records[1]["sold"] == 40
+    assert all(r["sold"] > 0 for r in records), "the runs did not overlap"
+    assert all(r["oversold"] == 0 and r["errors"] == 0 for r in records)
+    assert json.loads(store.read_text()) == {"count": 0}
+    assert not (set(os.listdir(tmp_path)) - {"db.json", "db.json.lock"})
