@@ -89,28 +89,28 @@ def booking(
     """A ticket-booking race simulator: buyer processes race to buy tickets from one store."""
 
 
-_STRATEGY_HELP = "How buyers coordinate: " + "; ".join(
+_STRATEGIES_EPILOG = "Strategies: " + "; ".join(
     f"{name}: {summary}" for name, (_, summary) in STRATEGIES.items()
 )
 
 
-@app.command()
+@app.command(epilog=_STRATEGIES_EPILOG)
 def run(
     buyers: Annotated[int, typer.Option(help="Buyer processes racing at once.")] = 50,
     tickets: Annotated[
         int | None,
         typer.Option(
-            help="Tickets in a new store (or with --reset).  [default: 10]", show_default=False
+            help="Tickets in a new store (or with --reset).  \\[default: 10]", show_default=False
         ),
     ] = None,
     strategy: Annotated[
-        str, typer.Option(metavar="[" + "|".join(STRATEGIES) + "]", help=_STRATEGY_HELP)
+        str, typer.Option(metavar="[" + "|".join(STRATEGIES) + "]", help="How buyers coordinate.")
     ] = "lock",
     store: Annotated[
         str | None,
         typer.Option(
             metavar="[" + "|".join(STORES) + "]",
-            help="Where the tickets live.  [default: sqlite for a .db/.sqlite --path, else json]",
+            help="Where the tickets live.  \\[default: sqlite for a .db/.sqlite --path, else json]",
             show_default=False,
         ),
     ] = None,
@@ -140,7 +140,7 @@ def run(
         int | None,
         typer.Option(
             help="Seed for every buyer's random think times.  "
-            "[default: random, shown in the result]",
+            "\\[default: random, shown in the result]",
             show_default=False,
         ),
     ] = None,
@@ -159,14 +159,13 @@ def run(
             "inplace (the seeds' truncating open(path, 'w')).",
         ),
     ] = "atomic",
-    manager_lock: Annotated[
+    no_manager_lock: Annotated[
         bool,
         typer.Option(
-            "--manager-lock/--no-manager-lock",
-            help="manager strategy: hold the manager's lock per purchase "
-            "(--no-manager-lock shows the seeds' lost updates).",
+            "--no-manager-lock",
+            help="manager strategy: share the dict without its lock (seed 003's lost updates).",
         ),
-    ] = True,
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print only the result record, as JSON, on stdout.")
     ] = False,
@@ -191,7 +190,7 @@ def run(
         path=path,
         reset=reset,
         json_write=json_write,
-        manager_lock=manager_lock,
+        manager_lock=not no_manager_lock,
     )
     notes: list[str] = []
     result = simulate(scenario, notes)
