@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from booking.frames import Failure, Kind, Outcome, Record
+from booking.frames import EXIT_STOPPED, Failure, Kind, Outcome, Record
 from booking.stats import latency_summary, max_overlap
 
 
@@ -71,9 +71,8 @@ def judge(facts: RunFacts) -> Judgement:
     failed_ops = [r for r in attempts + queries if r.outcome is Outcome.ERROR]
     failures = [r.failure for r in failed_ops]
     crashed = {r.buyer for r in facts.records if r.kind is Kind.FAILED}
-    crashed.update(b for b, code in facts.exit_codes.items() if code not in (0, 3))
-    if facts.timed_out or facts.interrupted:
-        crashed = {r.buyer for r in facts.records if r.kind is Kind.FAILED}
+    if not (facts.timed_out or facts.interrupted):  # else the stop itself set the exit codes
+        crashed.update(b for b, code in facts.exit_codes.items() if code not in (0, EXIT_STOPPED))
 
     sold = len(bought)
     refused = sum(r.outcome is Outcome.SOLD_OUT for r in attempts)

@@ -12,6 +12,10 @@ import struct
 from enum import IntEnum
 from typing import NamedTuple
 
+#: Exit codes of a buyer process besides 0 (done) and 1 (failed, with a FAILED frame).
+EXIT_STOPPED = 3  # stopped by the parent's SIGTERM (Ctrl-C or the watchdog)
+EXIT_CRASHED = 70  # died of something it could not even report (EX_SOFTWARE)
+
 
 class Kind(IntEnum):
     READY = 1  # the buyer opened its store and waits at the gate

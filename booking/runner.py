@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from booking import buyer
 from booking.errors import ResourceError
-from booking.frames import Kind, Record, decode_stream
+from booking.frames import EXIT_CRASHED, EXIT_STOPPED, Kind, Record, decode_stream
 from booking.strategies import Strategy
 
 #: After SIGTERM, how long buyers get to finish a write they began before SIGKILL.
@@ -56,16 +56,16 @@ class _Buyers:
     def fork(self, index: int, strategy: Strategy, plan: buyer.BuyerPlan) -> None:
         pid = os.fork()
         if pid == 0:  # the child: never returns into the parent's code
-            code = 70
+            code = EXIT_CRASHED
             try:
                 os.close(self.events_r)
                 os.close(self.gate_w)
                 _after_fork_in_child()
                 code = buyer.main(index, strategy, plan)
             except buyer.Stopped:
-                code = 3
+                code = EXIT_STOPPED
             except BaseException:
-                code = 70
+                code = EXIT_CRASHED
             finally:
                 os._exit(code)
         self.pids.append(pid)
