@@ -79,7 +79,7 @@ def judge(facts: RunFacts) -> Judgement:
     tickets, remaining = facts.tickets, facts.remaining
     oversold = max(0, sold - tickets)
     decrements = tickets - remaining if remaining is not None else sold
-    lost = max(0, sold - decrements)
+    lost = max(0, min(sold, sold - decrements))  # never more sales lost than were made
     external = max(0, decrements - sold)
     windows = [(r.t_read, r.t_left) for r in attempts if r.t_read and r.t_left]
     inside = max_overlap(windows)
@@ -213,14 +213,16 @@ def _failures(
     if failures:
         parts = []
         names = {
-            Failure.TORN_READ: "torn reads (the file was caught half-written by an in-place write)",
-            Failure.BUSY: "database-busy errors",
-            Failure.LOCK_TIMEOUT: "lock waits that timed out",
-            Failure.OTHER: "other errors",
+            Failure.TORN_READ: ("torn read", "torn reads"),
+            Failure.BUSY: ("database-busy error", "database-busy errors"),
+            Failure.LOCK_TIMEOUT: ("lock wait that timed out", "lock waits that timed out"),
+            Failure.OTHER: ("other error", "other errors"),
         }
-        for failure, name in names.items():
+        for failure, (one, many) in names.items():
             if n := failures.count(failure):
-                parts.append(f"{n} {name}")
+                parts.append(_plural(n, one, many))
+        if Failure.TORN_READ in failures:
+            parts[0] += " (the file was caught half-written by an in-place write)"
         lines.append(
             f"{_plural(len(failures), 'operation')} failed: {', '.join(parts)}. "
             f"First: {failed_ops[0].message}"

@@ -8,10 +8,10 @@ from collections.abc import Iterable, Sequence
 def percentile(sorted_values: Sequence[float], q: float) -> float:
     """The q-th percentile (0-100) of already sorted values, interpolating between ranks
     (numpy's default 'linear' method). 0.0 for no values."""
-    if not sorted_values:
-        return 0.0
     if not 0 <= q <= 100:
         raise ValueError(f"percentile must be within 0..100, not {q}")
+    if not sorted_values:
+        return 0.0
     position = (len(sorted_values) - 1) * q / 100
     low = int(position)
     high = min(low + 1, len(sorted_values) - 1)

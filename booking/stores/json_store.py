@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 from pathlib import Path
@@ -102,6 +103,7 @@ class JsonStock:
         return count
 
     def write(self, count: int) -> None:
+        """Rewrite the document of the last read() with a new count, other keys kept."""
         doc = self._doc
         doc["count"] = count
         if self._inplace:
@@ -161,8 +163,9 @@ class JsonStore:
 
     def close(self) -> None:
         """Remove temp files that killed buyers left behind."""
-        for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
-            pid = leftover.name.rsplit(".", 2)[-2]
+        prefix = f".{self.path.name}."
+        for leftover in self.path.parent.glob(glob.escape(prefix) + "*.tmp"):
+            pid = leftover.name[len(prefix) : -len(".tmp")]
             if pid.isdigit() and not _alive(int(pid)):
                 leftover.unlink(missing_ok=True)
 
@@ -187,7 +190,7 @@ def _umask() -> int:
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):
         return False
     except PermissionError:
         return True
