@@ -60,6 +60,13 @@ def receipts(records: list[Record]) -> list[int]:
     return [r.buyer for r in records if r.kind is Kind.ATTEMPT and r.outcome is Outcome.BOUGHT]
 
 
+def _who(holders: int, sold: int) -> str:
+    """'33 buyers' when each holds one receipt, else '8 buyers (2,000 receipts)'."""
+    if holders == sold:
+        return _plural(holders, "buyer")
+    return f"{_plural(holders, 'buyer')} ({sold:,} receipts)"
+
+
 def _plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
@@ -102,7 +109,8 @@ def judge(facts: RunFacts) -> Judgement:
     else:
         verdict = "SAFE"
 
-    story = _headline(sold, tickets, remaining, refused, oversold, lost, external)
+    holders = len({r.buyer for r in bought})
+    story = _headline(sold, holders, tickets, remaining, refused, oversold, lost, external)
     story += _interleaving(facts.strategy, bought, inside, oversold or lost, len(windows))
     story += _failures(failures, failed_ops, crashed, facts)
     if facts.timed_out:
@@ -142,6 +150,7 @@ def judge(facts: RunFacts) -> Judgement:
 
 def _headline(
     sold: int,
+    holders: int,
     tickets: int,
     remaining: int | None,
     refused: int,
@@ -151,7 +160,7 @@ def _headline(
 ) -> list[str]:
     if oversold:
         line = (
-            f"{_plural(sold, 'buyer')} hold receipts for {_plural(tickets, 'ticket')}: "
+            f"{_who(holders, sold)} hold receipts for {_plural(tickets, 'ticket')}: "
             f"{_plural(oversold, 'ticket')} oversold, {_plural(lost, 'sale')} lost."
         )
     elif lost:
@@ -163,7 +172,7 @@ def _headline(
     else:
         left = "" if remaining is None else f"; {remaining} left"
         line = (
-            f"{_plural(sold, 'buyer')} bought {sold} of {_plural(tickets, 'ticket')}; "
+            f"{_plural(holders, 'buyer')} bought {sold} of {_plural(tickets, 'ticket')}; "
             f"{_plural(refused, 'attempt')} told sold out{left}."
         )
     lines = [line]

@@ -112,3 +112,10 @@ def test_python_api_gives_the_same_record_shape_as_the_cli() -> None:
     record = simulate(Scenario(buyers=3, tickets=2, think_ms=(0, 0), seed=5)).to_dict()
     assert list(record)[: len(CONTRACT)] == CONTRACT
     assert (record["sold"], record["refused"], record["seed"]) == (2, 1, 5)
+
+
+def test_summary_counts_buyers_and_tickets_apart_with_many_attempts() -> None:
+    # 6 tickets, at most 5 purchases per buyer: both buyers must have bought.
+    result = run_cli("--buyers", "2", "--tickets", "6", "--attempts", "5", "--think", "0")
+    assert result.exit_code == 0
+    assert "2 buyers bought 6 of 6 tickets" in result.stdout
