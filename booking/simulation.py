@@ -85,7 +85,7 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
                 strategy.close()
         finally:
             store.close()
-        judgement = judge(_facts(scenario, tickets, raw, remaining, problem))
+        judgement = judge(run_facts(scenario, tickets, raw, remaining, problem))
     return Result(
         store=scenario.store_name,
         strategy=scenario.strategy,
@@ -121,9 +121,10 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
     )
 
 
-def _facts(
+def run_facts(
     scenario: Scenario, tickets: int, raw: runner.RawRun, remaining: int | None, problem: str
 ) -> RunFacts:
+    """What the checker needs to know of one run, as plain data."""
     return RunFacts(
         strategy=scenario.strategy,
         tickets=tickets,

@@ -10,8 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from booking import runner
-from booking.checker import RunFacts, judge
+from booking import Scenario, runner
+from booking.checker import judge
+from booking.simulation import run_facts
 from booking.stores import Stock
 from booking.strategies import Guard, Unlocked
 from tests.helpers import children_of, exists, no_children_left
@@ -57,23 +58,8 @@ def test_a_lock_that_never_comes_ends_as_deadlock_with_every_child_reaped() -> N
     assert all(code != 0 for code in raw.exit_codes.values())
     assert no_children_left()
     assert not any(exists(pid) for pid in raw.pids)
-    facts = RunFacts(
-        strategy="lock",
-        tickets=1,
-        buyers=4,
-        records=raw.records,
-        remaining=1,
-        store_problem="",
-        gate_ns=raw.gate_ns,
-        started_ns=raw.started_ns,
-        finished_ns=raw.finished_ns,
-        last_progress_ns=raw.last_progress_ns,
-        timed_out=raw.timed_out,
-        interrupted=raw.interrupted,
-        timeout_s=1.0,
-        exit_codes=raw.exit_codes,
-    )
-    judgement = judge(facts)
+    scenario = Scenario(buyers=4, tickets=1, timeout_s=1.0)
+    judgement = judge(run_facts(scenario, 1, raw, remaining=1, problem=""))
     assert judgement.verdict == "DEADLOCK"
     assert judgement.failed_buyers == 0  # stopped by the watchdog, not crashed
     assert any("did not finish within its 1 s timeout" in line for line in judgement.explanation)
