@@ -204,7 +204,3 @@ def run(
         raise typer.Exit(EXIT_INTERRUPTED)
     if fail_on_anomaly and not result.safe:
         raise typer.Exit(EXIT_ANOMALY)
-
-
-def main() -> None:
-    app(prog_name="booking")

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import filelock
+
 from booking import Scenario, runner
 from booking.checker import judge
 from booking.simulation import run_facts
@@ -92,12 +94,22 @@ def _wait_for_children(pid: int, count: int) -> list[int]:
     raise AssertionError(f"booking started only {children_of(pid)} of {count} buyers")
 
 
-def test_ctrl_c_stops_and_reaps_the_buyers_and_prints_what_was_measured() -> None:
+def _wait_for_a_sale(store: Path, stock: int) -> None:
+    for _ in range(400):
+        if json.loads(store.read_text() or "{}").get("count", stock) < stock:
+            return
+        time.sleep(0.025)
+    raise AssertionError("no ticket was sold within 10 s")
+
+
+def test_ctrl_c_stops_and_reaps_the_buyers_and_prints_what_was_measured(tmp_path: Path) -> None:
+    store = tmp_path / "db.json"
+    store.write_text('{"count": 1000}')
     proc = _booking(
-        "--buyers", "6", "--tickets", "1000", "--attempts", "100", "--think", "100", "--json"
+        "--path", str(store), "--buyers", "6", "--attempts", "100", "--think", "100", "--json"
     )
     buyers = _wait_for_children(proc.pid, 6)
-    time.sleep(0.5)
+    _wait_for_a_sale(store, 1000)  # the race is on: stop it in the middle
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
@@ -105,6 +117,7 @@ def test_ctrl_c_stops_and_reaps_the_buyers_and_prints_what_was_measured() -> Non
     assert record["interrupted"] is True
     assert record["sold"] > 0
     assert record["sold"] + record["remaining"] == 1000  # nothing lost by the stop
+    assert json.loads(store.read_text())["count"] == record["remaining"]
     assert record["failed_buyers"] == 0
     assert not any(exists(pid) for pid in buyers)
 
@@ -125,14 +138,19 @@ def test_two_runs_on_one_store_under_filelock_sell_exactly_the_stock(tmp_path: P
         "5",
         "--json",
     )
-    first, second = _booking(*args), _booking(*args)
+    # Hold the store's lock until both runs have all their buyers waiting for it, so the
+    # runs overlap by construction, not by the luck of process start-up times.
+    with filelock.FileLock(f"{store}.lock"):
+        first, second = _booking(*args), _booking(*args)
+        _wait_for_children(first.pid, 10)
+        _wait_for_children(second.pid, 10)
     records = []
     for proc in (first, second):
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
         records.append(json.loads(out))
     assert records[0]["sold"] + records[1]["sold"] == 40
-    assert all(r["sold"] > 0 for r in records), "the runs did not overlap"
+    assert all(r["sold"] > 0 for r in records), "one run took every ticket"
     assert all(r["oversold"] == 0 and r["errors"] == 0 for r in records)
     assert json.loads(store.read_text()) == {"count": 0}
     assert not (set(os.listdir(tmp_path)) - {"db.json", "db.json.lock"})
