@@ -90,7 +90,7 @@ def booking(
 
 
 _STRATEGIES_EPILOG = "Strategies: " + "; ".join(
-    f"{name}: {summary}" for name, (_, summary) in STRATEGIES.items()
+    f"{name}: {info.summary}" for name, info in STRATEGIES.items()
 )
 
 

@@ -99,6 +99,12 @@ class Scenario:
         if self.store is not None:
             _choice("store", self.store, STORES)
         _choice("strategy", self.strategy, STRATEGIES)
+        info = STRATEGIES[self.strategy]
+        if not info.supports(self.store_name):
+            raise ScenarioError(
+                f'strategy "{self.strategy}" does not work on the {self.store_name} store; '
+                f"it needs {' or '.join(info.stores or ())}"
+            )
         if self.json_write not in JSON_WRITE_MODES:
             raise ScenarioError(
                 f'unknown json-write mode "{self.json_write}"; expected one of '

@@ -79,6 +79,11 @@ OPTION_CASES = [
     pytest.param(
         ["--no-manager-lock", "--strategy", "lock"], "manager-lock", id="no-manager-lock-with-lock"
     ),
+    pytest.param(
+        ["--strategy", "transaction", "--store", "json"],
+        "does not work on the json store",
+        id="transaction-on-json",
+    ),
     pytest.param(["--frobnicate"], "--frobnicate", id="unknown-option"),
 ]
 

@@ -141,6 +141,41 @@ def test_sqlite_buyer_write_records_its_sale(tmp_path: Path) -> None:
     assert sales(path) == [("t1", 7), ("t1", 8), ("t1", 7)]
 
 
+def test_sqlite_transaction_guard_holds_the_write_lock_until_release(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = make("sqlite", path, 10, options=StoreOptions(run_id="t1", timeout_s=0.05))
+    holder = store.connect(1)
+    waiter = store.connect(2)
+    held, other = holder.transaction(), waiter.transaction()  # type: ignore[attr-defined]
+    assert held.acquire()
+    holder.write(holder.read() - 1)
+    assert other.acquire() is False  # the busy wait ran out: a lock timeout, not an error
+    assert store.count() == 10  # nothing is visible before the guard's COMMIT
+    held.release()
+    assert store.count() == 9
+    assert other.acquire()
+    assert waiter.read() == 9
+    waiter.write(8)
+    other.release()
+    assert store.count() == 8
+    assert sales(path) == [("t1", 1), ("t1", 2)]
+
+
+def test_sqlite_transaction_guard_after_a_failed_write_commits_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = make("sqlite", path, 10)
+    stock = store.connect(1)
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE sales")  # the sale cannot be recorded: the write must fail
+    conn.close()
+    guard = stock.transaction()  # type: ignore[attr-defined]
+    assert guard.acquire()
+    with pytest.raises(sqlite3.OperationalError, match="sales"):
+        stock.write(stock.read() - 1)
+    guard.release()
+    assert store.count() == 10  # the UPDATE before the failed INSERT was rolled back
+
+
 def test_sqlite_store_is_in_wal_mode_after_creation(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     make("sqlite", path, 10)

@@ -54,16 +54,50 @@ class SqliteStock:
         return count
 
     def write(self, count: int) -> None:
+        """Set the count and record the sale: in the guard's transaction when one is open
+        (`transaction` strategy), else in a transaction of its own."""
         conn = self._conn
+        own = not conn.in_transaction
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            if own:
+                conn.execute("BEGIN IMMEDIATE")
             conn.execute(UPDATE, (count,))
             conn.execute(RECORD_SALE, (*self._sale, time.time()))
-            conn.execute("COMMIT")
+            if own:
+                conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise _busy_or(exc) from None
+
+    def transaction(self) -> TransactionGuard:
+        """A guard on this connection: the purchase runs inside one write transaction."""
+        return TransactionGuard(self._conn)
+
+
+class TransactionGuard:
+    """SQLite's own write lock as the guard: BEGIN IMMEDIATE ... COMMIT around a purchase.
+
+    BEGIN IMMEDIATE takes the database's write lock up front, so the read that follows
+    cannot go stale. A waiter sleeps in SQLite's busy handler until the run's timeout.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def acquire(self) -> bool:
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if isinstance(_busy_or(exc), StoreBusy):
+                return False
+            raise
+        return True
+
+    def release(self) -> None:
+        # A failed write has rolled back already; a sold-out read commits nothing.
+        if self._conn.in_transaction:
+            self._conn.execute("COMMIT")
 
 
 class SqliteStore:

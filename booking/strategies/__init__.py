@@ -8,21 +8,45 @@ and writes) and `Guard` (what it holds across read -> think -> write).
 from __future__ import annotations
 
 import importlib
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from booking.stores import Stock, StoreFile
 
-#: name -> ("module:class", one line for --help). The keys are the CLI's choices.
-STRATEGIES: dict[str, tuple[str, str]] = {
-    "none": ("booking.strategies.unguarded:Unguarded", "no coordination: the seeds without a Lock"),
-    "lock": ("booking.strategies.mp_lock:MpLock", "one multiprocessing.Lock inherited by all"),
-    "filelock": (
+
+class StrategyInfo(NamedTuple):
+    """A registry entry: where the class lives, one line for --help, and its limits."""
+
+    target: str  # "module:Class", imported only when chosen
+    summary: str
+    stores: tuple[str, ...] | None = None  # the stores it works on; None: every store
+    claims_safe: bool = True  # False for the strategies that exist to show the race
+
+    def supports(self, store: str) -> bool:
+        return self.stores is None or store in self.stores
+
+
+#: name -> StrategyInfo. The keys are the CLI's choices.
+STRATEGIES: dict[str, StrategyInfo] = {
+    "none": StrategyInfo(
+        "booking.strategies.unguarded:Unguarded",
+        "no coordination: the seeds without a Lock",
+        claims_safe=False,
+    ),
+    "lock": StrategyInfo(
+        "booking.strategies.mp_lock:MpLock", "one multiprocessing.Lock inherited by all"
+    ),
+    "filelock": StrategyInfo(
         "booking.strategies.file_lock:FileLockStrategy",
         "filelock.FileLock on <store>.lock, built in each buyer",
     ),
-    "manager": (
+    "manager": StrategyInfo(
         "booking.strategies.manager:ManagerDict",
         "the stock in a multiprocessing.Manager dict, under the manager's lock",
+    ),
+    "transaction": StrategyInfo(
+        "booking.strategies.db_transaction:DbTransaction",
+        "SQLite's own write lock: BEGIN IMMEDIATE around read -> think -> write",
+        stores=("sqlite",),
     ),
 }
 
@@ -63,6 +87,6 @@ class Unlocked:
 
 
 def load_strategy(name: str) -> StrategyKind:
-    module, _, attr = STRATEGIES[name][0].partition(":")
+    module, _, attr = STRATEGIES[name].target.partition(":")
     kind: StrategyKind = getattr(importlib.import_module(module), attr)
     return kind
