@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["BookingError", "Result", "Scenario", "simulate"]
+__all__ = ["BookingError", "Comparison", "Result", "Scenario", "compare", "simulate"]
 
 if TYPE_CHECKING:
+    from booking.comparison import Comparison, compare
     from booking.errors import BookingError
     from booking.result import Result
     from booking.scenario import Scenario
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "BookingError": "booking.errors",
+    "Comparison": "booking.comparison",
+    "compare": "booking.comparison",
     "Result": "booking.result",
     "Scenario": "booking.scenario",
     "simulate": "booking.simulation",

@@ -94,15 +94,45 @@ _STRATEGIES_EPILOG = "Strategies: " + "; ".join(
 )
 
 
+# The workload options, shared by `run` and `compare`.
+BuyersOption = Annotated[int, typer.Option(help="Buyer processes racing at once.")]
+TicketsOption = Annotated[
+    int | None,
+    typer.Option(
+        help="Tickets in a new store (or with --reset).  \\[default: 10]", show_default=False
+    ),
+]
+ThinkOption = Annotated[
+    str,
+    typer.Option(
+        metavar="MIN:MAX",
+        help="Milliseconds between reading the count and writing it back "
+        "(the race window); one number for a fixed pause.",
+    ),
+]
+AttemptsOption = Annotated[
+    int, typer.Option(help="Purchase attempts per buyer; a buyer stops once sold out.")
+]
+SeedOption = Annotated[
+    int | None,
+    typer.Option(
+        help="Seed for every buyer's random think times.  \\[default: random, shown in the result]",
+        show_default=False,
+    ),
+]
+TimeoutOption = Annotated[
+    float,
+    typer.Option(
+        help="Watchdog for a run, in seconds; also bounds every "
+        "lock wait. A run that cannot finish ends as DEADLOCK."
+    ),
+]
+
+
 @app.command(epilog=_STRATEGIES_EPILOG)
 def run(
-    buyers: Annotated[int, typer.Option(help="Buyer processes racing at once.")] = 50,
-    tickets: Annotated[
-        int | None,
-        typer.Option(
-            help="Tickets in a new store (or with --reset).  \\[default: 10]", show_default=False
-        ),
-    ] = None,
+    buyers: BuyersOption = 50,
+    tickets: TicketsOption = None,
     strategy: Annotated[
         str, typer.Option(metavar="[" + "|".join(STRATEGIES) + "]", help="How buyers coordinate.")
     ] = "lock",
@@ -125,32 +155,10 @@ def run(
     reset: Annotated[
         bool, typer.Option("--reset", help="Set the --path store's count to --tickets first.")
     ] = False,
-    think: Annotated[
-        str,
-        typer.Option(
-            metavar="MIN:MAX",
-            help="Milliseconds between reading the count and writing it back "
-            "(the race window); one number for a fixed pause.",
-        ),
-    ] = "1:5",
-    attempts: Annotated[
-        int, typer.Option(help="Purchase attempts per buyer; a buyer stops once sold out.")
-    ] = 1,
-    seed: Annotated[
-        int | None,
-        typer.Option(
-            help="Seed for every buyer's random think times.  "
-            "\\[default: random, shown in the result]",
-            show_default=False,
-        ),
-    ] = None,
-    timeout: Annotated[
-        float,
-        typer.Option(
-            help="Watchdog for the whole run, in seconds; also bounds every "
-            "lock wait. A run that cannot finish ends as DEADLOCK."
-        ),
-    ] = 30.0,
+    think: ThinkOption = "1:5",
+    attempts: AttemptsOption = 1,
+    seed: SeedOption = None,
+    timeout: TimeoutOption = 30.0,
     json_write: Annotated[
         str,
         typer.Option(
@@ -204,3 +212,138 @@ def run(
         raise typer.Exit(EXIT_INTERRUPTED)
     if fail_on_anomaly and not result.safe:
         raise typer.Exit(EXIT_ANOMALY)
+
+
+@app.command(epilog=_STRATEGIES_EPILOG)
+def compare(
+    strategies: Annotated[
+        str | None,
+        typer.Option(
+            metavar="A,B,...",
+            help="Strategies to compare.  \\[default: all: " + ", ".join(STRATEGIES) + "]",
+            show_default=False,
+        ),
+    ] = None,
+    stores: Annotated[
+        str | None,
+        typer.Option(
+            metavar="X,Y",
+            help="Stores to compare on.  \\[default: all: " + ", ".join(STORES) + "]",
+            show_default=False,
+        ),
+    ] = None,
+    buyers: BuyersOption = 50,
+    tickets: Annotated[int, typer.Option(help="Tickets in each run's fresh store.")] = 10,
+    think: ThinkOption = "1:5",
+    attempts: AttemptsOption = 1,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Seed of the first round; round r uses seed + r for every cell.  "
+            "\\[default: random, shown in the heading]",
+            show_default=False,
+        ),
+    ] = None,
+    timeout: TimeoutOption = 30.0,
+    repeat: Annotated[
+        int, typer.Option(help="Runs per cell, interleaved round-robin across cells.")
+    ] = 5,
+    reference: Annotated[
+        str | None,
+        typer.Option(
+            metavar="STRATEGY[/STORE]",
+            help="The cell others are timed against.  \\[default: the fastest safe cell]",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        str,
+        typer.Option("--format", metavar="[table|json|csv|markdown]", help="Output format."),
+    ] = "table",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the output to this file (whole, or not at all) instead of stdout."
+        ),
+    ] = None,
+    fail_on_anomaly: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-anomaly", help="Exit 1 when a cell that claims to be safe had an anomaly."
+        ),
+    ] = False,
+) -> None:
+    """Run every strategy on every store several times and compare them in one table."""
+    from booking import compare_render
+    from booking.comparison import compare as run_comparison
+    from booking.comparison import plan
+    from booking.matrix import parse_names
+    from booking.progress import compare_bar
+    from booking.scenario import Scenario, parse_think
+
+    if output_format not in compare_render.FORMATS:
+        raise BookingError(
+            f'unknown format "{output_format}"; expected one of '
+            + ", ".join(compare_render.FORMATS)
+        )
+    if out is not None:
+        from booking.output import check_writable
+
+        check_writable(out)
+    chosen_strategies = parse_names(strategies, "strategy", STRATEGIES) if strategies else None
+    chosen_stores = parse_names(stores, "store", STORES) if stores else None
+    workload = Scenario(
+        buyers=buyers,
+        tickets=tickets,
+        think_ms=parse_think(think),
+        attempts=attempts,
+        seed=seed,
+        timeout_s=timeout,
+    )
+    plan(workload, chosen_strategies, chosen_stores, repeat, reference)  # all checks, no runs
+    with compare_bar(repeat) as hook:
+        comparison = run_comparison(
+            workload, chosen_strategies, chosen_stores, repeat, reference, on_progress=hook
+        )
+    _emit(comparison, output_format, out)
+    if comparison.stopped_by:
+        raise BookingError(comparison.stopped_by)
+    if comparison.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if fail_on_anomaly and comparison.anomaly_in_a_safe_cell:
+        raise typer.Exit(EXIT_ANOMALY)
+
+
+def _emit(comparison: Any, output_format: str, out: Path | None) -> None:
+    """Print or write the comparison. The machine formats keep stdout parseable: their
+    findings (what went wrong where) follow on stderr."""
+    from booking import compare_render
+
+    if output_format == "table" and out is None:
+        compare_render.table(comparison)
+        return
+    if output_format == "table":
+        import io
+
+        buffer = io.StringIO()
+        compare_render.table(comparison, file=buffer, width=compare_render.PIPE_WIDTH)
+        text = buffer.getvalue()
+    else:
+        text = compare_render.RENDERERS[output_format](comparison)
+    if out is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        from booking.output import write_atomically
+
+        try:
+            write_atomically(out, text)
+        except OSError as exc:
+            sys.stdout.write(text)  # nothing measured is lost
+            raise BookingError(
+                f"--out {out}: {exc.strerror or exc}; the output went to stdout instead"
+            ) from None
+        print(f"booking: wrote {len(comparison.cells)} cells to {out}", file=sys.stderr)
+    if output_format in ("json", "csv"):
+        for note in compare_render.findings(comparison):
+            print(f"booking: note: {note}", file=sys.stderr)
