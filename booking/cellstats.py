@@ -91,8 +91,8 @@ def summarize(cell: Cell, results: Sequence[Result], *, claims_safe: bool) -> Ce
         lost_updates_max=max(r.lost_updates for r in results),
         errors=sum(r.errors for r in results),
         max_inside_median=median(r.max_inside for r in results),
-        throughput_median=round(median(throughputs), 1),
-        throughput_mad=round(median_abs_deviation(throughputs), 1),
+        throughput_median=round(median(throughputs), 3),
+        throughput_mad=round(median_abs_deviation(throughputs), 3),
         throughput_min=min(throughputs),
         throughput_max=max(throughputs),
         latency_ms={
@@ -133,7 +133,9 @@ def with_relative_speed(
     updated = []
     for summary in summaries:
         if summary is reference:
-            updated.append(replace(summary, reference=True, times_slower=1.0))
+            updated.append(
+                replace(summary, reference=True, times_slower=1.0, times_slower_error=None)
+            )
         elif summary.throughput_median > 0:
             ratio, error = ratio_with_error(
                 reference.throughput_median,
@@ -142,8 +144,15 @@ def with_relative_speed(
                 summary.throughput_mad,
             )
             updated.append(
-                replace(summary, times_slower=round(ratio, 3), times_slower_error=round(error, 3))
+                replace(
+                    summary,
+                    reference=False,
+                    times_slower=round(ratio, 3),
+                    times_slower_error=round(error, 3),
+                )
             )
         else:
-            updated.append(summary)
+            updated.append(
+                replace(summary, reference=False, times_slower=None, times_slower_error=None)
+            )
     return updated, next(s for s in updated if s.reference)

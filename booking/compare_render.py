@@ -91,9 +91,9 @@ def _num(value: float) -> str:
 
 def _ms(value: float) -> str:
     """Two significant digits at most, never an exponent: 0.55, 1.2, 21, 340."""
-    if value >= 10:
+    if round(value, 1) >= 10:
         return f"{value:.0f}"
-    return f"{value:.1f}" if value >= 1 else f"{value:.2f}"
+    return f"{value:.1f}" if round(value, 2) >= 1 else f"{value:.2f}"
 
 
 def _anomalies(cell: CellSummary) -> str:
@@ -128,8 +128,9 @@ def row(cell: CellSummary) -> list[str]:
 
 def heading(comparison: Comparison) -> str:
     w = comparison.workload
+    cells, runs = _plural(len(comparison.cells), "cell"), _plural(comparison.repeat, "run")
     text = (
-        f"compare · {len(comparison.cells)} cells × {_plural(comparison.repeat, 'run')} · "
+        f"compare · {cells} × {runs} · "
         f"{w.buyers} buyers · {w.initial_tickets} tickets · think {format_think(w.think_ms)} ms"
     )
     if w.attempts > 1:
@@ -174,6 +175,8 @@ def notes(comparison: Comparison) -> list[str]:
             f"attempts/s of the reference (ref: {comparison.reference}{which}) over the cell's, "
             "the ± of both propagated; below 1 is faster."
         )
+    elif comparison.reference_given:
+        lines.append("The reference cell finished no run that sold: no relative speed.")
     elif comparison.cells:
         lines.append("No cell is safe and fast enough to be the reference for relative speed.")
     return lines
@@ -203,8 +206,6 @@ def table(comparison: Comparison, file: IO[str] | None = None, width: int | None
     if width is None and not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = PIPE_WIDTH  # a file or a pipe has no width to fit: never squeeze
     grid = Table(
-        title=heading(comparison),
-        title_justify="left",
         header_style="bold",
         box=box.SIMPLE_HEAD,
         show_edge=False,
@@ -221,6 +222,7 @@ def table(comparison: Comparison, file: IO[str] | None = None, width: int | None
         elif cell.never_raced:
             style = "yellow"
         grid.add_row(*row(cell), style=style)
+    console.print(Text(heading(comparison)))
     console.print(grid)
     for note in notes(comparison):
         console.print(Text(note))

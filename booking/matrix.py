@@ -52,18 +52,21 @@ def plan_cells(strategies: Sequence[str] | None, stores: Sequence[str] | None) -
         for store in chosen_stores
         if STRATEGIES[strategy].supports(store)
     ]
-    for strategy in chosen_strategies:
-        if not any(cell.strategy == strategy for cell in cells):
-            needs = " or ".join(STRATEGIES[strategy].stores or ())
-            raise ScenarioError(
-                f'strategy "{strategy}" does not work on the {" or ".join(chosen_stores)} '
-                f"store; it needs {needs}"
-            )
-    for store in chosen_stores:
-        if not any(cell.store == store for cell in cells):
-            raise ScenarioError(
-                f"no chosen strategy works on the {store} store ({', '.join(chosen_strategies)})"
-            )
+    if strategies:  # only a name the user gave can be "not working"; defaults just drop out
+        for strategy in chosen_strategies:
+            if not any(cell.strategy == strategy for cell in cells):
+                needs = " or ".join(STRATEGIES[strategy].stores or ())
+                raise ScenarioError(
+                    f'strategy "{strategy}" does not work on the {" or ".join(chosen_stores)} '
+                    f"store; it needs {needs}"
+                )
+    if stores:
+        for store in chosen_stores:
+            if not any(cell.store == store for cell in cells):
+                raise ScenarioError(
+                    f"no chosen strategy works on the {store} store "
+                    f"({', '.join(chosen_strategies)})"
+                )
     return cells
 
 
