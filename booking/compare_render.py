@@ -86,7 +86,8 @@ def _plural(n: int, word: str) -> str:
 
 
 def _num(value: float) -> str:
-    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+    """A mean: whole numbers and anything from 100 up without decimals, else one."""
+    return f"{value:.0f}" if value == int(value) or value >= 100 else f"{value:.1f}"
 
 
 def _ms(value: float) -> str:
@@ -213,7 +214,10 @@ def table(comparison: Comparison, file: IO[str] | None = None, width: int | None
     )
     for index, header in enumerate(HEADERS):
         grid.add_column(
-            header, justify="right" if index in RIGHT_ALIGNED else "left", no_wrap=index == 0
+            header,
+            justify="right" if index in RIGHT_ALIGNED else "left",
+            no_wrap=index == 0,
+            overflow="fold",  # a narrow terminal wraps a number; it never hides digits
         )
     for cell in comparison.cells:
         style = ""
