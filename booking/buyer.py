@@ -36,6 +36,7 @@ class BuyerPlan:
     events_fd: int
     gate_fd: int
     parent_pid: int
+    arrival_s: tuple[float, ...] = ()  # each buyer's delay after the gate; empty: none
 
 
 class Stopped(BaseException):
@@ -201,6 +202,8 @@ def main(buyer: int, strategy: Strategy, plan: BuyerPlan) -> int:
     os.read(plan.gate_fd, 1)
     if os.getppid() != plan.parent_pid:
         return 1  # the parent died before opening the gate: buy nothing
+    if plan.arrival_s and plan.arrival_s[buyer] > 0:
+        time.sleep(plan.arrival_s[buyer])  # a steady or staggered arrival, not a flash sale
     rng = random.Random(f"{plan.seed}/{buyer}")
     low, high = plan.think_ms
     try:

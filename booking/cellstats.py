@@ -44,13 +44,15 @@ class CellSummary:
     worst: str  # what went wrong in the worst run, in the checker's words ("" if SAFE)
     worst_seed: int | None
     seeds: list[int] = field(default_factory=list)
+    axes: dict[str, str] = field(default_factory=dict)  # a sweep point's other axes
+    params: dict[str, Any] = field(default_factory=dict)  # the cell's own workload values
     reference: bool = False
     times_slower: float | None = None  # reference median / this median; < 1 is faster
     times_slower_error: float | None = None
 
     @property
     def label(self) -> str:
-        return f"{self.strategy}/{self.store}"
+        return Cell(self.strategy, self.store, tuple(self.axes.items())).label
 
     @property
     def anomalous(self) -> bool:
@@ -58,6 +60,7 @@ class CellSummary:
 
     def to_dict(self) -> dict[str, Any]:
         record = asdict(self)
+        del record["params"]  # merged into the record by the renderer, as plain keys
         record["anomaly_rate_ci95"] = list(self.anomaly_rate_ci95)
         return record
 
@@ -66,7 +69,13 @@ def _severity(result: Result) -> tuple[bool, int, int, int]:
     return (not result.safe, result.oversold, result.lost_updates, result.errors)
 
 
-def summarize(cell: Cell, results: Sequence[Result], *, claims_safe: bool) -> CellSummary:
+def summarize(
+    cell: Cell,
+    results: Sequence[Result],
+    *,
+    claims_safe: bool,
+    params: dict[str, Any] | None = None,
+) -> CellSummary:
     """The statistics of one cell over its finished runs (at least one)."""
     if not results:
         raise ValueError(f"cell {cell.label} has no finished run")
@@ -108,6 +117,8 @@ def summarize(cell: Cell, results: Sequence[Result], *, claims_safe: bool) -> Ce
         worst=worst.explanation[0] if worst.explanation and not worst.safe else "",
         worst_seed=worst.seed if not worst.safe else None,
         seeds=[r.seed for r in results],
+        axes=dict(cell.axes),
+        params=dict(params or {}),
     )
 
 

@@ -214,6 +214,22 @@ def run(
         raise typer.Exit(EXIT_ANOMALY)
 
 
+# The output options, shared by `compare` and `scenario run`.
+FormatOption = Annotated[
+    str, typer.Option("--format", metavar="[table|json|csv|markdown]", help="Output format.")
+]
+OutOption = Annotated[
+    Path | None,
+    typer.Option(help="Write the output to this file (whole, or not at all) instead of stdout."),
+]
+CellsFailOption = Annotated[
+    bool,
+    typer.Option(
+        "--fail-on-anomaly", help="Exit 1 when a cell that claims to be safe had an anomaly."
+    ),
+]
+
+
 @app.command(epilog=_STRATEGIES_EPILOG)
 def compare(
     strategies: Annotated[
@@ -256,40 +272,18 @@ def compare(
             show_default=False,
         ),
     ] = None,
-    output_format: Annotated[
-        str,
-        typer.Option("--format", metavar="[table|json|csv|markdown]", help="Output format."),
-    ] = "table",
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            help="Write the output to this file (whole, or not at all) instead of stdout."
-        ),
-    ] = None,
-    fail_on_anomaly: Annotated[
-        bool,
-        typer.Option(
-            "--fail-on-anomaly", help="Exit 1 when a cell that claims to be safe had an anomaly."
-        ),
-    ] = False,
+    output_format: FormatOption = "table",
+    out: OutOption = None,
+    fail_on_anomaly: CellsFailOption = False,
 ) -> None:
     """Run every strategy on every store several times and compare them in one table."""
-    from booking import compare_render
     from booking.comparison import compare as run_comparison
     from booking.comparison import plan
     from booking.matrix import parse_names
     from booking.progress import compare_bar
     from booking.scenario import Scenario, parse_think
 
-    if output_format not in compare_render.FORMATS:
-        raise BookingError(
-            f'unknown format "{output_format}"; expected one of '
-            + ", ".join(compare_render.FORMATS)
-        )
-    if out is not None:
-        from booking.output import check_writable
-
-        check_writable(out)
+    _check_output(output_format, out)
     chosen_strategies = parse_names(strategies, "strategy", STRATEGIES) if strategies else None
     chosen_stores = parse_names(stores, "store", STORES) if stores else None
     workload = Scenario(
@@ -305,6 +299,26 @@ def compare(
         comparison = run_comparison(
             workload, chosen_strategies, chosen_stores, repeat, reference, on_progress=hook
         )
+    _finish(comparison, output_format, out, fail_on_anomaly)
+
+
+def _check_output(output_format: str, out: Path | None) -> None:
+    """Before any run: a known format, and a --out that can be written."""
+    from booking import compare_render
+
+    if output_format not in compare_render.FORMATS:
+        raise BookingError(
+            f'unknown format "{output_format}"; expected one of '
+            + ", ".join(compare_render.FORMATS)
+        )
+    if out is not None:
+        from booking.output import check_writable
+
+        check_writable(out)
+
+
+def _finish(comparison: Any, output_format: str, out: Path | None, fail_on_anomaly: bool) -> None:
+    """Show the cells, then exit as the comparison ended: error 2, Ctrl-C 130, anomaly 1."""
     _emit(comparison, output_format, out)
     if comparison.stopped_by:
         raise BookingError(comparison.stopped_by)
@@ -317,16 +331,18 @@ def compare(
 def _emit(comparison: Any, output_format: str, out: Path | None) -> None:
     """Print or write the comparison. The machine formats keep stdout parseable: their
     findings (what went wrong where) follow on stderr."""
-    from booking import compare_render
+    from booking import chart, compare_render
 
     if output_format == "table" and out is None:
         compare_render.table(comparison)
+        chart.render(comparison, width=compare_render.PIPE_WIDTH)
         return
     if output_format == "table":
         import io
 
         buffer = io.StringIO()
         compare_render.table(comparison, file=buffer, width=compare_render.PIPE_WIDTH)
+        chart.render(comparison, file=buffer, width=compare_render.PIPE_WIDTH)
         text = buffer.getvalue()
     else:
         text = compare_render.RENDERERS[output_format](comparison)
@@ -347,3 +363,112 @@ def _emit(comparison: Any, output_format: str, out: Path | None) -> None:
     if output_format in ("json", "csv"):
         for note in compare_render.findings(comparison):
             print(f"booking: note: {note}", file=sys.stderr)
+
+
+scenario_app = typer.Typer(
+    help="Scenario files: TOML workloads where any list is a sweep axis.",
+    no_args_is_help=True,
+)
+app.add_typer(scenario_app, name="scenario")
+
+
+def _bundled() -> list[Path]:
+    from importlib.resources import files
+
+    folder = files("booking") / "scenarios"
+    return sorted(Path(str(entry)) for entry in folder.iterdir() if entry.name.endswith(".toml"))
+
+
+def _scenario_path(name: str) -> Path:
+    """A path, or the name of a bundled scenario (with or without .toml)."""
+    path = Path(name)
+    if path.exists() or "/" in name:
+        return path
+    for bundled in _bundled():
+        if name in (bundled.name, bundled.stem):
+            return bundled
+    return path
+
+
+ScenarioArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="FILE", help="A scenario .toml file, or the name of a bundled one (see list)."
+    ),
+]
+
+
+@scenario_app.command("run")
+def scenario_run(
+    file: ScenarioArgument,
+    repeat: Annotated[
+        int | None, typer.Option(help="Runs per point (overrides the file).", show_default=False)
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Seed of the first round (overrides the file).", show_default=False),
+    ] = None,
+    buyers: Annotated[
+        int | None, typer.Option(help="Buyers (overrides the file).", show_default=False)
+    ] = None,
+    tickets: Annotated[
+        int | None, typer.Option(help="Tickets (overrides the file).", show_default=False)
+    ] = None,
+    think: Annotated[
+        str | None,
+        typer.Option(metavar="MIN:MAX", help="Think (overrides the file).", show_default=False),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(help="Watchdog per run (overrides the file).", show_default=False),
+    ] = None,
+    output_format: FormatOption = "table",
+    out: OutOption = None,
+    fail_on_anomaly: CellsFailOption = False,
+) -> None:
+    """Run a scenario file: every point of its sweep, repeated and interleaved."""
+    from booking.comparison import run_scenario
+    from booking.progress import compare_bar
+    from booking.scenario_file import load
+
+    _check_output(output_format, out)
+    overrides: dict[str, Any] = {
+        key: value
+        for key, value in (
+            ("repeat", repeat),
+            ("buyers", buyers),
+            ("tickets", tickets),
+            ("think", think),
+            ("timeout", timeout),
+            ("seed", seed),
+        )
+        if value is not None
+    }
+    scenario_file = load(_scenario_path(file), overrides)
+    with compare_bar(scenario_file.repeat) as hook:
+        comparison = run_scenario(scenario_file, seed, on_progress=hook)
+    _finish(comparison, output_format, out, fail_on_anomaly)
+
+
+@scenario_app.command("validate")
+def scenario_validate(file: ScenarioArgument) -> None:
+    """Check a scenario file without running it: keys, values, and the sweep it makes."""
+    from booking.scenario_file import load
+
+    path = _scenario_path(file)
+    scenario_file = load(path)
+    axes = ", ".join(scenario_file.axes) or "no sweep"
+    print(
+        f"{path}: ok: {scenario_file.name}: {len(scenario_file.points)} points ({axes}) × "
+        f"{scenario_file.repeat} runs = {scenario_file.runs} runs"
+    )
+
+
+@scenario_app.command("list")
+def scenario_list() -> None:
+    """The bundled scenarios and what each one shows."""
+    from booking.scenario_file import load
+
+    for path in _bundled():
+        scenario_file = load(path)
+        print(f"{path.stem}\n    {' '.join(scenario_file.description.split())}\n")

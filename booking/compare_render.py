@@ -32,7 +32,7 @@ def cell_records(comparison: Comparison) -> list[dict[str, Any]]:
         "repeat": comparison.repeat,
         "seed": comparison.seed,
     }
-    return [{**cell.to_dict(), **shared} for cell in comparison.cells]
+    return [{**cell.to_dict(), **shared, **cell.params} for cell in comparison.cells]
 
 
 def to_json(comparison: Comparison) -> str:
@@ -47,7 +47,7 @@ def to_csv(comparison: Comparison) -> str:
         latency = record.pop("latency_ms")
         verdicts = record.pop("verdicts")
         low_think, high_think = record.pop("think_ms")
-        del record["seeds"], record["worst"]
+        del record["seeds"], record["worst"], record["axes"]
         head = {key: record.pop(key) for key in CSV_LEADING}
         rows.append(
             head
@@ -130,6 +130,8 @@ def row(cell: CellSummary) -> list[str]:
 def heading(comparison: Comparison) -> str:
     w = comparison.workload
     cells, runs = _plural(len(comparison.cells), "cell"), _plural(comparison.repeat, "run")
+    if comparison.title:
+        return f"{comparison.title} · {cells} × {runs} · seed {comparison.seed}"
     text = (
         f"compare · {cells} × {runs} · "
         f"{w.buyers} buyers · {w.initial_tickets} tickets · think {format_think(w.think_ms)} ms"

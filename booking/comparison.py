@@ -15,6 +15,7 @@ from booking.errors import BookingError, ScenarioError
 from booking.matrix import Cell, parse_reference, plan_cells, round_seed, schedule
 from booking.result import Result
 from booking.scenario import Scenario
+from booking.scenario_file import ScenarioFile
 from booking.simulation import simulate
 from booking.strategies import STRATEGIES
 
@@ -35,6 +36,7 @@ class Comparison:
     stopped_by: str = ""  # the error that ended the comparison early, if one did
     reference: str | None = None  # label of the reference cell
     reference_given: bool = False  # named with --reference, not the default fastest safe cell
+    title: str = ""  # a scenario's name; compare's heading is built from the workload
 
     @property
     def complete(self) -> bool:
@@ -64,6 +66,78 @@ def plan(
     return cells, order, candidates
 
 
+#: Told after each finished run: its cell, the scenario it ran and its result.
+ResultHook = Callable[[Cell, Scenario, Result], None]
+
+
+@dataclass
+class _Progress:
+    results: dict[Cell, list[Result]]
+    finished: int = 0
+    interrupted: bool = False
+    stopped_by: str = ""
+
+
+def run_cells(
+    jobs: Sequence[tuple[Cell, Scenario]],
+    repeat: int,
+    seed: int,
+    on_progress: ProgressHook | None = None,
+    on_result: ResultHook | None = None,
+) -> _Progress:
+    """Run each (cell, scenario) `repeat` times, round-robin. Round r runs every cell with
+    seed + r (or the cell's own seed + r when its scenario names one)."""
+    scenarios = dict(jobs)
+    order = schedule(list(scenarios), repeat)
+    progress = _Progress(results={cell: [] for cell in scenarios})
+    try:
+        for index, (round_, cell) in enumerate(order):
+            if on_progress is not None:
+                on_progress(index, len(order), cell, round_)
+            scenario = scenarios[cell]
+            base = scenario.seed if scenario.seed is not None else seed
+            run = replace(scenario, seed=round_seed(base, round_))
+            result = simulate(run)
+            if result.interrupted:  # a run cut short is not a sample
+                progress.interrupted = True
+                break
+            progress.results[cell].append(result)
+            progress.finished += 1
+            if on_result is not None:
+                on_result(cell, run, result)
+        if on_progress is not None:
+            on_progress(progress.finished, len(order), None, repeat)
+    except KeyboardInterrupt:
+        progress.interrupted = True
+    except BookingError as exc:
+        progress.stopped_by = str(exc)
+    return progress
+
+
+def summarize_cells(
+    jobs: Sequence[tuple[Cell, Scenario]],
+    progress: _Progress,
+    candidates: Sequence[Cell] | None,
+    params: Callable[[Scenario], dict[str, object]] | None = None,
+) -> tuple[list[CellSummary], CellSummary | None]:
+    """Per-cell statistics of the finished runs, with speeds relative to the reference."""
+    summaries = [
+        summarize(
+            cell,
+            progress.results[cell],
+            claims_safe=STRATEGIES[cell.strategy].claims_safe and scenario.manager_lock,
+            params=params(scenario) if params else None,
+        )
+        for cell, scenario in jobs
+        if progress.results[cell]
+    ]
+    return with_relative_speed(summaries, candidates)
+
+
+def new_seed() -> int:
+    return random.SystemRandom().randrange(2**32)
+
+
 def compare(
     workload: Scenario,
     strategies: Sequence[str] | None = None,
@@ -71,49 +145,66 @@ def compare(
     repeat: int = 5,
     reference: str | None = None,
     on_progress: ProgressHook | None = None,
+    on_result: ResultHook | None = None,
 ) -> Comparison:
     """Run every cell `repeat` times, round-robin, and summarise each cell.
 
     Ctrl-C (or an error such as a fork limit) ends it early: the runs finished so far are
     summarised and the Comparison says it is incomplete."""
     cells, order, candidates = plan(workload, strategies, stores, repeat, reference)
-    seed = workload.seed if workload.seed is not None else random.SystemRandom().randrange(2**32)
-    results: dict[Cell, list[Result]] = {cell: [] for cell in cells}
-    interrupted, stopped_by, finished = False, "", 0
-    try:
-        for index, (round_, cell) in enumerate(order):
-            if on_progress is not None:
-                on_progress(index, len(order), cell, round_)
-            scenario = replace(
-                workload, strategy=cell.strategy, store=cell.store, seed=round_seed(seed, round_)
-            )
-            result = simulate(scenario)
-            if result.interrupted:  # a run cut short is not a sample
-                interrupted = True
-                break
-            results[cell].append(result)
-            finished += 1
-        if on_progress is not None:
-            on_progress(finished, len(order), None, repeat)
-    except KeyboardInterrupt:
-        interrupted = True
-    except BookingError as exc:
-        stopped_by = str(exc)
-    summaries = [
-        summarize(cell, runs, claims_safe=STRATEGIES[cell.strategy].claims_safe)
-        for cell, runs in results.items()
-        if runs
+    seed = workload.seed if workload.seed is not None else new_seed()
+    jobs = [
+        (cell, replace(workload, strategy=cell.strategy, store=cell.store, seed=None))
+        for cell in cells
     ]
-    summaries, chosen = with_relative_speed(summaries, candidates)
+    progress = run_cells(jobs, repeat, seed, on_progress, on_result)
+    summaries, chosen = summarize_cells(jobs, progress, candidates)
     return Comparison(
         workload=replace(workload, seed=seed),
         seed=seed,
         repeat=repeat,
         cells=summaries,
         planned_runs=len(order),
-        finished_runs=finished,
-        interrupted=interrupted,
-        stopped_by=stopped_by,
+        finished_runs=progress.finished,
+        interrupted=progress.interrupted,
+        stopped_by=progress.stopped_by,
         reference=chosen.label if chosen else None,
         reference_given=candidates is not None,
+    )
+
+
+def cell_params(scenario: Scenario) -> dict[str, object]:
+    """The workload of one sweep cell, as plain values for its output row."""
+    return {
+        "buyers": scenario.buyers,
+        "tickets": scenario.initial_tickets,
+        "think_ms": list(scenario.think_ms),
+        "attempts": scenario.attempts,
+        "arrival": scenario.arrival.describe(),
+    }
+
+
+def run_scenario(
+    scenario_file: ScenarioFile,
+    seed: int | None = None,
+    on_progress: ProgressHook | None = None,
+    on_result: ResultHook | None = None,
+) -> Comparison:
+    """Run a scenario file's sweep: every point `repeat` times, round-robin, as compare
+    does, and summarise each point as a cell."""
+    base = seed if seed is not None else new_seed()
+    jobs = list(scenario_file.points)
+    progress = run_cells(jobs, scenario_file.repeat, base, on_progress, on_result)
+    summaries, chosen = summarize_cells(jobs, progress, None, cell_params)
+    return Comparison(
+        workload=jobs[0][1] if jobs else Scenario(),
+        seed=base,
+        repeat=scenario_file.repeat,
+        cells=summaries,
+        planned_runs=scenario_file.runs,
+        finished_runs=progress.finished,
+        interrupted=progress.interrupted,
+        stopped_by=progress.stopped_by,
+        reference=chosen.label if chosen else None,
+        title=f"scenario {scenario_file.name}",
     )

@@ -19,12 +19,20 @@ SEED_LIMIT = 2**63
 
 
 class Cell(NamedTuple):
+    """One column of the experiment: a strategy on a store, and for a scenario sweep the
+    values of its other axes, as (name, shown value) pairs."""
+
     strategy: str
     store: str
+    axes: tuple[tuple[str, str], ...] = ()
 
     @property
     def label(self) -> str:
-        return f"{self.strategy}/{self.store}"
+        # An arrival says what it is ("gate", "200/s"); a number needs its name ("buyers=10").
+        extra = "".join(
+            f" {value}" if name == "arrival" else f" {name}={value}" for name, value in self.axes
+        )
+        return f"{self.strategy}/{self.store}{extra}"
 
 
 def parse_names(text: str, kind: str, choices: Mapping[str, object]) -> list[str]:

@@ -42,6 +42,7 @@ class Result:
     timed_out: bool = False
     interrupted: bool = False
     path: str | None = None
+    arrival: str = "gate"  # everyone at the gate at once; or "200/s", "stagger 0:50 ms"
     explanation: list[str] = field(default_factory=list)
 
     @property

@@ -121,15 +121,19 @@ def run(
     think_ms: tuple[float, float],
     seed: int,
     timeout_s: float,
+    arrival_s: tuple[float, ...] = (),
 ) -> RawRun:
-    """Race `buyers` processes under `strategy`; always returns with every child reaped."""
+    """Race `buyers` processes under `strategy`; always returns with every child reaped.
+    `arrival_s` delays each buyer after the gate (empty: all at once)."""
     raw = RawRun(started_ns=time.monotonic_ns())
     procs = _Buyers()
     deadline = raw.started_ns + int(timeout_s * 1e9)
     buffer = bytearray()
     finished = False
     try:
-        plan = buyer.BuyerPlan(attempts, think_ms, seed, procs.events_w, procs.gate_r, os.getpid())
+        plan = buyer.BuyerPlan(
+            attempts, think_ms, seed, procs.events_w, procs.gate_r, os.getpid(), arrival_s
+        )
         for index in range(buyers):
             try:
                 procs.fork(index, strategy, plan)

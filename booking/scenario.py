@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from booking.arrival import GATE, Arrival
 from booking.errors import ScenarioError
 from booking.stores import STORES, infer_store
 from booking.strategies import STRATEGIES
@@ -64,6 +65,7 @@ class Scenario:
     reset: bool = False
     json_write: str = "atomic"
     manager_lock: bool = True
+    arrival: Arrival = GATE
 
     @property
     def store_name(self) -> str:
@@ -114,4 +116,5 @@ class Scenario:
             raise ScenarioError("--json-write only applies to the json store")
         if not self.manager_lock and self.strategy != "manager":
             raise ScenarioError("--no-manager-lock only applies to --strategy manager")
+        self.arrival.validate()
         return self

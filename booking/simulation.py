@@ -74,6 +74,7 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
                     scenario.think_ms,
                     seed,
                     scenario.timeout_s,
+                    scenario.arrival.offsets_s(scenario.buyers, seed),
                 )
                 remaining: int | None
                 problem = ""
@@ -117,6 +118,7 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
         timed_out=raw.timed_out,
         interrupted=raw.interrupted,
         path=str(scenario.path) if scenario.path is not None else None,
+        arrival=scenario.arrival.describe(),
         explanation=judgement.explanation,
     )
 

@@ -1,0 +1,301 @@
+"""Scenario files: TOML data describing a workload, where any list is a sweep axis.
+
+    name = "flash-sale"
+    description = "Many buyers, few tickets: what each strategy does at the gate."
+    strategy = ["none", "lock"]      # a list: one axis of the sweep
+    buyers = [10, 40]
+    tickets = 5
+    think = "1:5"
+    repeat = 3
+
+The file is parsed with tomllib as data; nothing in it is executed. Every error names the
+file, the key path and what was expected, and unknown keys are errors, so a typo never
+silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import itertools
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from booking.arrival import GATE, Arrival
+from booking.errors import ScenarioError
+from booking.matrix import Cell
+from booking.scenario import Scenario, format_think, parse_think
+from booking.stores import STORES
+from booking.strategies import STRATEGIES
+
+MAX_FILE_BYTES = 1 << 20
+MAX_POINTS = 10_000
+DEFAULT_REPEAT = 3
+#: Keys whose list values are sweep axes, in the order a table shows them.
+WORKLOAD_KEYS = (
+    "strategy",
+    "store",
+    "buyers",
+    "tickets",
+    "think",
+    "attempts",
+    "arrival",
+    "seed",
+    "timeout",
+    "json_write",
+    "manager_lock",
+)
+KEYS = ("name", "description", "repeat", *WORKLOAD_KEYS)
+
+
+@dataclass(frozen=True)
+class ScenarioFile:
+    """A parsed scenario: its points (one Scenario per cell of the sweep) and how often."""
+
+    path: Path | None
+    name: str
+    description: str
+    repeat: int
+    axes: tuple[str, ...]  # the keys given as lists, in file order
+    points: tuple[tuple[Cell, Scenario], ...]
+
+    @property
+    def runs(self) -> int:
+        return self.repeat * len(self.points)
+
+
+def _int(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ScenarioError(f"{where}: expected a whole number, found {_show(value)}")
+    return value
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ScenarioError(f"{where}: expected a number, found {_show(value)}")
+    return float(value)
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ScenarioError(f"{where}: expected a string, found {_show(value)}")
+    return value
+
+
+def _flag(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ScenarioError(f"{where}: expected true or false, found {_show(value)}")
+    return value
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)
+
+
+def _think(value: Any, where: str) -> tuple[float, float]:
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        text = f"{value}"
+    else:
+        raise ScenarioError(
+            f'{where}: expected "MIN:MAX" or a number of milliseconds, found {_show(value)}'
+        )
+    try:
+        return parse_think(text)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{where}: {exc}") from None
+
+
+def _arrival(value: Any, where: str) -> Arrival:
+    if value == "gate":
+        return GATE
+    if not isinstance(value, dict):
+        raise ScenarioError(
+            f'{where}: expected "gate", {{ rate = N }} or {{ stagger_ms = [LOW, HIGH] }}, '
+            f"found {_show(value)}"
+        )
+    for key in value:
+        if key not in ("rate", "stagger_ms"):
+            raise ScenarioError(f"{where}.{key}: unknown key; expected rate or stagger_ms")
+    if len(value) != 1:
+        raise ScenarioError(f"{where}: expected exactly one of rate or stagger_ms")
+    if "rate" in value:
+        arrival = Arrival(rate=_number(value["rate"], f"{where}.rate"))
+    else:
+        pair = value["stagger_ms"]
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise ScenarioError(f"{where}.stagger_ms: expected [LOW, HIGH] in milliseconds")
+        low = _number(pair[0], f"{where}.stagger_ms[0]")
+        high = _number(pair[1], f"{where}.stagger_ms[1]")
+        arrival = Arrival(stagger_ms=(low, high))
+    try:
+        return arrival.validate()
+    except ScenarioError as exc:
+        raise ScenarioError(f"{where}: {exc}") from None
+
+
+def _choice(choices: Mapping[str, object], kind: str) -> Callable[[Any, str], str]:
+    def convert(value: Any, where: str) -> str:
+        name = _text(value, where)
+        if name not in choices:
+            raise ScenarioError(
+                f'{where}: unknown {kind} "{name}"; expected one of {", ".join(choices)}'
+            )
+        return name
+
+    return convert
+
+
+#: key -> (convert one value, the Scenario field it sets)
+_CONVERT: dict[str, tuple[Callable[[Any, str], Any], str]] = {
+    "strategy": (_choice(STRATEGIES, "strategy"), "strategy"),
+    "store": (_choice(STORES, "store"), "store"),
+    "buyers": (_int, "buyers"),
+    "tickets": (_int, "tickets"),
+    "think": (_think, "think_ms"),
+    "attempts": (_int, "attempts"),
+    "arrival": (_arrival, "arrival"),
+    "seed": (_int, "seed"),
+    "timeout": (_number, "timeout_s"),
+    "json_write": (_text, "json_write"),
+    "manager_lock": (_flag, "manager_lock"),
+}
+
+
+def _shown(key: str, value: Any) -> str:
+    """How an axis value appears in a cell label."""
+    if isinstance(value, Arrival):
+        return value.describe()
+    if key == "think":
+        return format_think(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _values(key: str, raw: Any, where: str) -> list[Any]:
+    """The converted values of one key: a list is an axis, anything else one value. Each
+    value is also checked alone against Scenario, so its error names its own key path."""
+    convert, field = _CONVERT[key]
+    if isinstance(raw, list):
+        if not raw:
+            raise ScenarioError(f"{where}{key}: an empty list sweeps nothing")
+        items = [(f"{where}{key}[{i}]", item) for i, item in enumerate(raw)]
+    else:
+        items = [(f"{where}{key}", raw)]
+    values = []
+    for path, item in items:
+        value = convert(item, path)
+        probe = replace(Scenario(), **{field: value})
+        if field not in ("strategy", "store", "json_write", "manager_lock"):
+            try:
+                probe.validate()
+            except ScenarioError as exc:
+                raise ScenarioError(f"{path}: {exc}") from None
+        values.append(value)
+    repeated = [v for i, v in enumerate(values) if v in values[:i]]
+    if repeated:
+        raise ScenarioError(f"{where}{key}: {_shown(key, repeated[0])} is listed twice")
+    return values
+
+
+def parse(
+    document: Mapping[str, Any], source: str, overrides: Mapping[str, Any] | None = None
+) -> ScenarioFile:
+    """Check a parsed TOML document and expand its sweep. `source` prefixes every error
+    (the file name); `overrides` replace keys first (the command line's --repeat etc.)."""
+    doc = {**document, **(overrides or {})}
+    prefix = f"{source}: "
+    for key in doc:
+        if key not in KEYS:
+            raise ScenarioError(f"{prefix}{key}: unknown key; expected one of {', '.join(KEYS)}")
+    name = _text(doc.get("name", Path(source).stem), f"{prefix}name")
+    description = _text(doc.get("description", ""), f"{prefix}description")
+    repeat = _int(doc.get("repeat", DEFAULT_REPEAT), f"{prefix}repeat")
+    if repeat < 1:
+        raise ScenarioError(f"{prefix}repeat: must be at least 1, not {repeat}")
+    given = [key for key in WORKLOAD_KEYS if key in doc]
+    values = {key: _values(key, doc[key], prefix) for key in given}
+    axes = tuple(key for key in doc if key in values and isinstance(doc[key], list))
+    count = 1
+    for key in axes:
+        count *= len(values[key])
+    if count > MAX_POINTS:
+        raise ScenarioError(f"{prefix}the sweep has {count:,} points; the limit is {MAX_POINTS:,}")
+    points = []
+    for combo in itertools.product(*(values[key] for key in given)):
+        chosen = dict(zip(given, combo, strict=True))
+        scenario = replace(Scenario(), **{_CONVERT[key][1]: value for key, value in chosen.items()})
+        if not STRATEGIES[scenario.strategy].supports(scenario.store_name):
+            continue  # e.g. transaction x json in a sweep: that cell does not exist
+        try:
+            scenario.validate()
+        except ScenarioError as exc:
+            raise ScenarioError(f"{prefix}{exc}") from None
+        label_axes = tuple(
+            (key, _shown(key, chosen[key])) for key in axes if key not in ("strategy", "store")
+        )
+        points.append((Cell(scenario.strategy, scenario.store_name, label_axes), scenario))
+    _check_every_value_used(values, axes, points, prefix)
+    return ScenarioFile(
+        path=None,
+        name=name,
+        description=description,
+        repeat=repeat,
+        axes=axes,
+        points=tuple(points),
+    )
+
+
+def _check_every_value_used(
+    values: Mapping[str, list[Any]],
+    axes: tuple[str, ...],
+    points: list[tuple[Cell, Scenario]],
+    prefix: str,
+) -> None:
+    """A strategy or store that yields no cell at all is a mistake, not a silent skip."""
+    for key in ("strategy", "store"):
+        for value in values.get(key, []):
+            if not any(getattr(cell, key) == value for cell, _ in points):
+                other = "store" if key == "strategy" else "strategy"
+                if key == "strategy":
+                    needs = " or ".join(STRATEGIES[value].stores or ())
+                    detail = f"it needs the {needs} store"
+                else:
+                    detail = "no chosen strategy works on it"
+                raise ScenarioError(
+                    f"{prefix}{key} {value}: no cell of the sweep can run it ({detail}; "
+                    f"check {other})"
+                )
+
+
+def load(path: Path, overrides: Mapping[str, Any] | None = None) -> ScenarioFile:
+    """Read and check a scenario file. Errors name the file."""
+    source = path.name
+    try:
+        if path.is_dir():
+            raise ScenarioError(f"{path}: is a directory, not a scenario file")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such scenario file") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(f"{source}: larger than 1 MiB; not a scenario file")
+    try:
+        document = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{source}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{source}: not valid TOML ({exc})") from None
+    return replace(parse(document, source, overrides), path=path)
