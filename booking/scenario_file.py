@@ -25,12 +25,13 @@ from typing import Any
 from booking.arrival import GATE, Arrival
 from booking.errors import ScenarioError
 from booking.matrix import Cell
-from booking.scenario import Scenario, format_think, parse_think
+from booking.scenario import JSON_WRITE_MODES, Scenario, format_think, parse_think
 from booking.stores import STORES
 from booking.strategies import STRATEGIES
 
 MAX_FILE_BYTES = 1 << 20
 MAX_POINTS = 10_000
+MAX_RUNS = 100_000
 DEFAULT_REPEAT = 3
 #: Keys whose list values are sweep axes, in the order a table shows them.
 WORKLOAD_KEYS = (
@@ -167,7 +168,7 @@ _CONVERT: dict[str, tuple[Callable[[Any, str], Any], str]] = {
     "arrival": (_arrival, "arrival"),
     "seed": (_int, "seed"),
     "timeout": (_number, "timeout_s"),
-    "json_write": (_text, "json_write"),
+    "json_write": (_choice(dict.fromkeys(JSON_WRITE_MODES), "json-write mode"), "json_write"),
     "manager_lock": (_flag, "manager_lock"),
 }
 
@@ -190,6 +191,10 @@ def _values(key: str, raw: Any, where: str) -> list[Any]:
     if isinstance(raw, list):
         if not raw:
             raise ScenarioError(f"{where}{key}: an empty list sweeps nothing")
+        if len(raw) > MAX_POINTS:
+            raise ScenarioError(
+                f"{where}{key}: {len(raw):,} values; a sweep has at most {MAX_POINTS:,} points"
+            )
         items = [(f"{where}{key}[{i}]", item) for i, item in enumerate(raw)]
     else:
         items = [(f"{where}{key}", raw)]
@@ -203,10 +208,45 @@ def _values(key: str, raw: Any, where: str) -> list[Any]:
             except ScenarioError as exc:
                 raise ScenarioError(f"{path}: {exc}") from None
         values.append(value)
-    repeated = [v for i, v in enumerate(values) if v in values[:i]]
-    if repeated:
-        raise ScenarioError(f"{where}{key}: {_shown(key, repeated[0])} is listed twice")
+    seen: set[Any] = set()
+    for value in values:
+        if value in seen:
+            raise ScenarioError(f"{where}{key}: {_shown(key, value)} is listed twice")
+        seen.add(value)
     return values
+
+
+#: Combinations that do not exist: (the keys involved, the test, what to say).
+_RULES: tuple[tuple[tuple[str, ...], Callable[[Scenario], bool], str], ...] = (
+    (
+        ("strategy", "store"),
+        lambda s: STRATEGIES[s.strategy].supports(s.store_name),
+        "",  # reported by _check_every_value_used, which knows what the strategy needs
+    ),
+    (
+        ("json_write", "store"),
+        lambda s: s.json_write == "atomic" or s.store_name == "json",
+        'json_write: "inplace" only applies to the json store',
+    ),
+    (
+        ("manager_lock", "strategy"),
+        lambda s: s.manager_lock or s.strategy == "manager",
+        "manager_lock: false only applies to strategy manager",
+    ),
+)
+
+
+def _applies(scenario: Scenario, axes: tuple[str, ...], prefix: str) -> bool:
+    """Whether this point of the sweep exists. A combination that cannot exist is skipped
+    when a sweep made it (transaction x json in store = ["json", "sqlite"]), and is an
+    error when the file asked for it outright."""
+    for keys, holds, message in _RULES:
+        if holds(scenario):
+            continue
+        if message and not any(key in axes for key in keys):
+            raise ScenarioError(f"{prefix}{message}")
+        return False
+    return True
 
 
 def parse(
@@ -214,6 +254,8 @@ def parse(
 ) -> ScenarioFile:
     """Check a parsed TOML document and expand its sweep. `source` prefixes every error
     (the file name); `overrides` replace keys first (the command line's --repeat etc.)."""
+    for key, value in (overrides or {}).items():
+        _values(key, value, "--") if key in _CONVERT else None  # blame the option, not the file
     doc = {**document, **(overrides or {})}
     prefix = f"{source}: "
     for key in doc:
@@ -224,6 +266,7 @@ def parse(
     repeat = _int(doc.get("repeat", DEFAULT_REPEAT), f"{prefix}repeat")
     if repeat < 1:
         raise ScenarioError(f"{prefix}repeat: must be at least 1, not {repeat}")
+    # Points vary in WORKLOAD_KEYS order (strategy slowest), so a table groups by strategy.
     given = [key for key in WORKLOAD_KEYS if key in doc]
     values = {key: _values(key, doc[key], prefix) for key in given}
     axes = tuple(key for key in doc if key in values and isinstance(doc[key], list))
@@ -232,18 +275,25 @@ def parse(
         count *= len(values[key])
     if count > MAX_POINTS:
         raise ScenarioError(f"{prefix}the sweep has {count:,} points; the limit is {MAX_POINTS:,}")
+    if count * repeat > MAX_RUNS:
+        raise ScenarioError(
+            f"{prefix}{count:,} points × repeat {repeat:,} is {count * repeat:,} runs; "
+            f"the limit is {MAX_RUNS:,}"
+        )
     points = []
     for combo in itertools.product(*(values[key] for key in given)):
         chosen = dict(zip(given, combo, strict=True))
         scenario = replace(Scenario(), **{_CONVERT[key][1]: value for key, value in chosen.items()})
-        if not STRATEGIES[scenario.strategy].supports(scenario.store_name):
-            continue  # e.g. transaction x json in a sweep: that cell does not exist
+        if not _applies(scenario, axes, prefix):
+            continue
         try:
             scenario.validate()
         except ScenarioError as exc:
             raise ScenarioError(f"{prefix}{exc}") from None
         label_axes = tuple(
-            (key, _shown(key, chosen[key])) for key in axes if key not in ("strategy", "store")
+            (key, _shown(key, chosen[key]))
+            for key in given
+            if key in axes and key not in ("strategy", "store")
         )
         points.append((Cell(scenario.strategy, scenario.store_name, label_axes), scenario))
     _check_every_value_used(values, axes, points, prefix)
@@ -263,20 +313,22 @@ def _check_every_value_used(
     points: list[tuple[Cell, Scenario]],
     prefix: str,
 ) -> None:
-    """A strategy or store that yields no cell at all is a mistake, not a silent skip."""
-    for key in ("strategy", "store"):
-        for value in values.get(key, []):
-            if not any(getattr(cell, key) == value for cell, _ in points):
-                other = "store" if key == "strategy" else "strategy"
-                if key == "strategy":
-                    needs = " or ".join(STRATEGIES[value].stores or ())
-                    detail = f"it needs the {needs} store"
-                else:
-                    detail = "no chosen strategy works on it"
-                raise ScenarioError(
-                    f"{prefix}{key} {value}: no cell of the sweep can run it ({detail}; "
-                    f"check {other})"
-                )
+    """A value the file names that yields no cell at all is a mistake, not a silent skip."""
+    for key, items in values.items():
+        field = _CONVERT[key][1]
+        for value in items:
+            if any(getattr(scenario, field) == value for _, scenario in points):
+                continue
+            if key == "strategy":
+                needs = " or ".join(STRATEGIES[value].stores or ())
+                detail = f"it needs the {needs} store; check store"
+            elif key == "store":
+                detail = "no chosen strategy works on it; check strategy"
+            else:
+                detail = "it applies to none of the chosen strategies and stores"
+            raise ScenarioError(
+                f"{prefix}{key} {_shown(key, value)}: no cell of the sweep can run it ({detail})"
+            )
 
 
 def load(path: Path, overrides: Mapping[str, Any] | None = None) -> ScenarioFile:
@@ -285,7 +337,10 @@ def load(path: Path, overrides: Mapping[str, Any] | None = None) -> ScenarioFile
     try:
         if path.is_dir():
             raise ScenarioError(f"{path}: is a directory, not a scenario file")
-        data = path.read_bytes()
+        if path.exists() and not path.is_file():
+            raise ScenarioError(f"{path}: not a regular file")
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such scenario file") from None
     except OSError as exc:
@@ -293,7 +348,7 @@ def load(path: Path, overrides: Mapping[str, Any] | None = None) -> ScenarioFile
     if len(data) > MAX_FILE_BYTES:
         raise ScenarioError(f"{source}: larger than 1 MiB; not a scenario file")
     try:
-        document = tomllib.loads(data.decode("utf-8"))
+        document = tomllib.loads(data.decode("utf-8-sig"))  # a BOM from some editors is fine
     except UnicodeDecodeError:
         raise ScenarioError(f"{source}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
