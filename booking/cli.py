@@ -129,6 +129,22 @@ TimeoutOption = Annotated[
 ]
 
 
+# Keeping results: shared by `run`, `compare` and `scenario run`.
+SaveOption = Annotated[
+    bool,
+    typer.Option("--save", help="Keep every run in the history database (see booking history)."),
+]
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="History database.  \\[default: $BOOKING_DB, else "
+        "$XDG_DATA_HOME/booking/history.db or ~/.local/share/booking/history.db]",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
+
+
 @app.command(epilog=_STRATEGIES_EPILOG)
 def run(
     buyers: BuyersOption = 50,
@@ -180,9 +196,12 @@ def run(
     fail_on_anomaly: Annotated[
         bool, typer.Option("--fail-on-anomaly", help="Exit 1 when the verdict is not SAFE.")
     ] = False,
+    save: SaveOption = False,
+    db: DbOption = None,
 ) -> None:
     """Race buyer processes for the tickets in one store and report what went wrong."""
     from booking import render
+    from booking.saving import recording
     from booking.scenario import Scenario, parse_think
     from booking.simulation import simulate
 
@@ -201,7 +220,13 @@ def run(
         manager_lock=not no_manager_lock,
     )
     notes: list[str] = []
-    result = simulate(scenario, notes)
+    scenario.validate()  # bad input never opens a history session
+    with recording(save, db, "run", _run_name(scenario), _params(scenario)) as recorder:
+        result = simulate(scenario, notes)
+        if recorder is not None:
+            recorder.add(result)
+            recorder.status = "interrupted" if result.interrupted else "complete"
+    _saved(recorder)
     for note in notes:
         print(f"booking: note: {note}", file=sys.stderr)
     if as_json:
@@ -275,12 +300,15 @@ def compare(
     output_format: FormatOption = "table",
     out: OutOption = None,
     fail_on_anomaly: CellsFailOption = False,
+    save: SaveOption = False,
+    db: DbOption = None,
 ) -> None:
     """Run every strategy on every store several times and compare them in one table."""
     from booking.comparison import compare as run_comparison
     from booking.comparison import plan
     from booking.matrix import parse_names
     from booking.progress import compare_bar
+    from booking.saving import recording, status_of
     from booking.scenario import Scenario, parse_think
 
     _check_output(output_format, out)
@@ -295,10 +323,29 @@ def compare(
         timeout_s=timeout,
     )
     plan(workload, chosen_strategies, chosen_stores, repeat, reference)  # all checks, no runs
-    with compare_bar(repeat) as hook:
+    params = {
+        **_params(workload),
+        "strategies": chosen_strategies,
+        "stores": chosen_stores,
+        "repeat": repeat,
+        "reference": reference,
+    }
+    with (
+        recording(save, db, "compare", "compare", params) as recorder,
+        compare_bar(repeat) as hook,
+    ):
         comparison = run_comparison(
-            workload, chosen_strategies, chosen_stores, repeat, reference, on_progress=hook
+            workload,
+            chosen_strategies,
+            chosen_stores,
+            repeat,
+            reference,
+            on_progress=hook,
+            on_result=recorder.on_result if recorder else None,
         )
+        if recorder is not None:
+            recorder.status = status_of(comparison.interrupted, comparison.stopped_by)
+    _saved(recorder)
     _finish(comparison, output_format, out, fail_on_anomaly)
 
 
@@ -425,10 +472,13 @@ def scenario_run(
     output_format: FormatOption = "table",
     out: OutOption = None,
     fail_on_anomaly: CellsFailOption = False,
+    save: SaveOption = False,
+    db: DbOption = None,
 ) -> None:
     """Run a scenario file: every point of its sweep, repeated and interleaved."""
     from booking.comparison import run_scenario
     from booking.progress import compare_bar
+    from booking.saving import recording, status_of
     from booking.scenario_file import load
 
     _check_output(output_format, out)
@@ -444,9 +494,22 @@ def scenario_run(
         )
         if value is not None
     }
-    scenario_file = load(_scenario_path(file), overrides)
-    with compare_bar(scenario_file.repeat) as hook:
-        comparison = run_scenario(scenario_file, seed, on_progress=hook)
+    path = _scenario_path(file)
+    scenario_file = load(path, overrides)
+    params = {"file": str(path), "overrides": overrides, "description": scenario_file.description}
+    with (
+        recording(save, db, "scenario", scenario_file.name, params) as recorder,
+        compare_bar(scenario_file.repeat) as hook,
+    ):
+        comparison = run_scenario(
+            scenario_file,
+            seed,
+            on_progress=hook,
+            on_result=recorder.on_result if recorder else None,
+        )
+        if recorder is not None:
+            recorder.status = status_of(comparison.interrupted, comparison.stopped_by)
+    _saved(recorder)
     _finish(comparison, output_format, out, fail_on_anomaly)
 
 
@@ -472,3 +535,79 @@ def scenario_list() -> None:
     for path in _bundled():
         scenario_file = load(path)
         print(f"{path.stem}\n    {' '.join(scenario_file.description.split())}\n")
+
+
+def _run_name(scenario: Any) -> str:
+    return f"{scenario.strategy}/{scenario.store_name}"
+
+
+def _params(scenario: Any) -> dict[str, Any]:
+    """A workload as plain JSON values, for the history's session row."""
+    return {
+        "buyers": scenario.buyers,
+        "tickets": scenario.tickets,
+        "strategy": scenario.strategy,
+        "store": scenario.store,
+        "think_ms": list(scenario.think_ms),
+        "attempts": scenario.attempts,
+        "seed": scenario.seed,
+        "timeout_s": scenario.timeout_s,
+        "path": None if scenario.path is None else str(scenario.path),
+        "arrival": scenario.arrival.describe(),
+    }
+
+
+def _saved(recorder: Any) -> None:
+    if recorder is not None:
+        print(
+            f"booking: saved {recorder.saved} run{'s' if recorder.saved != 1 else ''} to "
+            f"{recorder.history.path} (session {recorder.session_id})",
+            file=sys.stderr,
+        )
+
+
+history_app = typer.Typer(
+    help="Saved runs (see --save): list the recent sessions, or show one.",
+    invoke_without_command=True,
+)
+app.add_typer(history_app, name="history")
+
+
+@history_app.callback()
+def history(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(help="How many sessions, newest first.")] = 20,
+    db: DbOption = None,
+) -> None:
+    """List the recent saved sessions: one per run, compare or scenario invocation."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from booking import history_render
+    from booking.history import History, resolve_path
+
+    if limit < 1:
+        raise BookingError(f"limit must be at least 1, not {limit}")
+    with History(resolve_path(db), create=False) as saved:
+        history_render.sessions(saved.sessions(limit), saved.path)
+
+
+@history_app.command("show")
+def history_show(
+    session: Annotated[int, typer.Argument(metavar="ID", help="A session id from the list.")],
+    db: DbOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the session and its run records as JSON.")
+    ] = False,
+) -> None:
+    """Show one saved session: what ran, where, and every run's numbers."""
+    from booking import history_render
+    from booking.history import History, resolve_path, run_record
+
+    with History(resolve_path(db), create=False) as saved:
+        row, runs = saved.session(session)
+    if as_json:
+        import json
+
+        print(json.dumps({"session": row, "runs": [run_record(r) for r in runs]}))
+    else:
+        history_render.session(row, runs)

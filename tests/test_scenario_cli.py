@@ -166,3 +166,13 @@ def test_the_readme_scripts_run() -> None:
         )
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip()
+
+
+def test_the_readme_scenario_example_is_valid() -> None:
+    import tomllib
+
+    from booking.scenario_file import parse
+
+    [block] = re.findall(r"```toml\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
+    parsed = parse(tomllib.loads(block), "README.md")
+    assert (len(parsed.points), parsed.repeat) == (4, 2)
