@@ -127,7 +127,8 @@ def run(
     `arrival_s` delays each buyer after the gate (empty: all at once)."""
     raw = RawRun(started_ns=time.monotonic_ns())
     procs = _Buyers()
-    deadline = raw.started_ns + int(timeout_s * 1e9)
+    timeout_ns = int(timeout_s * 1e9)
+    check_limits(buyers)
     buffer = bytearray()
     finished = False
     try:
@@ -140,6 +141,9 @@ def run(
             except OSError as exc:
                 raise ResourceError(_fork_failure(index, buyers, exc)) from None
         procs.close_child_ends()
+        # Start-up has no fixed length (forking 10,000 buyers takes ~40 s here); it only has
+        # to keep moving: the watchdog restarts at every buyer that reports.
+        deadline = time.monotonic_ns() + timeout_ns
         # Wait until every buyer is at the gate (or failed to get there), then open it.
         settled: set[int] = set()
         while len(settled) < buyers:
@@ -150,7 +154,10 @@ def run(
                 procs.reap(block=False)
                 settled.update(procs.exit_codes)
             settled.update(r.buyer for r in records if r.kind in (Kind.READY, Kind.FAILED))
+            if records:
+                deadline = time.monotonic_ns() + timeout_ns
         raw.gate_ns = raw.last_progress_ns = time.monotonic_ns()
+        deadline = raw.gate_ns + timeout_ns  # the run itself: from the gate
         procs.open_gate()
         while not raw.timed_out and _read_frames(procs, buffer, raw, deadline) is not None:
             pass
@@ -170,6 +177,45 @@ def run(
         raw.exit_codes = procs.exit_codes
         raw.pids = procs.pids
     return raw
+
+
+#: Private memory of one waiting buyer, measured here: ~1.6 MB (copy-on-write pages).
+BUYER_BYTES = 2 << 20
+#: Processes the user may already run besides the buyers (shell, editor, this parent...).
+PROCESS_RESERVE = 64
+
+
+def check_limits(buyers: int) -> None:
+    """Refuse at the start, naming the limit and how to raise it, rather than die half-way:
+    the user's process limit, and the memory the buyers will need. (Descriptors are no
+    limit: the parent holds 4, however many buyers there are.)"""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
+    if soft != resource.RLIM_INFINITY and buyers + PROCESS_RESERVE > soft:
+        raise_to = "unlimited" if hard == resource.RLIM_INFINITY else str(hard)
+        raise ResourceError(
+            f"{buyers:,} buyers need {buyers:,} processes, but the process limit "
+            f"(ulimit -u) is {soft:,}; raise it with `ulimit -u {raise_to}` or use fewer buyers"
+        )
+    available = _available_memory()
+    if available is not None and buyers * BUYER_BYTES > available:
+        raise ResourceError(
+            f"{buyers:,} buyers need about {buyers * BUYER_BYTES / 2**30:.1f} GiB "
+            f"(~2 MiB each) but {available / 2**30:.1f} GiB is available; use at most "
+            f"{available // BUYER_BYTES:,} buyers here"
+        )
+
+
+def _available_memory() -> int | None:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def _read_frames(

@@ -11,9 +11,11 @@ import time
 from pathlib import Path
 
 import filelock
+import pytest
 
 from booking import Scenario, runner
 from booking.checker import judge
+from booking.errors import ResourceError
 from booking.simulation import run_facts
 from booking.stores import Stock
 from booking.strategies import Guard, Unlocked
@@ -154,3 +156,69 @@ def test_two_runs_on_one_store_under_filelock_sell_exactly_the_stock(tmp_path: P
     assert all(r["oversold"] == 0 and r["errors"] == 0 for r in records)
     assert json.loads(store.read_text()) == {"count": 0}
     assert not (set(os.listdir(tmp_path)) - {"db.json", "db.json.lock"})
+
+
+class _SlowToStart(_StuckStrategy):
+    """Buyer i takes (i + 1) x `step_s` to open its store: a long but moving start-up, or
+    with `hang` one buyer that never gets ready."""
+
+    def __init__(self, step_s: float, hang: int | None = None) -> None:
+        super().__init__(Unlocked())
+        self._step_s = step_s
+        self._hang = hang
+
+    def buyer_parts(self, buyer: int) -> tuple[Stock, Guard]:
+        time.sleep(3600 if buyer == self._hang else (buyer + 1) * self._step_s)
+        return super().buyer_parts(buyer)
+
+
+def test_a_long_start_up_that_keeps_moving_is_not_a_deadlock() -> None:
+    # 6 buyers ready one every 0.1 s: 0.6 s of start-up against a 0.3 s watchdog, which
+    # times the run from the gate and the start-up only between two ready buyers.
+    raw = runner.run(_SlowToStart(0.1), 6, 1, (0, 0), seed=1, timeout_s=0.3)
+    assert not raw.timed_out
+    assert raw.exit_codes == dict.fromkeys(range(6), 0)
+    assert (raw.gate_ns - raw.started_ns) / 1e9 >= 0.6
+
+
+def test_a_start_up_that_stalls_still_ends() -> None:
+    raw = runner.run(_SlowToStart(0.01, hang=2), 4, 1, (0, 0), seed=1, timeout_s=0.5)
+    assert raw.timed_out
+    assert no_children_left()
+
+
+def _count_forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    forks: list[int] = []
+
+    def fork() -> int:
+        forks.append(1)
+        raise AssertionError("forked a buyer: the limit was not checked first")
+
+    monkeypatch.setattr(os, "fork", fork)
+    return forks
+
+
+def test_too_many_buyers_for_the_process_limit_are_refused_before_any_fork(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import resource
+
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (500, 4000))
+    forks = _count_forks(monkeypatch)
+    with pytest.raises(
+        ResourceError, match=r"process limit \(ulimit -u\) is 500; raise it with `ulimit -u 4000`"
+    ):
+        runner.run(_StuckStrategy(Unlocked()), 1000, 1, (0, 0), seed=1, timeout_s=1)
+    assert forks == []
+
+
+def test_too_many_buyers_for_the_memory_are_refused_before_any_fork(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(runner, "_available_memory", lambda: 100 * runner.BUYER_BYTES)
+    forks = _count_forks(monkeypatch)
+    with pytest.raises(ResourceError, match="use at most 100 buyers here"):
+        runner.run(_StuckStrategy(Unlocked()), 101, 1, (0, 0), seed=1, timeout_s=1)
+    assert forks == []
+    assert "MemAvailable" in Path("/proc/meminfo").read_text()
+    assert (runner._available_memory() or 0) > 0
