@@ -51,6 +51,7 @@ class Judgement:
     startup_s: float
     throughput: float
     latency_ms: dict[str, float]
+    lock_wait_ms: dict[str, float]
     verdict: str
     explanation: list[str]
 
@@ -94,6 +95,9 @@ def judge(facts: RunFacts) -> Judgement:
     wall_s = max(0, max(ends, default=facts.gate_ns) - facts.gate_ns) / 1e9
     throughput = len(attempts) / wall_s if wall_s > 0 else 0.0
     latency = latency_summary((r.t_end - r.t_begin) / 1e6 for r in attempts)
+    # The acquire step alone: how long a buyer waited for the guard (to its timeout if
+    # it never came).
+    lock_wait = latency_summary(((r.t_acquired or r.t_end) - r.t_begin) / 1e6 for r in attempts)
     errors = len(failed_ops) + len(crashed)
 
     if facts.timed_out:
@@ -143,6 +147,7 @@ def judge(facts: RunFacts) -> Judgement:
         startup_s=round(max(0, facts.gate_ns - facts.started_ns) / 1e9, 6),
         throughput=round(throughput, 1),
         latency_ms=latency,
+        lock_wait_ms=lock_wait,
         verdict=verdict,
         explanation=story,
     )

@@ -190,6 +190,14 @@ def run(
             help="manager strategy: share the dict without its lock (seed 003's lost updates).",
         ),
     ] = False,
+    poll_ms: Annotated[
+        float | None,
+        typer.Option(
+            help="filelock strategy: how often a waiter retries the lock, in ms "
+            "(filelock's own default is 50).  \\[default: 1]",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print only the result record, as JSON, on stdout.")
     ] = False,
@@ -202,7 +210,7 @@ def run(
     """Race buyer processes for the tickets in one store and report what went wrong."""
     from booking import render
     from booking.saving import recording
-    from booking.scenario import Scenario, parse_think
+    from booking.scenario import DEFAULT_POLL_MS, Scenario, parse_think
     from booking.simulation import simulate
 
     scenario = Scenario(
@@ -218,6 +226,7 @@ def run(
         reset=reset,
         json_write=json_write,
         manager_lock=not no_manager_lock,
+        poll_ms=DEFAULT_POLL_MS if poll_ms is None else poll_ms,
     )
     notes: list[str] = []
     scenario.validate()  # bad input never opens a history session

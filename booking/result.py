@@ -33,6 +33,8 @@ class Result:
     think_ms: tuple[float, float] = (0.0, 0.0)
     json_write: str | None = None
     manager_lock: bool | None = None
+    poll_ms: float | None = None  # filelock's wait poll
+    lock_wait_ms: dict[str, float] = field(default_factory=dict)  # acquire step: p50..max
     torn_reads: int = 0
     lock_timeouts: int = 0
     busy: int = 0

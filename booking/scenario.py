@@ -18,6 +18,9 @@ MAX_COUNT = 2**53
 MAX_BUYERS = 100_000
 JSON_WRITE_MODES = ("atomic", "inplace")
 DEFAULT_THINK_MS = (1.0, 5.0)
+#: filelock's wait poll. Its library default (50 ms) makes every wait measure the poll.
+DEFAULT_POLL_MS = 1.0
+MAX_POLL_MS = 1000.0
 
 
 def parse_think(text: str) -> tuple[float, float]:
@@ -66,6 +69,7 @@ class Scenario:
     json_write: str = "atomic"
     manager_lock: bool = True
     arrival: Arrival = GATE
+    poll_ms: float = DEFAULT_POLL_MS
 
     @property
     def store_name(self) -> str:
@@ -117,4 +121,10 @@ class Scenario:
         if not self.manager_lock and self.strategy != "manager":
             raise ScenarioError("--no-manager-lock only applies to --strategy manager")
         self.arrival.validate()
+        if not (math.isfinite(self.poll_ms) and 0 < self.poll_ms <= MAX_POLL_MS):
+            raise ScenarioError(
+                f"poll must be more than 0 and at most {MAX_POLL_MS:g} ms, not {self.poll_ms:g}"
+            )
+        if self.poll_ms != DEFAULT_POLL_MS and self.strategy != "filelock":
+            raise ScenarioError("--poll-ms only applies to --strategy filelock")
         return self

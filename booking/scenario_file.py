@@ -25,7 +25,13 @@ from typing import Any
 from booking.arrival import GATE, Arrival
 from booking.errors import ScenarioError
 from booking.matrix import Cell
-from booking.scenario import JSON_WRITE_MODES, Scenario, format_think, parse_think
+from booking.scenario import (
+    DEFAULT_POLL_MS,
+    JSON_WRITE_MODES,
+    Scenario,
+    format_think,
+    parse_think,
+)
 from booking.stores import STORES
 from booking.strategies import STRATEGIES
 
@@ -46,6 +52,7 @@ WORKLOAD_KEYS = (
     "timeout",
     "json_write",
     "manager_lock",
+    "poll_ms",
 )
 KEYS = ("name", "description", "repeat", *WORKLOAD_KEYS)
 
@@ -170,6 +177,7 @@ _CONVERT: dict[str, tuple[Callable[[Any, str], Any], str]] = {
     "timeout": (_number, "timeout_s"),
     "json_write": (_choice(dict.fromkeys(JSON_WRITE_MODES), "json-write mode"), "json_write"),
     "manager_lock": (_flag, "manager_lock"),
+    "poll_ms": (_number, "poll_ms"),
 }
 
 
@@ -201,7 +209,8 @@ def _values(key: str, raw: Any, where: str) -> list[Any]:
     values = []
     for path, item in items:
         value = convert(item, path)
-        probe = replace(Scenario(), **{field: value})
+        # Probe the value alone, on a strategy it applies to.
+        probe = replace(Scenario(strategy="filelock"), **{field: value})
         if field not in ("strategy", "store", "json_write", "manager_lock"):
             try:
                 probe.validate()
@@ -232,6 +241,11 @@ _RULES: tuple[tuple[tuple[str, ...], Callable[[Scenario], bool], str], ...] = (
         ("manager_lock", "strategy"),
         lambda s: s.manager_lock or s.strategy == "manager",
         "manager_lock: false only applies to strategy manager",
+    ),
+    (
+        ("poll_ms", "strategy"),
+        lambda s: s.poll_ms == DEFAULT_POLL_MS or s.strategy == "filelock",
+        "poll_ms: only applies to strategy filelock",
     ),
 )
 

@@ -64,7 +64,10 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
                     "(add --reset to start from it)"
                 )
             strategy = strategy_kind(
-                store, timeout_s=scenario.timeout_s, manager_lock=scenario.manager_lock
+                store,
+                timeout_s=scenario.timeout_s,
+                manager_lock=scenario.manager_lock,
+                poll_s=scenario.poll_ms / 1000,
             )
             try:
                 raw = runner.run(
@@ -109,6 +112,8 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
         think_ms=scenario.think_ms,
         json_write=scenario.json_write if scenario.store_name == "json" else None,
         manager_lock=scenario.manager_lock if scenario.strategy == "manager" else None,
+        poll_ms=scenario.poll_ms if scenario.strategy == "filelock" else None,
+        lock_wait_ms=judgement.lock_wait_ms,
         torn_reads=judgement.torn_reads,
         lock_timeouts=judgement.lock_timeouts,
         busy=judgement.busy,

@@ -84,6 +84,9 @@ OPTION_CASES = [
         "does not work on the json store",
         id="transaction-on-json",
     ),
+    pytest.param(["--poll-ms", "0", "--strategy", "filelock"], "poll", id="poll-0"),
+    pytest.param(["--poll-ms", "nan", "--strategy", "filelock"], "poll", id="poll-nan"),
+    pytest.param(["--poll-ms", "5"], "filelock", id="poll-without-filelock"),
     pytest.param(["--frobnicate"], "--frobnicate", id="unknown-option"),
 ]
 

@@ -101,3 +101,15 @@ def test_inplace_writes_never_crash_a_buyer(strategy: str) -> None:
     if strategy == "lock":
         # Queries are unguarded, so they may be torn, but purchases are serialised.
         assert result.oversold == result.lost_updates == 0
+
+
+@pytest.mark.parametrize("strategy", ["lock", "filelock", "transaction"])
+def test_lock_wait_shows_buyers_queueing_behind_the_holder(strategy: str) -> None:
+    # 5 buyers each hold the guard for 20 ms: the last to get it waited for 4 holders.
+    result = simulate(
+        Scenario(buyers=5, tickets=5, strategy=strategy, store="sqlite", think_ms=(20, 20))
+    )
+    assert result.verdict == "SAFE"
+    assert set(result.lock_wait_ms) == {"p50", "p95", "p99", "max"}
+    assert result.lock_wait_ms["max"] >= 4 * 20
+    assert result.poll_ms == (1.0 if strategy == "filelock" else None)

@@ -134,7 +134,7 @@ def test_an_unknown_top_level_key_is_an_error_listing_the_keys() -> None:
     assert error_of({"buyers": 10, "frobnicate": 1}) == (
         "x.toml: frobnicate: unknown key; expected one of name, description, repeat, "
         "strategy, store, buyers, tickets, think, attempts, arrival, seed, timeout, "
-        "json_write, manager_lock"
+        "json_write, manager_lock, poll_ms"
     )
 
 
@@ -644,7 +644,7 @@ def test_an_override_of_a_key_the_file_lacks() -> None:
             {"frobnicate": 1},
             "x.toml: frobnicate: unknown key; expected one of name, description, repeat, "
             "strategy, store, buyers, tickets, think, attempts, arrival, seed, timeout, "
-            "json_write, manager_lock",
+            "json_write, manager_lock, poll_ms",
         ),
     ),
 )
@@ -758,3 +758,16 @@ def test_code_in_a_key_is_only_an_unknown_key(
         load(Path("evil.toml"))
     assert str(caught.value).startswith(f"evil.toml: {code}: unknown key; expected one of ")
     assert not (tmp_path / "PWNED").exists()
+
+
+def test_poll_ms_applies_to_filelock_only() -> None:
+    parsed = parse({"strategy": "filelock", "poll_ms": 50}, "x.toml")
+    assert parsed.points[0][1].poll_ms == 50.0
+    assert error_of({"poll_ms": 50}) == "x.toml: poll_ms: only applies to strategy filelock"
+    assert error_of({"strategy": "filelock", "poll_ms": 0}).startswith("x.toml: poll_ms: poll")
+    swept = parse({"strategy": ["lock", "filelock"], "poll_ms": [1, 50]}, "x.toml")
+    assert [c.label for c, _ in swept.points] == [
+        "lock/json poll_ms=1",
+        "filelock/json poll_ms=1",
+        "filelock/json poll_ms=50",
+    ]

@@ -73,7 +73,9 @@ class Strategy(Protocol):
 
 
 class StrategyKind(Protocol):
-    def __call__(self, store: StoreFile, *, timeout_s: float, manager_lock: bool) -> Strategy: ...
+    def __call__(
+        self, store: StoreFile, *, timeout_s: float, manager_lock: bool, poll_s: float
+    ) -> Strategy: ...
 
 
 class Unlocked:

@@ -13,7 +13,9 @@ from booking.strategies import Guard
 
 
 class DbTransaction:
-    def __init__(self, store: StoreFile, *, timeout_s: float, manager_lock: bool) -> None:
+    def __init__(
+        self, store: StoreFile, *, timeout_s: float, manager_lock: bool, poll_s: float
+    ) -> None:
         if not isinstance(store, SqliteStore):
             raise StoreError("the transaction strategy needs the sqlite store")
         self._store = store

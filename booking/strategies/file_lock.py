@@ -12,8 +12,9 @@ import filelock
 from booking.stores import Stock, StoreFile
 from booking.strategies import Guard
 
-#: filelock's default poll is 50 ms, which makes every contended wait measure the poll.
-POLL_INTERVAL_S = 0.001
+#: filelock's default poll is 50 ms, which makes every contended wait measure the poll;
+#: booking's default (--poll-ms) is 1 ms.
+DEFAULT_POLL_S = 0.001
 
 
 class FileGuard:
@@ -32,13 +33,16 @@ class FileGuard:
 
 
 class FileLockStrategy:
-    def __init__(self, store: StoreFile, *, timeout_s: float, manager_lock: bool) -> None:
+    def __init__(
+        self, store: StoreFile, *, timeout_s: float, manager_lock: bool, poll_s: float
+    ) -> None:
         self._store = store
         self._timeout_s = timeout_s
+        self._poll_s = poll_s
 
     def buyer_parts(self, buyer: int) -> tuple[Stock, Guard]:
         lock = filelock.FileLock(
-            self._store.lock_path, timeout=self._timeout_s, poll_interval=POLL_INTERVAL_S
+            self._store.lock_path, timeout=self._timeout_s, poll_interval=self._poll_s
         )
         return self._store.connect(buyer), FileGuard(lock)
 

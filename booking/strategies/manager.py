@@ -28,7 +28,9 @@ class DictStock:
 
 
 class ManagerDict:
-    def __init__(self, store: StoreFile, *, timeout_s: float, manager_lock: bool) -> None:
+    def __init__(
+        self, store: StoreFile, *, timeout_s: float, manager_lock: bool, poll_s: float
+    ) -> None:
         self._store = store
         self._manager = multiprocessing.get_context("fork").Manager()
         self._shared = self._manager.dict({"count": store.count()})

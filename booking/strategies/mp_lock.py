@@ -26,7 +26,9 @@ class TimedLock:
 
 
 class MpLock:
-    def __init__(self, store: StoreFile, *, timeout_s: float, manager_lock: bool) -> None:
+    def __init__(
+        self, store: StoreFile, *, timeout_s: float, manager_lock: bool, poll_s: float
+    ) -> None:
         self._store = store
         self._guard = TimedLock(multiprocessing.get_context("fork").Lock(), timeout_s)
 

@@ -7,7 +7,9 @@ from booking.strategies import Guard, Unlocked
 
 
 class Unguarded:
-    def __init__(self, store: StoreFile, *, timeout_s: float, manager_lock: bool) -> None:
+    def __init__(
+        self, store: StoreFile, *, timeout_s: float, manager_lock: bool, poll_s: float
+    ) -> None:
         self._store = store
 
     def buyer_parts(self, buyer: int) -> tuple[Stock, Guard]:
