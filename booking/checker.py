@@ -6,6 +6,7 @@ Receipts (BOUGHT attempts) are the ground truth; the store's count is the claim 
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -52,6 +53,7 @@ class Judgement:
     throughput: float
     latency_ms: dict[str, float]
     lock_wait_ms: dict[str, float]
+    handoff_ms: dict[str, float]
     verdict: str
     explanation: list[str]
 
@@ -70,6 +72,19 @@ def _who(holders: int, sold: int) -> str:
 
 def _plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def handoff_gaps_ms(attempts: list[Record]) -> list[float]:
+    """How long the guard sat idle while someone waited for it: for each holder after the
+    first, the time from the previous holder leaving (t_left) to this one getting the guard,
+    counted only when this one was already waiting. This is the lock's own hand-off cost
+    (a filelock waiter's poll interval shows up here), apart from the work done under it."""
+    held = sorted((r for r in attempts if r.t_acquired and r.t_left), key=lambda r: r.t_acquired)
+    return [
+        (this.t_acquired - before.t_left) / 1e6
+        for before, this in itertools.pairwise(held)
+        if this.t_begin < before.t_left <= this.t_acquired
+    ]
 
 
 def judge(facts: RunFacts) -> Judgement:
@@ -98,6 +113,7 @@ def judge(facts: RunFacts) -> Judgement:
     # The acquire step alone: how long a buyer waited for the guard (to its timeout if
     # it never came).
     lock_wait = latency_summary(((r.t_acquired or r.t_end) - r.t_begin) / 1e6 for r in attempts)
+    handoff = latency_summary(handoff_gaps_ms(attempts)) if inside <= 1 else {}
     errors = len(failed_ops) + len(crashed)
 
     if facts.timed_out:
@@ -148,6 +164,7 @@ def judge(facts: RunFacts) -> Judgement:
         throughput=round(throughput, 1),
         latency_ms=latency,
         lock_wait_ms=lock_wait,
+        handoff_ms=handoff,
         verdict=verdict,
         explanation=story,
     )

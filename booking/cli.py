@@ -194,7 +194,7 @@ def run(
         float | None,
         typer.Option(
             help="filelock strategy: how often a waiter retries the lock, in ms "
-            "(filelock's own default is 50).  \\[default: 1]",
+            "(filelock's own default is 50).  \\[default: 5]",
             show_default=False,
         ),
     ] = None,

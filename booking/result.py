@@ -35,6 +35,7 @@ class Result:
     manager_lock: bool | None = None
     poll_ms: float | None = None  # filelock's wait poll
     lock_wait_ms: dict[str, float] = field(default_factory=dict)  # acquire step: p50..max
+    handoff_ms: dict[str, float] = field(default_factory=dict)  # guard idle while awaited
     torn_reads: int = 0
     lock_timeouts: int = 0
     busy: int = 0

@@ -18,8 +18,10 @@ MAX_COUNT = 2**53
 MAX_BUYERS = 100_000
 JSON_WRITE_MODES = ("atomic", "inplace")
 DEFAULT_THINK_MS = (1.0, 5.0)
-#: filelock's wait poll. Its library default (50 ms) makes every wait measure the poll.
-DEFAULT_POLL_MS = 1.0
+#: filelock's wait poll. The library's 50 ms makes waits measure the poll; 1 ms makes 49
+#: waiters steal the holder's CPU on 2 cores. Measured at 50 buyers (think 1:5, sqlite):
+#: 240 attempts/s at 1 ms, 393 at 5 ms, 190 at 50 ms; p99 195 / 113 / 230 ms.
+DEFAULT_POLL_MS = 5.0
 MAX_POLL_MS = 1000.0
 
 

@@ -114,6 +114,7 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
         manager_lock=scenario.manager_lock if scenario.strategy == "manager" else None,
         poll_ms=scenario.poll_ms if scenario.strategy == "filelock" else None,
         lock_wait_ms=judgement.lock_wait_ms,
+        handoff_ms=judgement.handoff_ms,
         torn_reads=judgement.torn_reads,
         lock_timeouts=judgement.lock_timeouts,
         busy=judgement.busy,

@@ -86,7 +86,7 @@ OPTION_CASES = [
     ),
     pytest.param(["--poll-ms", "0", "--strategy", "filelock"], "poll", id="poll-0"),
     pytest.param(["--poll-ms", "nan", "--strategy", "filelock"], "poll", id="poll-nan"),
-    pytest.param(["--poll-ms", "5"], "filelock", id="poll-without-filelock"),
+    pytest.param(["--poll-ms", "7"], "filelock", id="poll-without-filelock"),
     pytest.param(["--frobnicate"], "--frobnicate", id="unknown-option"),
 ]
 

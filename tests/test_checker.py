@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from booking.checker import Judgement, RunFacts, judge, receipts
+from booking.checker import Judgement, RunFacts, handoff_gaps_ms, judge, receipts
 from booking.frames import NO_VALUE, Failure, Kind, Outcome, Record
 from booking.stats import latency_summary, max_overlap, percentile
 
@@ -473,3 +473,41 @@ def test_receipts_are_the_buyers_of_bought_attempts() -> None:
     ]
     assert receipts(records) == [1, 3, 1]
     assert receipts([]) == []
+
+
+def queued(buyer: int, begin: int, acquired: int, left: int) -> Record:
+    return Record(
+        Kind.ATTEMPT,
+        buyer,
+        0,
+        Outcome.BOUGHT,
+        Failure.NONE,
+        5,
+        4,
+        t_begin=begin,
+        t_acquired=acquired,
+        t_read=acquired + 10,
+        t_write=acquired + 20,
+        t_left=left,
+        t_end=left + 10,
+    )
+
+
+def test_handoff_counts_the_idle_guard_only_while_someone_waited() -> None:
+    g = GATE
+    records = [
+        queued(0, begin=g, acquired=g, left=g + 1 * MS),
+        queued(1, begin=g + 10, acquired=g + 3 * MS, left=g + 4 * MS),  # waited: 2 ms idle
+        queued(2, begin=g + 20, acquired=g + 4 * MS + 500_000, left=g + 5 * MS),  # 0.5 ms
+        queued(3, begin=g + 9 * MS, acquired=g + 9 * MS, left=g + 10 * MS),  # came later
+    ]
+    assert handoff_gaps_ms(records) == [2.0, 0.5]
+    result = judge(facts(records, tickets=10, remaining=6))
+    assert result.handoff_ms["p50"] == 1.25
+    assert result.lock_wait_ms["max"] == pytest.approx(4.5, abs=1e-3)
+
+
+def test_no_handoff_is_reported_when_windows_overlapped() -> None:
+    result = judge(facts(oversold_records(), tickets=3, remaining=2, strategy="none"))
+    assert result.max_inside > 1
+    assert result.handoff_ms == {}

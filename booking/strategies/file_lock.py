@@ -12,9 +12,8 @@ import filelock
 from booking.stores import Stock, StoreFile
 from booking.strategies import Guard
 
-#: filelock's default poll is 50 ms, which makes every contended wait measure the poll;
-#: booking's default (--poll-ms) is 1 ms.
-DEFAULT_POLL_S = 0.001
+# filelock's default poll is 50 ms, which makes every contended wait measure the poll;
+# the strategy is given booking's --poll-ms (scenario.DEFAULT_POLL_MS) instead.
 
 
 class FileGuard:
