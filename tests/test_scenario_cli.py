@@ -142,7 +142,7 @@ def test_simulate_gives_the_same_record_as_run_json() -> None:
     from_cli = run_json("--buyers", "8", "--strategy", "lock", "--seed", "11", "--think", "0:1")
     assert list(from_api) == list(from_cli)
     measured = {"wall_s", "throughput", "latency_ms", "lock_wait_ms", "startup_s", "explanation"}
-    measured.add("max_inside")
+    measured |= {"max_inside", "handoff_ms"}
     for key in from_api.keys() - measured:
         assert from_api[key] == from_cli[key] or (key == "think_ms"), key
     assert from_cli["think_ms"] == [0.0, 1.0] == list(from_api["think_ms"])
