@@ -1,0 +1,504 @@
+"""booking's benchmark suite: what the tool costs next to the floor of what it measures.
+
+Run it against a regular install (an editable one adds import hooks to every start):
+
+    python3 -m venv /tmp/bench && /tmp/bench/bin/pip install -q . &&
+        /tmp/bench/bin/python benchmarks/bench.py
+
+About 6 minutes; it writes BENCHMARKS.md. `--quick` takes fewer repetitions and skips the
+10,000-buyer run; `--only SECTION` runs one section.
+
+Every comparison runs its two sides in the same session, interleaved A B A B, and reports
+medians. Floors come from ../shared/FACTS.md and reference/limits.md (this machine kind).
+Nothing here is a test: no test asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+BIN = Path(sys.executable).parent
+BOOKING = str(BIN / "booking")
+PYTHON = sys.executable
+SEED = str(HERE / "seed_minimal.py")
+
+#: Floors in purchases/s, 8 processes contending (reference/limits.md §4-§5, FACTS.md).
+FLOORS: dict[str, tuple[float, str]] = {
+    "lock/json": (935.0, "JSON temp+fsync+replace RMW 1,070 µs (§4); mp.Lock 1.3 µs"),
+    "lock/json inplace": (1871.0, "8 procs JSON in-place + mp.Lock (§5)"),
+    "filelock/json": (787.0, "JSON temp+fsync RMW 1,070 µs + FileLock 200 µs (§4, §2)"),
+    "filelock/json inplace": (1008.0, "8 procs JSON in-place + FileLock (§5)"),
+    "manager/json": (1546.0, "8 procs Manager dict + Manager lock (§5)"),
+    "manager/sqlite": (1546.0, "8 procs Manager dict + Manager lock (§5)"),
+    "lock/sqlite": (15310.0, "8 procs SQLite WAL BEGIN IMMEDIATE (§5); mp.Lock 1.3 µs"),
+    "filelock/sqlite": (3700.0, "contended FileLock 205 µs (§3) + SQLite purchase 65 µs (§5)"),
+    "transaction/sqlite": (15310.0, "8 procs SQLite WAL BEGIN IMMEDIATE (§5)"),
+}
+FORK_FLOOR_1000_S = 2.337  # 1000 concurrent fork children, start all + join all (§1)
+
+
+@dataclass
+class Row:
+    section: str
+    what: str
+    ours: str
+    floor: str
+    ratio: float | None
+    budget: float | None
+    note: str = ""
+
+    @property
+    def met(self) -> str:
+        if self.budget is None or self.ratio is None:
+            return "—"
+        return "met" if self.ratio <= self.budget else "MISSED"
+
+
+@dataclass
+class Report:
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+        budget = f"≤ {row.budget:g}×" if row.budget else ""
+        ratio = f"{row.ratio:.2f}×" if row.ratio is not None else ""
+        print(f"  {row.what:42} {row.ours:>16} {row.floor:>16} {ratio:>7} {budget:>7} {row.met}")
+
+
+# --- running things ----------------------------------------------------------------------------
+
+
+def wall(cmd: Sequence[str], before: Callable[[], None] | None = None) -> tuple[float, str, Any]:
+    """Whole-process wall time of a command, its stdout, and its rusage (peak RSS)."""
+    if before:
+        before()
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}")
+    return elapsed, out, usage
+
+
+def booking_json(*args: str) -> dict[str, Any]:
+    _, out, _ = wall([BOOKING, "run", *args, "--json"])
+    record: dict[str, Any] = json.loads(out)
+    return record
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+# --- 1. overhead -----------------------------------------------------------------------------
+
+
+def overhead(report: Report, reps: int, work: Path) -> None:
+    print("1. Overhead: booking run against the seeds' program, whole process, think 0")
+    db = work / "db.json"
+    for buyers, budget in ((50, 1.5), (500, 1.1)):
+
+        def reset(n: int = buyers) -> None:
+            db.write_text(json.dumps({"count": n}))
+
+        ours_cmd = [BOOKING, "run", "--buyers", str(buyers), "--tickets", str(buyers)]
+        ours_cmd += ["--strategy", "lock", "--think", "0", "--json-write", "inplace", "--json"]
+        seed_cmd = [PYTHON, SEED, str(db), str(buyers), "lock", "0"]
+        ours, seeds = [], []
+        for _ in range(reps):
+            ours.append(wall(ours_cmd)[0])
+            seeds.append(wall(seed_cmd, reset)[0])
+        ratio = median(ours) / median(seeds)
+        report.add(
+            Row(
+                "overhead",
+                f"{buyers} buyers, lock, JSON in place",
+                f"{median(ours):.3f} s",
+                f"{median(seeds):.3f} s",
+                ratio,
+                budget,
+                f"booking min {min(ours):.3f}, seeds min {min(seeds):.3f} s",
+            )
+        )
+
+
+# --- 2. throughput ---------------------------------------------------------------------------
+
+CELLS = [
+    ("lock", "json", []),
+    ("lock", "json", ["--json-write", "inplace"]),
+    ("filelock", "json", []),
+    ("filelock", "json", ["--json-write", "inplace"]),
+    ("manager", "json", []),
+    ("none", "json", []),
+    ("lock", "sqlite", []),
+    ("filelock", "sqlite", []),
+    ("manager", "sqlite", []),
+    ("transaction", "sqlite", []),
+    ("none", "sqlite", []),
+]
+
+
+def throughput(report: Report, reps: int) -> None:
+    print("2. Throughput: 8 buyers buy 2,000 tickets until sold out, think 0 (purchases/s)")
+    results: dict[str, list[float]] = {}
+    for _ in range(reps):  # round-robin across cells, as compare does
+        for strategy, store, extra in CELLS:
+            label = f"{strategy}/{store}" + (" inplace" if extra else "")
+            record = booking_json(
+                "--buyers", "8", "--tickets", "2000", "--attempts", "2000", "--think", "0",
+                "--strategy", strategy, "--store", store, "--timeout", "300", *extra,
+            )  # fmt: skip
+            rate = record["sold"] / record["wall_s"] if record["wall_s"] else 0.0
+            results.setdefault(label, []).append(rate)
+            results.setdefault(label + " lost", []).append(record["lost_updates"])
+    for strategy, store, extra in CELLS:
+        label = f"{strategy}/{store}" + (" inplace" if extra else "")
+        ours = median(results[label])
+        lost = median(results[label + " lost"])
+        if label in FLOORS:
+            floor, source = FLOORS[label]
+            report.add(
+                Row(
+                    "throughput",
+                    label,
+                    f"{ours:,.0f}/s",
+                    f"{floor:,.0f}/s",
+                    floor / ours,
+                    1.5,
+                    source,
+                )
+            )
+        else:
+            report.add(
+                Row(
+                    "throughput",
+                    label,
+                    f"{ours:,.0f}/s",
+                    "—",
+                    None,
+                    None,
+                    f"unsafe: {lost:,.0f} sales lost",
+                )
+            )
+
+
+# --- 3. scale --------------------------------------------------------------------------------
+
+
+def scale(report: Report, reps: int, full: bool) -> None:
+    print("3. Scale: 1,000 buyers in one run; 10,000 buyers")
+    runs = []
+    for _ in range(reps):
+        elapsed, out, usage = wall(
+            [BOOKING, "run", "--buyers", "1000", "--tickets", "100", "--think", "0", "--json"]
+        )
+        record = json.loads(out)
+        runs.append(
+            (elapsed, record["startup_s"], record["wall_s"], usage.ru_maxrss, record["verdict"])
+        )
+    elapsed = median([r[0] for r in runs])
+    report.add(
+        Row(
+            "scale",
+            "1,000 buyers, lock, JSON (whole process)",
+            f"{elapsed:.2f} s",
+            f"{FORK_FLOOR_1000_S:.2f} s",
+            elapsed / FORK_FLOOR_1000_S,
+            2.0,
+            f"start-up {median([r[1] for r in runs]):.2f} s, "
+            f"run {median([r[2] for r in runs]):.2f} s, "
+            f"peak RSS {max(r[3] for r in runs) / 1024:.0f} MB, "
+            f"verdicts {sorted({r[4] for r in runs})}",
+        )
+    )
+
+    def low_limit() -> None:
+        resource.setrlimit(
+            resource.RLIMIT_NPROC, (5000, resource.getrlimit(resource.RLIMIT_NPROC)[1])
+        )
+
+    start = time.perf_counter()
+    done = subprocess.run(
+        [BOOKING, "run", "--buyers", "10000"],
+        check=False,
+        capture_output=True,
+        text=True,
+        preexec_fn=low_limit,
+    )
+    refused_in = time.perf_counter() - start
+    report.notes.append(
+        f"10,000 buyers under `ulimit -u 5000`: exit {done.returncode} after {refused_in:.2f} s, "
+        f"before any fork: ``{done.stderr.strip()}``"
+    )
+    if full:
+        elapsed, out, usage = wall(
+            [BOOKING, "run", "--buyers", "10000", "--tickets", "100", "--think", "0", "--json"]
+        )
+        record = json.loads(out)
+        report.notes.append(
+            f"10,000 buyers, lock, JSON: {record['verdict']}, whole process {elapsed:.1f} s "
+            f"(start-up {record['startup_s']:.1f} s, run {record['wall_s']:.1f} s), "
+            f"peak RSS {usage.ru_maxrss / 1024:.0f} MB in the parent. Each waiting buyer "
+            f"holds ~1.6 MB of private memory (measured at 1,000 buyers), ~16 GB for 10,000: "
+            f"booking refuses a run the available memory cannot hold."
+        )
+
+
+# --- 4. start-up -----------------------------------------------------------------------------
+
+
+def startup(report: Report, reps: int) -> None:
+    print("4. Start-up: whole-process wall time")
+    commands = {
+        "python -c pass (floor)": [PYTHON, "-c", "pass"],
+        "booking --help": [BOOKING, "--help"],
+        "booking run --buyers 1": [BOOKING, "run", "--buyers", "1", "--think", "0", "--json"],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(reps):
+        for name, cmd in commands.items():
+            times[name].append(wall(cmd)[0])
+    floor = median(times["python -c pass (floor)"])
+    for name in commands:
+        ours = median(times[name])
+        report.add(
+            Row(
+                "start-up",
+                name,
+                f"{ours * 1000:.0f} ms",
+                f"{floor * 1000:.0f} ms",
+                ours / floor,
+                None,
+            )
+        )
+
+
+# --- 5. lock hand-off ------------------------------------------------------------------------
+
+
+def handoff(report: Report, reps: int) -> None:
+    print("5. Lock hand-off: 50 buyers, 50 tickets, think 0, sqlite (ms)")
+    variants = [
+        ("lock", []),
+        ("transaction", []),
+        ("manager", []),
+        ("filelock", ["--poll-ms", "1"]),
+        ("filelock", ["--poll-ms", "5"]),
+        ("filelock", ["--poll-ms", "50"]),
+    ]
+    found: dict[str, list[dict[str, Any]]] = {}
+    for _ in range(reps):
+        for strategy, extra in variants:
+            label = strategy + (f" poll {extra[1]} ms" if extra else "")
+            record = booking_json(
+                "--buyers", "50", "--tickets", "50", "--think", "0", "--store", "sqlite",
+                "--strategy", strategy, *extra,
+            )  # fmt: skip
+            found.setdefault(label, []).append(record)
+    for label, records in found.items():
+        wait50 = median([r["lock_wait_ms"]["p50"] for r in records])
+        wait95 = median([r["lock_wait_ms"]["p95"] for r in records])
+        hand50 = median([r["handoff_ms"].get("p50", 0.0) for r in records])
+        hand95 = median([r["handoff_ms"].get("p95", 0.0) for r in records])
+        rate = median([r["throughput"] for r in records])
+        report.add(
+            Row(
+                "hand-off",
+                label,
+                f"{hand50:.2f} / {hand95:.2f}",
+                f"{wait50:.1f} / {wait95:.1f}",
+                None,
+                None,
+                f"{rate:,.0f} attempts/s",
+            )
+        )
+
+
+# --- the report ------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    mounts = Path("/proc/mounts").read_text().split("\n")
+    tmp_fs = next(
+        (m.split()[2] for m in mounts if len(m.split()) > 2 and m.split()[1] == "/tmp"), None
+    )
+    root_fs = next(
+        (m.split()[2] for m in mounts if len(m.split()) > 2 and m.split()[1] == "/"), "?"
+    )
+    import booking
+
+    return (
+        f"{os.cpu_count()} cores · Python {platform.python_version()} · SQLite "
+        f"{sqlite3.sqlite_version} · kernel {platform.release()} · /tmp on {tmp_fs or root_fs} · "
+        f"booking {booking.__version__} · {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
+
+
+HEADERS = {
+    "overhead": ("what", "booking", "seeds' program", "ratio", "budget", "", "note"),
+    "throughput": ("cell", "booking", "floor", "floor/ours", "budget", "", "floor from"),
+    "scale": ("what", "booking", "fork floor", "ratio", "budget", "", "note"),
+    "start-up": ("command", "median", "python -c pass", "ratio", "", "", ""),
+    "hand-off": (
+        "strategy",
+        "hand-off p50 / p95 ms",
+        "lock wait p50 / p95 ms",
+        "",
+        "",
+        "",
+        "throughput",
+    ),
+}
+TITLES = {
+    "overhead": "1. Overhead against the seeds' program",
+    "throughput": "2. Throughput against the floor of the same primitive",
+    "scale": "3. Scale",
+    "start-up": "4. Start-up",
+    "hand-off": "5. Lock hand-off",
+}
+
+
+def markdown(report: Report, elapsed: float, args: argparse.Namespace) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Made by `benchmarks/bench.py{' --quick' if args.quick else ''}` (see its docstring) in "
+        f"{elapsed:.0f} s on: {machine()}.",
+        "",
+        "Medians; the two sides of every ratio ran in the same session, interleaved. "
+        "Floors are the medians of `../shared/reference/limits.md` on this machine kind.",
+        "",
+    ]
+    for section, title in TITLES.items():
+        rows = [r for r in report.rows if r.section == section]
+        if not rows:
+            continue
+        head = HEADERS[section]
+        lines += [f"## {title}", ""]
+        lines.append("| " + " | ".join(h for h in head if h) + " | met |")
+        lines.append("|" + "---|" * (len([h for h in head if h]) + 1))
+        for r in rows:
+            cells = [r.what, r.ours, r.floor]
+            if head[3]:
+                cells.append(f"{r.ratio:.2f}×" if r.ratio is not None else "—")
+            if head[4]:
+                cells.append(f"≤ {r.budget:g}×" if r.budget else "—")
+            if head[6]:
+                cells.append(r.note)
+            cells.append(r.met)
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+        if section == "scale":
+            lines += [f"- {note}" for note in report.notes] + [""]
+        explained = EXPLANATIONS.get(section)
+        if explained:
+            lines += [explained, ""]
+    return "\n".join(lines)
+
+
+#: What the numbers mean, and why a missed budget is missed (from the profiles of
+#: 2026-11-23, this machine kind; rerun `python -X importtime` and cProfile to refresh).
+EXPLANATIONS: dict[str, str] = {
+    "overhead": (
+        "Where the difference goes (cProfile and `-X importtime`, 50 buyers): forking 50 "
+        "buyers costs 80 ms, as in the seeds' program; the buyers' work ~45 ms. The rest is "
+        "start-up: typer 42-50 ms, booking's own modules ~35 ms (most of it dataclass "
+        "creation), nothing heavy (no rich, sqlite_utils or filelock on this path). Measure "
+        "a regular install, as this command does: an editable install adds ~20 ms of import "
+        "hooks to every start. At 500 buyers booking is faster than the seeds' program, "
+        "whose `Process.start()` polls every earlier child (O(N²), FACTS.md)."
+    ),
+    "throughput": (
+        "`floor/ours` below 1 means booking beat the reference program (the reference "
+        "`Manager` and JSON programs re-parse more per purchase; their figures are not lower "
+        "bounds). **lock/sqlite** misses: one booking attempt in a single process costs 67 µs "
+        "against the floor's 49 µs (6 µs of booking's own: clock stamps and one 80-byte frame "
+        "to the parent; 11 µs for the `sales` ledger INSERT the floor does not do; the "
+        "unguarded read is a transaction of its own). The rest is 9 processes on 2 cores: "
+        "every purchase hands the `mp.Lock` to a sleeping waiter (a futex wake and a context "
+        "switch), where the floor's buyers retry in SQLite's busy handler. The parent reads "
+        "the buyers' frames in batches (one read per 2 ms while they flow), which gave "
+        "+9-12 %; runs on "
+        "2026-11-23 varied 6,400-9,700/s. `transaction/sqlite`, the same work without "
+        "the hand-off, sits at its budget (1.3-1.6x across runs today). **filelock/sqlite** "
+        "sits there too (1.4-1.7x): its floor is the sum of two costs measured apart, and every "
+        "FileLock acquire opens, flocks and closes the lock file, then a waiter only "
+        "notices a release at its next poll (hand-off p50 ~1 ms, section 5). "
+        "JSON cells are bounded by ext4's flush on rename (FACTS.md): put the store on a "
+        "tmpfs (`--path /dev/shm/tickets.json`) to see the lock instead of the disk."
+    ),
+    "hand-off": (
+        "Hand-off: how long the guard sat idle while a buyer was already waiting (from the "
+        "previous holder leaving to the next getting it). Lock wait: the whole acquire step. "
+        "`mp.Lock` and the Manager's lock wake a waiter at once (about 1 ms hand-off, "
+        "the time for the woken process to get a core). SQLite's waiters (`transaction`) "
+        "sleep in its busy handler with a growing back-off (1 to 100 ms), so its waits vary "
+        "the most from run to run. filelock waiters poll: with the library's 50 ms poll "
+        "the hand-off tail (p95) is the poll; with 1 ms, 49 waiters polling at 1 kHz steal "
+        "the holder's CPU on 2 cores, so every wait gets longer. booking's default is 5 ms: "
+        "at the default "
+        "workload (50 buyers, think 1:5, sqlite; a scenario sweeping poll_ms, 5 runs each) "
+        "it measured 393 attempts/s and p99 113 ms, against 240/s and 195 ms at 1 ms and "
+        "190/s and 230 ms at 50 ms. With a few buyers a shorter poll is better (8 buyers: "
+        "p99 17 ms at 1 ms, 102 ms at 50 ms); `--poll-ms` chooses."
+    ),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repetitions; skip 10,000 buyers"
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--only", choices=list(TITLES), action="append")
+    args = parser.parse_args()
+    if not Path(BOOKING).exists():
+        sys.exit(f"bench: {BOOKING} not found; install booking in this venv first")
+    reps = 3 if args.quick else 7
+    report = Report()
+    started = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="booking-bench-"))
+    try:
+        chosen = args.only or list(TITLES)
+        if "overhead" in chosen:
+            overhead(report, reps, work)
+        if "throughput" in chosen:
+            throughput(report, max(3, reps // 2))
+        if "scale" in chosen:
+            scale(report, 3 if not args.quick else 1, full=not args.quick)
+        if "start-up" in chosen:
+            startup(report, reps + 3)
+        if "hand-off" in chosen:
+            handoff(report, 3)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    text = markdown(report, time.perf_counter() - started, args)
+    args.out.write_text(text)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
