@@ -1,5 +1,3 @@
-"""`python -m booking`."""
+from booking.entry import main
 
-from booking.cli import app
-
-app(prog_name="booking")
+main()

@@ -16,9 +16,12 @@ import os
 import random
 import signal
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from types import FrameType
 
+from booking import faults
+from booking.faults import Fault
 from booking.frames import NO_VALUE, Failure, Kind, Outcome, Record, encode
 from booking.stores import Stock, StoreBusy, TornRead
 from booking.strategies import Guard, Strategy
@@ -37,6 +40,7 @@ class BuyerPlan:
     gate_fd: int
     parent_pid: int
     arrival_s: tuple[float, ...] = ()  # each buyer's delay after the gate; empty: none
+    faults: Mapping[int, Fault] = field(default_factory=dict)  # buyer -> how it dies
 
 
 class Stopped(BaseException):
@@ -82,6 +86,15 @@ def _failure(exc: BaseException) -> tuple[Failure, str]:
 
 def _send(plan: BuyerPlan, record: Record) -> None:
     os.write(plan.events_fd, encode(record))
+
+
+def _die_writing(stock: Stock, count: int) -> None:
+    """--kill-writer: leave the store's write half done, then die. A stock that cannot
+    half-write (a Manager dict: one proxy call) dies before writing."""
+    half = getattr(stock, "die_writing", None)
+    if half is not None:
+        half(count)
+    faults.die()
 
 
 def query(buyer: int, stock: Stock) -> Record:
@@ -145,16 +158,24 @@ def attempt(
         # Step `read`: the value this purchase is based on.
         t_read = now()
         read_value = stock.read()
+        fault = plan.faults.get(buyer)
+        if fault is not None and fault.kind == faults.HOLDER and read_value <= 0:
+            faults.die()  # sold out, but still inside, holding the guard
         if read_value <= 0:
             outcome = Outcome.SOLD_OUT
             t_left = now()
         else:
             # Step `think`: the race window the seeds open with time.sleep.
+            if fault is not None and fault.kind == faults.HOLDER:
+                time.sleep(think_s * fault.at)
+                faults.die()  # inside the critical section, holding the guard
             if think_s > 0:
                 time.sleep(think_s)
             # Step `write`: from here until the report is sent, a stop waits.
             _Signals.deferring = True
             t_write = now()
+            if fault is not None:
+                _die_writing(stock, read_value - 1)
             stock.write(read_value - 1)
             t_left = now()
             written = read_value - 1

@@ -7,8 +7,9 @@ Receipts (BOUGHT attempts) are the ground truth; the store's count is the claim 
 from __future__ import annotations
 
 import itertools
+import signal
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from booking.frames import EXIT_STOPPED, Failure, Kind, Outcome, Record
 from booking.stats import latency_summary, max_overlap
@@ -32,6 +33,8 @@ class RunFacts:
     interrupted: bool
     timeout_s: float
     exit_codes: dict[int, int]
+    victims: dict[int, str] = field(default_factory=dict)  # buyer -> "holder" | "writer"
+    stall_timeout_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class Judgement:
     lock_wait_ms: dict[str, float]
     handoff_ms: dict[str, float]
     verdict: str
+    killed: int
     explanation: list[str]
 
 
@@ -94,8 +98,10 @@ def judge(facts: RunFacts) -> Judgement:
     failed_ops = [r for r in attempts + queries if r.outcome is Outcome.ERROR]
     failures = [r.failure for r in failed_ops]
     crashed = {r.buyer for r in facts.records if r.kind is Kind.FAILED}
+    killed = {b for b in facts.victims if facts.exit_codes.get(b) == -signal.SIGKILL}
     if not (facts.timed_out or facts.interrupted):  # else the stop itself set the exit codes
         crashed.update(b for b, code in facts.exit_codes.items() if code not in (0, EXIT_STOPPED))
+    crashed -= killed  # killed on purpose: counted apart, not as errors
 
     sold = len(bought)
     refused = sum(r.outcome is Outcome.SOLD_OUT for r in attempts)
@@ -133,14 +139,21 @@ def judge(facts: RunFacts) -> Judgement:
     story = _headline(sold, holders, tickets, remaining, refused, oversold, lost, external)
     story += _interleaving(facts.strategy, bought, inside, oversold or lost, len(windows))
     story += _failures(failures, failed_ops, crashed, facts)
+    story += _killed(killed, facts)
     if facts.timed_out:
         running = sum(1 for code in facts.exit_codes.values() if code != 0)
         idle_s = (facts.finished_ns - facts.last_progress_ns) / 1e9
+        stalled = facts.stall_timeout_s is not None and idle_s >= facts.stall_timeout_s
+        ended = (
+            f"The run was stopped after {idle_s:.1f} s without progress (--stall-timeout "
+            f"{facts.stall_timeout_s:g})"
+            if stalled
+            else f"The run did not finish within its {facts.timeout_s:g} s timeout"
+        )
         story.append(
-            f"The run did not finish within its {facts.timeout_s:g} s timeout: "
-            f"{_plural(running, 'buyer')} had to be stopped; nothing had been reported for "
-            f"{idle_s:.1f} s. A lock that is never released, or a wait with no end, looks "
-            "like this."
+            f"{ended}: {_plural(running, 'buyer')} had to be stopped; nothing had been "
+            f"reported for {idle_s:.1f} s. A lock that is never released, or a wait with no "
+            "end, looks like this."
         )
     if facts.interrupted:
         story.append("Interrupted: these are the numbers measured before the stop.")
@@ -155,6 +168,7 @@ def judge(facts: RunFacts) -> Judgement:
         lock_timeouts=failures.count(Failure.LOCK_TIMEOUT),
         busy=failures.count(Failure.BUSY),
         failed_buyers=len(crashed),
+        killed=len(killed),
         oversold=oversold,
         lost_updates=lost,
         external_sales=external,
@@ -235,6 +249,41 @@ def _interleaving(
                 "write overwrote the first, so one sale never reached the store."
             )
     return [line]
+
+
+def _killed(killed: set[int], facts: RunFacts) -> list[str]:
+    """Who was killed on purpose, and what that did to the guard."""
+    if not killed:
+        return []
+    holders = sorted(b for b in killed if facts.victims[b] == "holder")
+    writers = sorted(b for b in killed if facts.victims[b] == "writer")
+    lines = []
+    if holders:
+        who = ", ".join(f"buyer {b}" for b in holders)
+        if facts.timed_out:
+            lines.append(
+                f"{who} {'was' if len(holders) == 1 else 'were'} killed inside the critical "
+                f"section (--kill-holder) and the {facts.strategy} guard was never released: "
+                "every other buyer waited for a holder that no longer existed."
+            )
+        else:
+            held = (
+                "nothing was held"
+                if facts.strategy == "none"
+                else f"the {facts.strategy} guard was released with the dead process"
+            )
+            lines.append(
+                f"{who} {'was' if len(holders) == 1 else 'were'} killed inside the critical "
+                f"section (--kill-holder); {held}, and the killed attempts left no receipt "
+                "and no sale."
+            )
+    if writers:
+        who = ", ".join(f"buyer {b}" for b in writers)
+        lines.append(
+            f"{who} {'was' if len(writers) == 1 else 'were'} killed half-way through writing "
+            "the store (--kill-writer)."
+        )
+    return lines
 
 
 def _failures(

@@ -12,13 +12,13 @@ import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
+from booking import stopping
 from booking.errors import BookingError
 from booking.stores import STORES
 from booking.strategies import STRATEGIES
 
 EXIT_ANOMALY = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 #: Runs this big take seconds to start: the command says so first.
 BIG_RUN = 1000
 
@@ -41,6 +41,7 @@ class BookingGroup(TyperGroup):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        previous = stopping.install()
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
         except NoArgsIsHelpError as exc:
@@ -58,9 +59,11 @@ class BookingGroup(TyperGroup):
         except ClickException as exc:
             _error(prog_name or "booking", exc.format_message())
             sys.exit(exc.exit_code)
-        except typer.Abort:
+        except (typer.Abort, KeyboardInterrupt):
             print("Aborted.", file=sys.stderr)
-            sys.exit(EXIT_INTERRUPTED)
+            sys.exit(stopping.exit_code())
+        finally:
+            stopping.restore(previous)
         sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -200,6 +203,29 @@ def run(
             show_default=False,
         ),
     ] = None,
+    kill_holder: Annotated[
+        int,
+        typer.Option(
+            metavar="N",
+            help="Fault: N buyers SIGKILL themselves inside the critical section (after "
+            "reading, before writing), as terminate() would. Who and when follow --seed.",
+        ),
+    ] = 0,
+    kill_writer: Annotated[
+        int,
+        typer.Option(
+            metavar="N", help="Fault: N buyers SIGKILL themselves half-way through a write."
+        ),
+    ] = 0,
+    stall_timeout: Annotated[
+        float | None,
+        typer.Option(
+            metavar="S",
+            help="End the run as DEADLOCK when no buyer has reported anything for S "
+            "seconds.  \\[default: only --timeout]",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print only the result record, as JSON, on stdout.")
     ] = False,
@@ -229,6 +255,9 @@ def run(
         json_write=json_write,
         manager_lock=not no_manager_lock,
         poll_ms=DEFAULT_POLL_MS if poll_ms is None else poll_ms,
+        kill_holder=kill_holder,
+        kill_writer=kill_writer,
+        stall_timeout_s=stall_timeout,
     )
     notes: list[str] = []
     scenario.validate()  # bad input never opens a history session
@@ -252,7 +281,7 @@ def run(
     else:
         render.summary(result)
     if result.interrupted:
-        raise typer.Exit(EXIT_INTERRUPTED)
+        raise typer.Exit(stopping.exit_code())
     if fail_on_anomaly and not result.safe:
         raise typer.Exit(EXIT_ANOMALY)
 
@@ -388,7 +417,7 @@ def _finish(comparison: Any, output_format: str, out: Path | None, fail_on_anoma
     if comparison.stopped_by:
         raise BookingError(comparison.stopped_by)
     if comparison.interrupted:
-        raise typer.Exit(EXIT_INTERRUPTED)
+        raise typer.Exit(stopping.exit_code())
     if fail_on_anomaly and comparison.anomaly_in_a_safe_cell:
         raise typer.Exit(EXIT_ANOMALY)
 

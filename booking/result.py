@@ -36,6 +36,7 @@ class Result:
     poll_ms: float | None = None  # filelock's wait poll
     lock_wait_ms: dict[str, float] = field(default_factory=dict)  # acquire step: p50..max
     handoff_ms: dict[str, float] = field(default_factory=dict)  # guard idle while awaited
+    killed: int = 0  # buyers killed on purpose (--kill-holder, --kill-writer)
     torn_reads: int = 0
     lock_timeouts: int = 0
     busy: int = 0

@@ -15,10 +15,12 @@ import select
 import signal
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from booking import buyer
 from booking.errors import ResourceError
+from booking.faults import Fault
 from booking.frames import EXIT_CRASHED, EXIT_STOPPED, Kind, Record, decode_stream
 from booking.strategies import Strategy
 
@@ -125,9 +127,13 @@ def run(
     seed: int,
     timeout_s: float,
     arrival_s: tuple[float, ...] = (),
+    faults: Mapping[int, Fault] | None = None,
+    stall_timeout_s: float | None = None,
 ) -> RawRun:
     """Race `buyers` processes under `strategy`; always returns with every child reaped.
-    `arrival_s` delays each buyer after the gate (empty: all at once)."""
+    `arrival_s` delays each buyer after the gate (empty: all at once); `faults` names the
+    buyers that kill themselves; `stall_timeout_s` ends a run in which no buyer has reported
+    anything for that long (a dead lock holder), before the whole-run timeout."""
     raw = RawRun(started_ns=time.monotonic_ns())
     procs = _Buyers()
     timeout_ns = int(timeout_s * 1e9)
@@ -136,7 +142,14 @@ def run(
     finished = False
     try:
         plan = buyer.BuyerPlan(
-            attempts, think_ms, seed, procs.events_w, procs.gate_r, os.getpid(), arrival_s
+            attempts,
+            think_ms,
+            seed,
+            procs.events_w,
+            procs.gate_r,
+            os.getpid(),
+            arrival_s,
+            dict(faults or {}),
         )
         for index in range(buyers):
             try:
@@ -162,8 +175,12 @@ def run(
         raw.gate_ns = raw.last_progress_ns = time.monotonic_ns()
         deadline = raw.gate_ns + timeout_ns  # the run itself: from the gate
         procs.open_gate()
+        stall_ns = int(stall_timeout_s * 1e9) if stall_timeout_s else None
         while not raw.timed_out:
-            records = _read_frames(procs, buffer, raw, deadline)
+            until = deadline
+            if stall_ns is not None:
+                until = min(deadline, raw.last_progress_ns + stall_ns)
+            records = _read_frames(procs, buffer, raw, until)
             if records is None:
                 break
             if records:

@@ -72,6 +72,9 @@ class Scenario:
     manager_lock: bool = True
     arrival: Arrival = GATE
     poll_ms: float = DEFAULT_POLL_MS
+    kill_holder: int = 0  # buyers that SIGKILL themselves inside the critical section
+    kill_writer: int = 0  # buyers that SIGKILL themselves half-way through a write
+    stall_timeout_s: float | None = None  # end the run after this long with no progress
 
     @property
     def store_name(self) -> str:
@@ -126,6 +129,19 @@ class Scenario:
         if not (math.isfinite(self.poll_ms) and 0 < self.poll_ms <= MAX_POLL_MS):
             raise ScenarioError(
                 f"poll must be more than 0 and at most {MAX_POLL_MS:g} ms, not {self.poll_ms:g}"
+            )
+        for name, value in (("kill-holder", self.kill_holder), ("kill-writer", self.kill_writer)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ScenarioError(f"{name} must be a whole number >= 0, not {value!r}")
+        if self.kill_holder + self.kill_writer > self.buyers:
+            raise ScenarioError(
+                f"cannot kill {self.kill_holder + self.kill_writer} of {self.buyers} buyers"
+            )
+        if self.stall_timeout_s is not None and not (
+            math.isfinite(self.stall_timeout_s) and self.stall_timeout_s > 0
+        ):
+            raise ScenarioError(
+                f"stall timeout must be a positive number of seconds, not {self.stall_timeout_s}"
             )
         if self.poll_ms != DEFAULT_POLL_MS and self.strategy != "filelock":
             raise ScenarioError("--poll-ms only applies to --strategy filelock")

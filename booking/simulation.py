@@ -7,13 +7,14 @@ import random
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from booking import runner
+from booking import faults, runner
 from booking.checker import RunFacts, judge, receipts
 from booking.errors import BookingError
+from booking.faults import Fault
 from booking.result import Result
 from booking.scenario import Scenario
 from booking.stores import StoreFile, StoreOptions, load_store
@@ -45,6 +46,7 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
         timeout_s=scenario.timeout_s,
         run_id=f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}",
     )
+    victims = faults.plan(scenario.buyers, scenario.kill_holder, scenario.kill_writer, seed)
     store_kind = load_store(scenario.store_name)
     strategy_kind = load_strategy(scenario.strategy)
     with _store_path(scenario) as path:
@@ -78,6 +80,8 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
                     seed,
                     scenario.timeout_s,
                     scenario.arrival.offsets_s(scenario.buyers, seed),
+                    victims,
+                    scenario.stall_timeout_s,
                 )
                 remaining: int | None
                 problem = ""
@@ -89,7 +93,7 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
                 strategy.close()
         finally:
             store.close()
-        judgement = judge(run_facts(scenario, tickets, raw, remaining, problem))
+        judgement = judge(run_facts(scenario, tickets, raw, remaining, problem, victims))
     return Result(
         store=scenario.store_name,
         strategy=scenario.strategy,
@@ -115,6 +119,7 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
         poll_ms=scenario.poll_ms if scenario.strategy == "filelock" else None,
         lock_wait_ms=judgement.lock_wait_ms,
         handoff_ms=judgement.handoff_ms,
+        killed=judgement.killed,
         torn_reads=judgement.torn_reads,
         lock_timeouts=judgement.lock_timeouts,
         busy=judgement.busy,
@@ -130,7 +135,12 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
 
 
 def run_facts(
-    scenario: Scenario, tickets: int, raw: runner.RawRun, remaining: int | None, problem: str
+    scenario: Scenario,
+    tickets: int,
+    raw: runner.RawRun,
+    remaining: int | None,
+    problem: str,
+    victims: Mapping[int, Fault] | None = None,
 ) -> RunFacts:
     """What the checker needs to know of one run, as plain data."""
     return RunFacts(
@@ -148,4 +158,6 @@ def run_facts(
         interrupted=raw.interrupted,
         timeout_s=scenario.timeout_s,
         exit_codes=raw.exit_codes,
+        victims={buyer: fault.kind for buyer, fault in (victims or {}).items()},
+        stall_timeout_s=scenario.stall_timeout_s,
     )

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from booking import faults
 from booking.errors import StoreError
 from booking.stores import StoreOptions, TornRead
 
@@ -64,7 +65,9 @@ def parse_document(data: bytes, where: str) -> tuple[dict[str, Any], int]:
     except RecursionError:
         raise StoreError(f"{where}: not a JSON ticket store (nested too deeply)") from None
     except ValueError as exc:
-        raise StoreError(f"{where}: not valid JSON ({exc})") from None
+        raise StoreError(
+            f"{where}: not valid JSON ({exc}); it holds {len(data)} bytes: {data[:48]!r}"
+        ) from None
     if not isinstance(doc, dict) or "count" not in doc:
         raise StoreError(
             f'{where}: expected a JSON object with a "count" key, like {{"count": 10}}'
@@ -101,6 +104,19 @@ class JsonStock:
             raise ValueError(f"the store holds {data[:80]!r}, not a ticket count")
         self._doc = doc
         return count
+
+    def die_writing(self, count: int) -> None:
+        """--kill-writer: write half of the new document, then die. In place, that leaves
+        the store truncated and half-written; atomic, only a stale temp file."""
+        doc = dict(self._doc, count=count)
+        data = encode(doc)
+        half = data[: len(data) // 2]
+        if self._inplace:
+            fd = os.open(self._path, os.O_WRONLY | os.O_TRUNC)
+        else:
+            fd = os.open(temp_path(self._path, os.getpid()), os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, half)
+        faults.die()
 
     def write(self, count: int) -> None:
         """Rewrite the document of the last read() with a new count, other keys kept."""

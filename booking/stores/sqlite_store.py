@@ -11,6 +11,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from booking import faults
 from booking.errors import StoreError
 from booking.stores import StoreBusy, StoreOptions
 
@@ -69,6 +70,14 @@ class SqliteStock:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise _busy_or(exc) from None
+
+    def die_writing(self, count: int) -> None:
+        """--kill-writer: update the count inside a write transaction, then die before
+        COMMIT. SQLite rolls the transaction back; the store stays as it was."""
+        if not self._conn.in_transaction:
+            self._conn.execute("BEGIN IMMEDIATE")
+        self._conn.execute(UPDATE, (count,))
+        faults.die()
 
     def transaction(self) -> TransactionGuard:
         """A guard on this connection: the purchase runs inside one write transaction."""

@@ -7,9 +7,11 @@ are two: without the manager's lock (`--no-manager-lock`) purchases lose updates
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 from typing import Any
 
+from booking.errors import StoreError
 from booking.stores import Stock, StoreFile
 from booking.strategies import Guard, Unlocked
 from booking.strategies.mp_lock import TimedLock
@@ -42,9 +44,16 @@ class ManagerDict:
         return DictStock(self._shared), self._guard
 
     def finish(self, sold_by: list[int]) -> int:
-        count: int = self._shared["count"]
+        try:
+            count: int = self._shared["count"]
+        except (OSError, EOFError) as exc:
+            raise StoreError(
+                f"the Manager process died ({type(exc).__name__}): the count it held is "
+                "lost, and the store was not written back"
+            ) from None
         self._store.write_back(count, sold_by)
         return count
 
     def close(self) -> None:
-        self._manager.shutdown()
+        with contextlib.suppress(OSError, EOFError):
+            self._manager.shutdown()
