@@ -279,9 +279,14 @@ def _killed(killed: set[int], facts: RunFacts) -> list[str]:
             )
     if writers:
         who = ", ".join(f"buyer {b}" for b in writers)
+        guard = (
+            f"; it died holding the {facts.strategy} guard, which was never released"
+            if facts.timed_out and facts.strategy != "none"
+            else ""
+        )
         lines.append(
             f"{who} {'was' if len(writers) == 1 else 'were'} killed half-way through writing "
-            "the store (--kill-writer)."
+            f"the store (--kill-writer){guard}."
         )
     return lines
 
