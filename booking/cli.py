@@ -63,7 +63,11 @@ class BookingGroup(TyperGroup):
             print("Aborted.", file=sys.stderr)
             sys.exit(stopping.exit_code())
         finally:
+            # Whatever was printed reaches the pipe before a late SIGTERM could kill us.
+            sys.stdout.flush()
             stopping.restore(previous)
+        if code in (stopping.EXIT_INTERRUPTED, stopping.EXIT_TERMINATED):
+            code = stopping.exit_code()  # typer turns any KeyboardInterrupt into 130
         sys.exit(code if isinstance(code, int) else 0)
 
 

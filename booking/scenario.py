@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from booking.arrival import GATE, Arrival
 from booking.errors import ScenarioError
 from booking.stores import STORES, infer_store
 from booking.strategies import STRATEGIES
+from booking.waits import MAX_WAIT_S
 
 #: Counts are carried as 64-bit integers between processes and in SQLite;
 #: 2**53 keeps them exact in every JSON reader too.
@@ -18,6 +20,7 @@ MAX_COUNT = 2**53
 MAX_BUYERS = 100_000
 JSON_WRITE_MODES = ("atomic", "inplace")
 DEFAULT_THINK_MS = (1.0, 5.0)
+MAX_THINK_MS = 3_600_000.0  # an hour: beyond it time.sleep overflows, and nobody means it
 #: filelock's wait poll. The library's 50 ms makes waits measure the poll; 1 ms makes 49
 #: waiters steal the holder's CPU on 2 cores. Measured at 50 buyers (think 1:5, sqlite):
 #: 240 attempts/s at 1 ms, 393 at 5 ms, 190 at 50 ms; p99 195 / 113 / 230 ms.
@@ -25,22 +28,30 @@ DEFAULT_POLL_MS = 5.0
 MAX_POLL_MS = 1000.0
 
 
+def _quote(text: str) -> str:
+    """A user's text in a message: quoted, and on one line whatever it holds."""
+    return json.dumps(text, ensure_ascii=False)
+
+
 def parse_think(text: str) -> tuple[float, float]:
     """Read `MIN:MAX` or one number (milliseconds) into a (min, max) pair."""
     parts = text.split(":")
     if len(parts) > 2 or not all(p.strip() for p in parts):
-        raise ScenarioError(f'think "{text}": expected MIN:MAX or one number of milliseconds')
+        raise ScenarioError(f"think {_quote(text)}: expected MIN:MAX or one number of milliseconds")
     try:
         values = [float(p) for p in parts]
     except ValueError:
         raise ScenarioError(
-            f'think "{text}": expected MIN:MAX or one number of milliseconds'
+            f"think {_quote(text)}: expected MIN:MAX or one number of milliseconds"
         ) from None
     low, high = values[0], values[-1]
-    if not all(math.isfinite(v) and v >= 0 for v in values):
-        raise ScenarioError(f'think "{text}": milliseconds must be finite and >= 0')
+    if not all(math.isfinite(v) and 0 <= v <= MAX_THINK_MS for v in values):
+        raise ScenarioError(
+            f"think {_quote(text)}: milliseconds must be finite, >= 0 and at most "
+            f"{MAX_THINK_MS:,.0f}"
+        )
     if low > high:
-        raise ScenarioError(f'think "{text}": MIN {low:g} is greater than MAX {high:g}')
+        raise ScenarioError(f"think {_quote(text)}: MIN {low:g} is greater than MAX {high:g}")
     return low, high
 
 
@@ -98,12 +109,13 @@ class Scenario:
             raise ScenarioError(f"attempts must be at least 1, not {self.attempts}")
         if self.seed is not None and not 0 <= self.seed < 2**63:
             raise ScenarioError(f"seed must be between 0 and 2**63-1, not {self.seed}")
-        if not (math.isfinite(self.timeout_s) and self.timeout_s > 0):
+        if not (math.isfinite(self.timeout_s) and 0 < self.timeout_s <= MAX_WAIT_S):
             raise ScenarioError(
-                f"timeout must be a positive number of seconds, not {self.timeout_s}"
+                f"timeout must be a positive number of seconds up to {MAX_WAIT_S:,.0f} "
+                f"(a week), not {self.timeout_s}"
             )
         low, high = self.think_ms
-        if not (math.isfinite(low) and math.isfinite(high) and 0 <= low <= high):
+        if not (math.isfinite(low) and math.isfinite(high) and 0 <= low <= high <= MAX_THINK_MS):
             raise ScenarioError(f"think must satisfy 0 <= MIN <= MAX, not {low:g}:{high:g}")
         if self.path is not None and (not self.path.name or self.path.is_dir()):
             raise ScenarioError(f'path "{self.path}": expected a store file, not a directory')
@@ -138,7 +150,7 @@ class Scenario:
                 f"cannot kill {self.kill_holder + self.kill_writer} of {self.buyers} buyers"
             )
         if self.stall_timeout_s is not None and not (
-            math.isfinite(self.stall_timeout_s) and self.stall_timeout_s > 0
+            math.isfinite(self.stall_timeout_s) and 0 < self.stall_timeout_s <= MAX_WAIT_S
         ):
             raise ScenarioError(
                 f"stall timeout must be a positive number of seconds, not {self.stall_timeout_s}"

@@ -16,6 +16,7 @@ silently falls back to a default.
 from __future__ import annotations
 
 import itertools
+import json
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -73,15 +74,23 @@ class ScenarioFile:
         return self.repeat * len(self.points)
 
 
+#: Whole numbers beyond this are never meant (and str() of a 4,300-digit one fails).
+HUGE = 10**100
+
+
 def _int(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ScenarioError(f"{where}: expected a whole number, found {_show(value)}")
+    if abs(value) >= HUGE:
+        raise ScenarioError(f"{where}: {_show(value)} is out of range")
     return value
 
 
 def _number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ScenarioError(f"{where}: expected a number, found {_show(value)}")
+    if isinstance(value, int) and abs(value) >= HUGE:
+        raise ScenarioError(f"{where}: {_show(value)} is out of range")
     return float(value)
 
 
@@ -98,10 +107,13 @@ def _flag(value: Any, where: str) -> bool:
 
 
 def _show(value: Any) -> str:
+    """A value as the file wrote it, on one line whatever it holds."""
     if isinstance(value, str):
-        return f'"{value}"'
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and abs(value) >= HUGE:
+        return f"a {value.bit_length()}-bit whole number"
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list):
@@ -113,6 +125,8 @@ def _think(value: Any, where: str) -> tuple[float, float]:
     if isinstance(value, str):
         text = value
     elif isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, int) and abs(value) >= HUGE:
+            raise ScenarioError(f"{where}: {_show(value)} is out of range")
         text = f"{value}"
     else:
         raise ScenarioError(
@@ -134,7 +148,8 @@ def _arrival(value: Any, where: str) -> Arrival:
         )
     for key in value:
         if key not in ("rate", "stagger_ms"):
-            raise ScenarioError(f"{where}.{key}: unknown key; expected rate or stagger_ms")
+            shown = key if key.isidentifier() else _show(key)
+            raise ScenarioError(f"{where}.{shown}: unknown key; expected rate or stagger_ms")
     if len(value) != 1:
         raise ScenarioError(f"{where}: expected exactly one of rate or stagger_ms")
     if "rate" in value:
@@ -157,7 +172,7 @@ def _choice(choices: Mapping[str, object], kind: str) -> Callable[[Any, str], st
         name = _text(value, where)
         if name not in choices:
             raise ScenarioError(
-                f'{where}: unknown {kind} "{name}"; expected one of {", ".join(choices)}'
+                f"{where}: unknown {kind} {_show(name)}; expected one of {', '.join(choices)}"
             )
         return name
 
@@ -274,7 +289,8 @@ def parse(
     prefix = f"{source}: "
     for key in doc:
         if key not in KEYS:
-            raise ScenarioError(f"{prefix}{key}: unknown key; expected one of {', '.join(KEYS)}")
+            shown = key if key.isidentifier() else _show(key)
+            raise ScenarioError(f"{prefix}{shown}: unknown key; expected one of {', '.join(KEYS)}")
     name = _text(doc.get("name", Path(source).stem), f"{prefix}name")
     description = _text(doc.get("description", ""), f"{prefix}description")
     repeat = _int(doc.get("repeat", DEFAULT_REPEAT), f"{prefix}repeat")
@@ -365,6 +381,6 @@ def load(path: Path, overrides: Mapping[str, Any] | None = None) -> ScenarioFile
         document = tomllib.loads(data.decode("utf-8-sig"))  # a BOM from some editors is fine
     except UnicodeDecodeError:
         raise ScenarioError(f"{source}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, ValueError) as exc:  # a 4,300+ digit integer: ValueError
         raise ScenarioError(f"{source}: not valid TOML ({exc})") from None
     return replace(parse(document, source, overrides), path=path)

@@ -49,9 +49,12 @@ def test_a_killed_holder_releases_a_kernel_lock_and_the_run_completes(
 
 @pytest.mark.parametrize("strategy", ["lock", "manager"])
 def test_a_killed_holder_of_a_process_lock_is_a_deadlock_that_ends(strategy: str) -> None:
+    # Every buyer comes back for 5 attempts of 20 ms each: whenever the victim dies, others
+    # still want the guard it took with it.
     result = simulate(
-        Scenario(buyers=8, tickets=8, strategy=strategy, kill_holder=1, seed=5, stall_timeout_s=1)
-    )
+        Scenario(buyers=8, tickets=40, attempts=5, think_ms=(20, 20), strategy=strategy,
+                 kill_holder=1, seed=5, stall_timeout_s=1)
+    )  # fmt: skip
     assert result.verdict == "DEADLOCK"
     assert result.timed_out
     assert result.killed == 1
@@ -63,7 +66,7 @@ def test_a_killed_holder_of_a_process_lock_is_a_deadlock_that_ends(strategy: str
     ), result.explanation
     assert any("--stall-timeout 1" in line for line in result.explanation)
     assert result.remaining is not None
-    assert result.oversold == 0 and result.sold + result.remaining == 8  # nothing lost
+    assert result.oversold == 0 and result.sold + result.remaining == 40  # nothing lost
     assert no_children_left()
 
 
@@ -211,16 +214,18 @@ def test_a_signal_at_a_random_moment_never_leaves_a_child_or_a_torn_store(
         time.sleep(0.005)
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=30)
-    expected = {0, 128 + sig, -sig}  # finished first; stopped; or killed before it started
-    assert proc.returncode in expected, (proc.returncode, err)
-    if proc.returncode != -sig:  # -sig: Python itself was still starting (no buyer yet)
-        assert "Traceback" not in err
     left = json.loads(store.read_text())["count"]  # always a whole document
     if out.strip():  # a run had begun: its record is printed, and it accounts for every sale
+        assert proc.returncode in (0, 128 + sig), (proc.returncode, err)
+        assert "Traceback" not in err
         record = json.loads(out)
         assert record["remaining"] == left
         assert record["sold"] + left == 200
-    else:  # stopped before any run began ("Aborted."): nothing was sold
-        assert proc.returncode != 0
+    else:
+        # Stopped before any run began. While Python itself is still starting (site,
+        # import hooks) the signal's default action applies: -sig, or 1 with Python's own
+        # traceback for SIGINT. Either way nothing was forked and nothing was sold.
+        assert proc.returncode in (128 + sig, -sig, 1), (proc.returncode, err)
+        assert not seen
         assert left == 200
     assert not any(exists(pid) for pid in seen)

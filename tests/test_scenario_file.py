@@ -114,8 +114,15 @@ def test_a_value_of_the_wrong_type_is_named_with_its_key_path(
         ({"attempts": 0}, "x.toml: attempts: attempts must be at least 1, not 0"),
         ({"think": "5:1"}, 'x.toml: think: think "5:1": MIN 5 is greater than MAX 1'),
         ({"think": [0, "5:1"]}, 'x.toml: think[1]: think "5:1": MIN 5 is greater than MAX 1'),
-        ({"think": -1}, 'x.toml: think: think "-1": milliseconds must be finite and >= 0'),
-        ({"timeout": 0}, "x.toml: timeout: timeout must be a positive number of seconds, not 0.0"),
+        (
+            {"think": -1},
+            'x.toml: think: think "-1": milliseconds must be finite, >= 0 and at most 3,600,000',
+        ),
+        (
+            {"timeout": 0},
+            "x.toml: timeout: timeout must be a positive number of seconds up to 604,800 "
+            "(a week), not 0.0",
+        ),
         ({"seed": -1}, "x.toml: seed: seed must be between 0 and 2**63-1, not -1"),
         ({"seed": 2**63}, f"x.toml: seed: seed must be between 0 and 2**63-1, not {2**63}"),
         (
@@ -636,7 +643,8 @@ def test_an_override_of_a_key_the_file_lacks() -> None:
         ({"think": "5:1"}, '--think: think "5:1": MIN 5 is greater than MAX 1'),
         (
             {"timeout": -1.0},
-            "--timeout: timeout must be a positive number of seconds, not -1.0",
+            "--timeout: timeout must be a positive number of seconds up to 604,800 (a week), "
+            "not -1.0",
         ),
         ({"seed": -1}, "--seed: seed must be between 0 and 2**63-1, not -1"),
         ({"tickets": "5"}, '--tickets: expected a whole number, found "5"'),
@@ -756,7 +764,8 @@ def test_code_in_a_key_is_only_an_unknown_key(
     write(tmp_path / "evil.toml", f'"{code}" = 1\n')
     with pytest.raises(ScenarioError) as caught:
         load(Path("evil.toml"))
-    assert str(caught.value).startswith(f"evil.toml: {code}: unknown key; expected one of ")
+    # A key that is not a plain name is quoted, so the message stays one unambiguous line.
+    assert str(caught.value).startswith(f'evil.toml: "{code}": unknown key; expected one of ')
     assert not (tmp_path / "PWNED").exists()
 
 

@@ -49,7 +49,12 @@ def inplace_write(path: Path, data: bytes) -> None:
 
 
 def encode(doc: dict[str, Any]) -> bytes:
-    return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    """UTF-8 JSON, other keys as they were; \\u escapes only when a string cannot be UTF-8
+    (a lone surrogate, which JSON allows and UTF-8 does not)."""
+    try:
+        return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(doc).encode("ascii")
 
 
 def parse_document(data: bytes, where: str) -> tuple[dict[str, Any], int]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from booking import faults
 from booking.errors import StoreError
 from booking.stores import StoreBusy, StoreOptions
+from booking.waits import bounded
 
 MAX_COUNT = 2**53
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -25,7 +26,7 @@ RECORD_SALE = "INSERT INTO sales (run, buyer, sold_at) VALUES (?, ?, ?)"
 
 def _connect(path: Path, timeout_s: float) -> sqlite3.Connection:
     # isolation_level=None: we say BEGIN ourselves, so no implicit transaction hides a race.
-    return sqlite3.connect(path, timeout=timeout_s, isolation_level=None)
+    return sqlite3.connect(path, timeout=bounded(timeout_s), isolation_level=None)
 
 
 def _busy_or(exc: sqlite3.OperationalError) -> Exception:
@@ -145,8 +146,11 @@ class SqliteStore:
                 db.execute("PRAGMA journal_mode = WAL")
             finally:
                 db.close()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{path}: not a usable SQLite ticket store ({exc})") from None
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            # sqlite3 quotes what it found: keep it on one line, and say so when SQLite's own
+            # message was not even UTF-8 (a schema with raw bytes in it).
+            detail = str(exc).replace("\r", "\\r").replace("\n", "\\n")
+            raise StoreError(f"{path}: not a usable SQLite ticket store ({detail})") from None
 
     def _check_header(self) -> None:
         if not self.path.is_file():

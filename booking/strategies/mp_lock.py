@@ -6,6 +6,7 @@ import multiprocessing
 
 from booking.stores import Stock, StoreFile
 from booking.strategies import Guard
+from booking.waits import bounded
 
 
 class TimedLock:
@@ -19,7 +20,8 @@ class TimedLock:
         self._timeout_s = timeout_s
 
     def acquire(self) -> bool:
-        return bool(self._lock.acquire(timeout=self._timeout_s))  # type: ignore[attr-defined]
+        wait = bounded(self._timeout_s)
+        return bool(self._lock.acquire(timeout=wait))  # type: ignore[attr-defined]
 
     def release(self) -> None:
         self._lock.release()  # type: ignore[attr-defined]
