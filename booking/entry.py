@@ -23,6 +23,7 @@ def main() -> None:
     from booking import stopping
     from booking.cli import app
 
+    stopping.own_process()
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         app(prog_name="booking")

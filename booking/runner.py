@@ -14,11 +14,14 @@ import os
 import select
 import signal
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
 
-from booking import buyer
+from booking import buyer, stopping
 from booking.errors import ResourceError
 from booking.faults import Fault
 from booking.frames import EXIT_CRASHED, EXIT_STOPPED, Kind, Record, decode_stream
@@ -61,6 +64,10 @@ class _Buyers:
     def fork(self, index: int, strategy: Strategy, plan: buyer.BuyerPlan) -> None:
         pid = os.fork()
         if pid == 0:  # the child: never returns into the parent's code
+            # Not the parent's stop-request handlers: until the buyer installs its own, a
+            # SIGTERM simply ends it (it has bought nothing yet) and Ctrl-C is the parent's.
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             code = EXIT_CRASHED
             try:
                 os.close(self.events_r)
@@ -83,9 +90,9 @@ class _Buyers:
         self.events_w = self.gate_r = -1
 
     def open_gate(self) -> None:
-        if self.gate_w >= 0:
-            os.close(self.gate_w)
-            self.gate_w = -1
+        fd, self.gate_w = self.gate_w, -1  # forget it first: closing twice is EBADF
+        if fd >= 0:
+            os.close(fd)
 
     def reap(self, block: bool) -> None:
         for pid in list(self.alive):
@@ -106,6 +113,33 @@ class _Buyers:
             if fd >= 0:
                 with contextlib.suppress(OSError):
                     os.close(fd)
+
+
+class _StopRequests:
+    """While buyers run, SIGINT and SIGTERM only raise a flag that the parent's loops check.
+    An exception at an arbitrary point of the parent (between reading a frame and keeping
+    it, between forking a buyer and recording its pid, half-way through the clean-up) could
+    lose a receipt or a child; a flag cannot. Outside the main thread, where handlers
+    cannot be set, Ctrl-C stays a KeyboardInterrupt, which run() also handles."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: dict[int, Any] = {}
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+        if signum == signal.SIGTERM:
+            stopping.note_terminated()
+
+    def __enter__(self) -> _StopRequests:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._on_signal)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
 
 
 def _after_fork_in_child() -> None:
@@ -134,10 +168,27 @@ def run(
     `arrival_s` delays each buyer after the gate (empty: all at once); `faults` names the
     buyers that kill themselves; `stall_timeout_s` ends a run in which no buyer has reported
     anything for that long (a dead lock holder), before the whole-run timeout."""
-    raw = RawRun(started_ns=time.monotonic_ns())
-    procs = _Buyers()
     timeout_ns = int(timeout_s * 1e9)
     check_limits(buyers)
+    with _StopRequests() as stop:
+        return _race(strategy, buyers, attempts, think_ms, seed, timeout_ns, arrival_s,
+                     faults, stall_timeout_s, stop)  # fmt: skip
+
+
+def _race(
+    strategy: Strategy,
+    buyers: int,
+    attempts: int,
+    think_ms: tuple[float, float],
+    seed: int,
+    timeout_ns: int,
+    arrival_s: tuple[float, ...],
+    faults: Mapping[int, Fault] | None,
+    stall_timeout_s: float | None,
+    stop: _StopRequests,
+) -> RawRun:
+    raw = RawRun(started_ns=time.monotonic_ns())
+    procs = _Buyers()
     buffer = bytearray()
     finished = False
     try:
@@ -152,6 +203,8 @@ def run(
             dict(faults or {}),
         )
         for index in range(buyers):
+            if stop.requested:
+                break
             try:
                 procs.fork(index, strategy, plan)
             except OSError as exc:
@@ -162,7 +215,7 @@ def run(
         deadline = time.monotonic_ns() + timeout_ns
         # Wait until every buyer is at the gate (or failed to get there), then open it.
         settled: set[int] = set()
-        while len(settled) < buyers:
+        while len(settled) < len(procs.pids) and not stop.requested:
             records = _read_frames(procs, buffer, raw, deadline)
             if records is None or raw.timed_out:
                 break
@@ -176,7 +229,7 @@ def run(
         deadline = raw.gate_ns + timeout_ns  # the run itself: from the gate
         procs.open_gate()
         stall_ns = int(stall_timeout_s * 1e9) if stall_timeout_s else None
-        while not raw.timed_out:
+        while not raw.timed_out and not stop.requested:
             until = deadline
             if stall_ns is not None:
                 until = min(deadline, raw.last_progress_ns + stall_ns)
@@ -187,7 +240,11 @@ def run(
                 # Let frames pile up: one read per batch instead of a wake-up per frame
                 # leaves the cores to the buyers (+9-12 % purchases/s on sqlite, 2 cores).
                 time.sleep(BATCH_S)
-        if raw.timed_out:
+        if stop.requested:
+            raw.interrupted = True
+            raw.timed_out = False
+            _stop(procs, buffer, raw)
+        elif raw.timed_out:
             _stop(procs, buffer, raw)
         finished = True
     except KeyboardInterrupt:

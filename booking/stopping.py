@@ -21,6 +21,7 @@ class Terminated(KeyboardInterrupt):
 
 class _State:
     terminated = False
+    owns_process = False
 
 
 def _on_term(signum: int, frame: FrameType | None) -> None:
@@ -36,7 +37,24 @@ def install() -> signal.Handlers | object:
 
 
 def restore(previous: object) -> None:
-    signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
+    """After the command: in the booking process itself, ignore late signals (the output
+    is printed; exit with the code it earned, not -15 half-way through exiting); inside
+    another program (tests run the CLI in-process), put its handler back."""
+    if _State.owns_process:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    else:
+        signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
+
+
+def own_process() -> None:
+    """Called by the console script: this process is booking's alone."""
+    _State.owns_process = True
+
+
+def note_terminated() -> None:
+    """A SIGTERM the runner caught as a stop request: the exit code must still say 143."""
+    _State.terminated = True
 
 
 def exit_code() -> int:

@@ -197,7 +197,7 @@ def test_sigterm_stops_reaps_prints_and_exits_143(tmp_path: Path) -> None:
     assert not any(exists(pid) for pid in seen)
 
 
-@pytest.mark.parametrize("trial", range(12))
+@pytest.mark.parametrize("trial", range(20))
 def test_a_signal_at_a_random_moment_never_leaves_a_child_or_a_torn_store(
     trial: int, tmp_path: Path
 ) -> None:
@@ -216,6 +216,7 @@ def test_a_signal_at_a_random_moment_never_leaves_a_child_or_a_torn_store(
     out, err = proc.communicate(timeout=30)
     left = json.loads(store.read_text())["count"]  # always a whole document
     if out.strip():  # a run had begun: its record is printed, and it accounts for every sale
+        # 0: the signal came after the run, while booking was exiting (it is ignored then).
         assert proc.returncode in (0, 128 + sig), (proc.returncode, err)
         assert "Traceback" not in err
         record = json.loads(out)
