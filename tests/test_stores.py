@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from booking import buyer
+from booking import buyer, files
 from booking.buyer import BuyerPlan, attempt
 from booking.errors import StoreError
 from booking.frames import NO_VALUE, Failure, Kind, Outcome, Record, decode_stream
-from booking.stores import StoreBusy, StoreFile, StoreOptions, TornRead, json_store, load_store
+from booking.stores import StoreBusy, StoreFile, StoreOptions, TornRead, load_store
 
 KINDS = ["json", "sqlite"]
 SUFFIX = {"json": "s.json", "sqlite": "s.db"}
@@ -307,8 +307,8 @@ def test_dead_pid_is_really_dead() -> None:
 def test_json_close_removes_stale_temp_files_only(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
     store = make("json", path, 10)
-    stale = json_store.temp_path(path, DEAD_PID)
-    live = json_store.temp_path(path, os.getpid())
+    stale = files.temp_path(path, DEAD_PID)
+    live = files.temp_path(path, os.getpid())
     assert stale.name == f".s.json.{DEAD_PID}.tmp"
     assert live.name == f".s.json.{os.getpid()}.tmp"
     other = tmp_path / ".s.json.backup.tmp"
@@ -324,7 +324,7 @@ def test_json_close_removes_stale_temp_files_only(tmp_path: Path) -> None:
 def test_json_close_survives_a_temp_file_with_an_impossible_pid(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
     store = make("json", path, 10)
-    huge = json_store.temp_path(path, 99_999_999_999)
+    huge = files.temp_path(path, 99_999_999_999)
     huge.write_text("x")
     store.close()
     assert not huge.exists()  # no such process can exist: the file is stale
@@ -333,8 +333,8 @@ def test_json_close_survives_a_temp_file_with_an_impossible_pid(tmp_path: Path) 
 def test_json_close_with_glob_characters_in_the_name(tmp_path: Path) -> None:
     path = tmp_path / "s[1].json"
     store = make("json", path, 10)
-    mine = json_store.temp_path(path, DEAD_PID)
-    theirs = json_store.temp_path(tmp_path / "s1.json", DEAD_PID)
+    mine = files.temp_path(path, DEAD_PID)
+    theirs = files.temp_path(tmp_path / "s1.json", DEAD_PID)
     mine.write_text("x")
     theirs.write_text("x")
     store.close()
@@ -357,14 +357,14 @@ def test_json_creation_that_loses_the_race_uses_the_winners_file(
     # Another process creates the store after this one saw it missing, before it links its
     # own: the link fails and the winner's file stays.
     path = tmp_path / "s.json"
-    real = json_store._write_temp
+    real = files.write_temp
 
     def winner_first(target: Path, data: bytes, mode: int) -> Path:
         if not target.exists():
             target.write_bytes(b'{"count": 5}')
         return real(target, data, mode)
 
-    monkeypatch.setattr(json_store, "_write_temp", winner_first)
+    monkeypatch.setattr(files, "write_temp", winner_first)
     store = make("json", path, 9)
     assert store.count() == 5
     assert path.read_bytes() == b'{"count": 5}'

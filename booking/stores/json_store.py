@@ -8,35 +8,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from booking import faults
+from booking import faults, files
 from booking.errors import StoreError
+from booking.files import atomic_write, new_file_mode, temp_path
 from booking.stores import StoreOptions, TornRead
 
 MAX_STORE_BYTES = 1 << 20
 MAX_COUNT = 2**53
-
-
-def temp_path(path: Path, pid: int) -> Path:
-    """The temp file a process writes before renaming it over the store."""
-    return path.with_name(f".{path.name}.{pid}.tmp")
-
-
-def _write_temp(path: Path, data: bytes, mode: int) -> Path:
-    """Write `data` whole and flushed to disk in a temp file beside `path`."""
-    tmp = temp_path(path, os.getpid())
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, mode)
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    return tmp
-
-
-def atomic_write(path: Path, data: bytes, mode: int) -> None:
-    """Temp file in the same directory, fsync, rename: readers see old or new, never half."""
-    os.replace(_write_temp(path, data, mode), path)
 
 
 def inplace_write(path: Path, data: bytes) -> None:
@@ -193,19 +171,13 @@ class JsonStore:
 
 def _create(path: Path, data: bytes) -> None:
     """Write a new store whole, unless another process created it first: then use theirs."""
-    tmp = _write_temp(path, data, 0o666 & ~_umask())
+    tmp = files.write_temp(path, data, new_file_mode())
     try:
         os.link(tmp, path)  # unlike rename, link never replaces an existing file
     except FileExistsError:
         pass
     finally:
         os.unlink(tmp)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _alive(pid: int) -> bool:
