@@ -18,7 +18,6 @@ import os
 import platform
 import re
 import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Union, get_args, get_origin, get_type_hin
 import booking
 from booking.errors import BookingError
 from booking.result import Result
+from booking.sqlite_files import enable_wal, looks_like_sqlite
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -38,7 +38,6 @@ ENV_VAR = "BOOKING_DB"
 KINDS = ("run", "compare", "scenario")
 STATUSES = ("running", "complete", "interrupted", "error")
 BUSY_TIMEOUT_S = 30.0
-SQLITE_HEADER = b"SQLite format 3\x00"
 
 SESSION_COLUMNS: dict[str, type] = {
     "id": int,
@@ -183,9 +182,7 @@ def run_result(run: dict[str, Any]) -> Result:
 def _check_header(path: Path) -> None:
     if not path.is_file():
         raise BookingError(f"{path}: not a regular file")
-    with open(path, "rb") as f:
-        head = f.read(len(SQLITE_HEADER))
-    if head and head != SQLITE_HEADER:
+    if not looks_like_sqlite(path):
         raise BookingError(f"{path}: not a SQLite database, so not a booking history")
 
 
@@ -258,23 +255,14 @@ class History:
             db.table("runs").create_index(["session_id"], if_not_exists=True)
 
     def _enable_wal(self) -> None:
-        """Switch to WAL. The switch needs the file to itself and, unlike other statements,
-        does not wait in SQLite's busy handler: two processes creating one history at once
-        would fail with "database is locked". So wait here, as long as the busy timeout."""
-        deadline = time.monotonic() + BUSY_TIMEOUT_S
-        while True:
-            try:
-                self._db.execute("PRAGMA journal_mode = WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc):
-                    raise
-                if time.monotonic() > deadline:
-                    raise BookingError(
-                        f"{self.path}: another process held the history for "
-                        f"{BUSY_TIMEOUT_S:g} s; try again"
-                    ) from None
-            time.sleep(0.002)
+        try:
+            enable_wal(self._db.conn, BUSY_TIMEOUT_S)
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            raise BookingError(
+                f"{self.path}: another process held the history for {BUSY_TIMEOUT_S:g} s; try again"
+            ) from None
 
     def _check_columns(self, table: str, needed: dict[str, type], tables: set[str]) -> None:
         if table not in tables:

@@ -516,3 +516,24 @@ def test_attempt_whose_lock_wait_times_out(events: tuple[int, BuyerPlan]) -> Non
     assert 0 < record.t_begin <= record.t_end
     assert stock.reads == 0
     assert (guard.acquired, guard.released) == (1, 0)
+
+
+def test_runs_creating_one_new_sqlite_store_at_once_all_succeed(tmp_path: Path) -> None:
+    # Forked processes race to create each store: table creation and the switch to WAL
+    # must not fail the ones that come second, and all of them see the first one's count.
+    for race in range(5):
+        path = tmp_path / f"race{race}.db"
+        children = []
+        for tickets in (10, 20, 30, 40):
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    store = make("sqlite", path, tickets)
+                    code = 0 if store.count() in (10, 20, 30, 40) else 1
+                finally:
+                    os._exit(code)
+            children.append(pid)
+        codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]
+        assert codes == [0, 0, 0, 0], (race, codes)
+        assert make("sqlite", path, 99).count() in (10, 20, 30, 40)

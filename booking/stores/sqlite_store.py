@@ -13,11 +13,11 @@ from pathlib import Path
 
 from booking import faults
 from booking.errors import StoreError
+from booking.sqlite_files import enable_wal, looks_like_sqlite
 from booking.stores import StoreBusy, StoreOptions
 from booking.waits import bounded
 
 MAX_COUNT = 2**53
-SQLITE_HEADER = b"SQLite format 3\x00"
 READ = "SELECT count FROM stock WHERE id = 1"
 UPDATE = "UPDATE stock SET count = ? WHERE id = 1"
 SALES_COLUMNS = {"run", "buyer", "sold_at"}
@@ -136,14 +136,20 @@ class SqliteStore:
                     if reset:
                         db.execute(UPDATE, [tickets])
                         db.conn.commit()
-                else:
-                    db.table("stock").create({"id": int, "count": int}, pk="id", not_null={"count"})
-                    db.table("stock").insert({"id": 1, "count": tickets})
-                if "sales" not in db.table_names():
-                    db.table("sales").create(
-                        {"id": int, "run": str, "buyer": int, "sold_at": float}, pk="id"
-                    )
-                db.execute("PRAGMA journal_mode = WAL")
+                # A new store may be created by two runs at once: in one write transaction,
+                # whoever comes second finds the tables and the first one's count.
+                db.execute("BEGIN IMMEDIATE")
+                db.table("stock").create(
+                    {"id": int, "count": int}, pk="id", not_null={"count"}, if_not_exists=True
+                )
+                db.table("stock").insert({"id": 1, "count": tickets}, ignore=True)
+                db.table("sales").create(
+                    {"id": int, "run": str, "buyer": int, "sold_at": float},
+                    pk="id",
+                    if_not_exists=True,
+                )
+                db.execute("COMMIT")
+                enable_wal(db.conn, options.timeout_s)
             finally:
                 db.close()
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
@@ -155,9 +161,7 @@ class SqliteStore:
     def _check_header(self) -> None:
         if not self.path.is_file():
             raise StoreError(f"{self.path}: not a regular file")
-        with open(self.path, "rb") as f:
-            head = f.read(len(SQLITE_HEADER))
-        if head and head != SQLITE_HEADER:
+        if not looks_like_sqlite(self.path):
             raise StoreError(f"{self.path}: not a SQLite database")
 
     def _check_tables(self, db: object) -> None:
