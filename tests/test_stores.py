@@ -531,6 +531,8 @@ def test_runs_creating_one_new_sqlite_store_at_once_all_succeed(tmp_path: Path) 
                 try:
                     store = make("sqlite", path, tickets)
                     code = 0 if store.count() in (10, 20, 30, 40) else 1
+                except BaseException as exc:
+                    os.write(2, f"creator {tickets}: {type(exc).__name__}: {exc}\n".encode())
                 finally:
                     os._exit(code)
             children.append(pid)

@@ -131,7 +131,9 @@ class SqliteStore:
         try:
             db = sqlite_utils.Database(_connect(path, options.timeout_s))
             try:
-                if exists:
+                # A database without tables is a store still being created (by another
+                # run that has just opened it), or an empty file: both get created below.
+                if exists and db.table_names():
                     self._check_tables(db)
                     if reset:
                         db.execute(UPDATE, [tickets])
