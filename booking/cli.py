@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -358,8 +359,6 @@ def compare(
     from booking.comparison import compare as run_comparison
     from booking.comparison import plan
     from booking.matrix import parse_names
-    from booking.progress import compare_bar
-    from booking.saving import recording, status_of
     from booking.scenario import Scenario, parse_think
 
     _check_output(output_format, out)
@@ -381,23 +380,46 @@ def compare(
         "repeat": repeat,
         "reference": reference,
     }
-    with (
-        recording(save, db, "compare", "compare", params) as recorder,
-        compare_bar(repeat) as hook,
-    ):
-        comparison = run_comparison(
+    comparison = _run_recorded(
+        save,
+        db,
+        "compare",
+        "compare",
+        params,
+        repeat,
+        lambda hook, on_result: run_comparison(
             workload,
             chosen_strategies,
             chosen_stores,
             repeat,
             reference,
             on_progress=hook,
-            on_result=recorder.on_result if recorder else None,
-        )
-        if recorder is not None:
-            recorder.status = status_of(comparison.interrupted, comparison.stopped_by)
-    _saved(recorder)
+            on_result=on_result,
+        ),
+    )
     _finish(comparison, output_format, out, fail_on_anomaly)
+
+
+def _run_recorded(
+    save: bool,
+    db: Path | None,
+    kind: str,
+    name: str,
+    params: dict[str, Any],
+    repeat: int,
+    start: Callable[[Any, Any], Any],
+) -> Any:
+    """Run a comparison under the progress bar, saving each run when --save asks, and
+    close the history session with how the comparison ended."""
+    from booking.progress import compare_bar
+    from booking.saving import recording
+
+    with recording(save, db, kind, name, params) as recorder, compare_bar(repeat) as hook:
+        comparison = start(hook, recorder.on_result if recorder else None)
+        if recorder is not None:
+            recorder.status = comparison.status
+    _saved(recorder)
+    return comparison
 
 
 def _check_output(output_format: str, out: Path | None) -> None:
@@ -528,8 +550,6 @@ def scenario_run(
 ) -> None:
     """Run a scenario file: every point of its sweep, repeated and interleaved."""
     from booking.comparison import run_scenario
-    from booking.progress import compare_bar
-    from booking.saving import recording, status_of
     from booking.scenario_file import load
 
     _check_output(output_format, out)
@@ -548,19 +568,17 @@ def scenario_run(
     path = _scenario_path(file)
     scenario_file = load(path, overrides)
     params = {"file": str(path), "overrides": overrides, "description": scenario_file.description}
-    with (
-        recording(save, db, "scenario", scenario_file.name, params) as recorder,
-        compare_bar(scenario_file.repeat) as hook,
-    ):
-        comparison = run_scenario(
-            scenario_file,
-            seed,
-            on_progress=hook,
-            on_result=recorder.on_result if recorder else None,
-        )
-        if recorder is not None:
-            recorder.status = status_of(comparison.interrupted, comparison.stopped_by)
-    _saved(recorder)
+    comparison = _run_recorded(
+        save,
+        db,
+        "scenario",
+        scenario_file.name,
+        params,
+        scenario_file.repeat,
+        lambda hook, on_result: run_scenario(
+            scenario_file, seed, on_progress=hook, on_result=on_result
+        ),
+    )
     _finish(comparison, output_format, out, fail_on_anomaly)
 
 

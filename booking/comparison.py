@@ -43,6 +43,13 @@ class Comparison:
         return self.finished_runs == self.planned_runs
 
     @property
+    def status(self) -> str:
+        """How it ended, as the history records it: complete, interrupted or error."""
+        if self.stopped_by:
+            return "error"
+        return "interrupted" if self.interrupted else "complete"
+
+    @property
     def anomaly_in_a_safe_cell(self) -> bool:
         return any(cell.claims_safe and cell.anomalous for cell in self.cells)
 
@@ -151,26 +158,14 @@ def compare(
 
     Ctrl-C (or an error such as a fork limit) ends it early: the runs finished so far are
     summarised and the Comparison says it is incomplete."""
-    cells, order, candidates = plan(workload, strategies, stores, repeat, reference)
+    cells, _, candidates = plan(workload, strategies, stores, repeat, reference)
     seed = workload.seed if workload.seed is not None else new_seed()
     jobs = [
         (cell, replace(workload, strategy=cell.strategy, store=cell.store, seed=None))
         for cell in cells
     ]
     progress = run_cells(jobs, repeat, seed, on_progress, on_result)
-    summaries, chosen = summarize_cells(jobs, progress, candidates)
-    return Comparison(
-        workload=replace(workload, seed=seed),
-        seed=seed,
-        repeat=repeat,
-        cells=summaries,
-        planned_runs=len(order),
-        finished_runs=progress.finished,
-        interrupted=progress.interrupted,
-        stopped_by=progress.stopped_by,
-        reference=chosen.label if chosen else None,
-        reference_given=candidates is not None,
-    )
+    return _comparison(replace(workload, seed=seed), seed, repeat, jobs, progress, candidates)
 
 
 def cell_params(scenario: Scenario) -> dict[str, object]:
@@ -195,16 +190,41 @@ def run_scenario(
     base = seed if seed is not None else new_seed()
     jobs = list(scenario_file.points)
     progress = run_cells(jobs, scenario_file.repeat, base, on_progress, on_result)
-    summaries, chosen = summarize_cells(jobs, progress, None, cell_params)
+    workload = jobs[0][1] if jobs else Scenario()
+    return _comparison(
+        workload,
+        base,
+        scenario_file.repeat,
+        jobs,
+        progress,
+        None,
+        params=cell_params,
+        title=f"scenario {scenario_file.name}",
+    )
+
+
+def _comparison(
+    workload: Scenario,
+    seed: int,
+    repeat: int,
+    jobs: Sequence[tuple[Cell, Scenario]],
+    progress: _Progress,
+    candidates: Sequence[Cell] | None,
+    params: Callable[[Scenario], dict[str, object]] | None = None,
+    title: str = "",
+) -> Comparison:
+    """The cells' statistics and how the runs ended, as one Comparison."""
+    summaries, chosen = summarize_cells(jobs, progress, candidates, params)
     return Comparison(
-        workload=jobs[0][1] if jobs else Scenario(),
-        seed=base,
-        repeat=scenario_file.repeat,
+        workload=workload,
+        seed=seed,
+        repeat=repeat,
         cells=summaries,
-        planned_runs=scenario_file.runs,
+        planned_runs=len(jobs) * repeat,
         finished_runs=progress.finished,
         interrupted=progress.interrupted,
         stopped_by=progress.stopped_by,
         reference=chosen.label if chosen else None,
-        title=f"scenario {scenario_file.name}",
+        reference_given=candidates is not None,
+        title=title,
     )

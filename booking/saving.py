@@ -56,9 +56,3 @@ def recording(
             history.finish(recorder.session_id, "error")
             raise
         history.finish(recorder.session_id, recorder.status)
-
-
-def status_of(interrupted: bool, stopped_by: str) -> str:
-    if stopped_by:
-        return "error"
-    return "interrupted" if interrupted else "complete"

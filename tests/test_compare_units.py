@@ -868,3 +868,10 @@ def test_relative_speed_again_with_other_candidates_moves_the_reference() -> Non
 def test_latency_cells_show_two_significant_digits(ms: float, shown: str) -> None:
     cell = replace(safe_cell("lock", "json", [100.0]), latency_ms={"p50": ms, "p95": ms, "p99": ms})
     assert compare_render.row(cell)[7] == "/".join([shown] * 3)
+
+
+def test_status_says_how_a_comparison_ended() -> None:
+    cells = [safe_cell("lock", "json", [100.0])]
+    assert make_comparison(cells).status == "complete"
+    assert make_comparison(cells, interrupted=True).status == "interrupted"
+    assert make_comparison(cells, interrupted=True, stopped_by="fork failed").status == "error"
