@@ -129,9 +129,16 @@ def query(buyer: int, stock: Stock) -> Record:
 
 
 def attempt(
-    buyer: int, index: int, stock: Stock, guard: Guard, think_s: float, plan: BuyerPlan
+    buyer: int,
+    index: int,
+    stock: Stock,
+    guard: Guard,
+    think_s: float,
+    plan: BuyerPlan,
+    fault: Fault | None = None,
 ) -> Outcome:
-    """One purchase try: acquire -> read -> think -> write -> release, then report it."""
+    """One purchase try: acquire -> read -> think -> write -> release, then report it.
+    `fault` is how this buyer dies (--kill-holder, --kill-writer), if it does."""
     t_begin = now()
     # Step `acquire`: bounded, so a dead holder means a timeout, never a hang.
     if not guard.acquire():
@@ -158,23 +165,21 @@ def attempt(
         # Step `read`: the value this purchase is based on.
         t_read = now()
         read_value = stock.read()
-        fault = plan.faults.get(buyer)
-        if fault is not None and fault.kind == faults.HOLDER and read_value <= 0:
-            faults.die()  # sold out, but still inside, holding the guard
+        if fault is not None and fault.kind == faults.HOLDER:
+            # Inside the critical section, holding the guard, part-way into the think.
+            time.sleep(think_s * fault.at if read_value > 0 else 0.0)
+            faults.die()
         if read_value <= 0:
             outcome = Outcome.SOLD_OUT
             t_left = now()
         else:
             # Step `think`: the race window the seeds open with time.sleep.
-            if fault is not None and fault.kind == faults.HOLDER:
-                time.sleep(think_s * fault.at)
-                faults.die()  # inside the critical section, holding the guard
             if think_s > 0:
                 time.sleep(think_s)
             # Step `write`: from here until the report is sent, a stop waits.
             _Signals.deferring = True
             t_write = now()
-            if fault is not None:
+            if fault is not None:  # a writer: a holder has died already
                 _die_writing(stock, read_value - 1)
             stock.write(read_value - 1)
             t_left = now()
@@ -227,11 +232,12 @@ def main(buyer: int, strategy: Strategy, plan: BuyerPlan) -> int:
         time.sleep(plan.arrival_s[buyer])  # a steady or staggered arrival, not a flash sale
     rng = random.Random(f"{plan.seed}/{buyer}")
     low, high = plan.think_ms
+    fault = plan.faults.get(buyer)
     try:
         _send(plan, query(buyer, stock))
         for index in range(plan.attempts):
             think_s = rng.uniform(low, high) / 1000 if high > 0 else 0.0
-            if attempt(buyer, index, stock, guard, think_s, plan) == Outcome.SOLD_OUT:
+            if attempt(buyer, index, stock, guard, think_s, plan, fault) == Outcome.SOLD_OUT:
                 break
     except Exception as exc:
         _send(plan, Record(Kind.FAILED, buyer, message=_failure(exc)[1]))
