@@ -7,6 +7,7 @@ from typing import IO
 
 from booking.cellstats import CellSummary
 from booking.comparison import Comparison
+from booking.render import console as make_console
 
 NUMERIC_AXES = ("buyers", "tickets", "attempts", "seed", "timeout")
 BARS = "▁▂▃▄▅▆▇█"
@@ -49,10 +50,9 @@ def render(comparison: Comparison, file: IO[str] | None = None, width: int | Non
     if axis is None:
         return False
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=file, highlight=False, width=width)
+    console = make_console(file, width)
     series = lines(comparison, axis)
     xs = sorted({x for points in series.values() for x in points})
     for title, field, fmt in METRICS:

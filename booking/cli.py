@@ -451,18 +451,18 @@ def _finish(comparison: Any, output_format: str, out: Path | None, fail_on_anoma
 def _emit(comparison: Any, output_format: str, out: Path | None) -> None:
     """Print or write the comparison. The machine formats keep stdout parseable: their
     findings (what went wrong where) follow on stderr."""
-    from booking import chart, compare_render
+    from booking import chart, compare_render, render
 
     if output_format == "table" and out is None:
         compare_render.table(comparison)
-        chart.render(comparison, width=compare_render.PIPE_WIDTH)
+        chart.render(comparison)
         return
     if output_format == "table":
         import io
 
         buffer = io.StringIO()
-        compare_render.table(comparison, file=buffer, width=compare_render.PIPE_WIDTH)
-        chart.render(comparison, file=buffer, width=compare_render.PIPE_WIDTH)
+        compare_render.table(comparison, file=buffer, width=render.PIPE_WIDTH)
+        chart.render(comparison, file=buffer, width=render.PIPE_WIDTH)
         text = buffer.getvalue()
     else:
         text = compare_render.RENDERERS[output_format](comparison)

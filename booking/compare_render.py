@@ -5,17 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from collections.abc import Callable
 from typing import IO, Any
 
+from booking import render
 from booking.cellstats import CellSummary
 from booking.comparison import Comparison
 from booking.result import VERDICTS
 from booking.scenario import format_think
 
-#: Wide enough for the table unsqueezed; used when stdout is not a terminal.
-PIPE_WIDTH = 120
 FORMATS = ("table", "json", "csv", "markdown")
 LATENCY_KEYS = ("p50", "p95", "p99")
 CSV_LEADING = ("store", "strategy", "runs", "anomaly_runs", "anomaly_rate")
@@ -201,13 +199,10 @@ def to_markdown(comparison: Comparison) -> str:
 def table(comparison: Comparison, file: IO[str] | None = None, width: int | None = None) -> None:
     """The rich table, then the notes."""
     from rich import box
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(file=file, highlight=False, width=width)
-    if width is None and not console.is_terminal and "COLUMNS" not in os.environ:
-        console.width = PIPE_WIDTH  # a file or a pipe has no width to fit: never squeeze
+    console = render.console(file, width)
     grid = Table(
         header_style="bold",
         box=box.SIMPLE_HEAD,

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from booking.render import VERDICT_STYLE
+from booking.render import console as make_console
 
 RUN_HEADERS = (
     "run",
@@ -31,21 +32,10 @@ def _when(iso: str | None) -> str:
     return "" if not iso else iso[:16].replace("T", " ")
 
 
-def _console() -> Any:
-    import os
-
-    from rich.console import Console
-
-    console = Console(highlight=False)
-    if not console.is_terminal and "COLUMNS" not in os.environ:
-        console.width = 120  # a pipe or a file has no width to fit: never squeeze
-    return console
-
-
 def sessions(rows: list[dict[str, Any]], path: Path) -> None:
     from rich.table import Table
 
-    console = _console()
+    console = make_console()
     if not rows:
         console.print(f"No saved runs in {path} yet; add --save to run, compare or scenario run.")
         return
@@ -72,7 +62,7 @@ def session(row: dict[str, Any], runs: list[dict[str, Any]]) -> None:
     from rich import box
     from rich.table import Table
 
-    console = _console()
+    console = make_console()
     console.print(
         f"[bold]session {row['id']}[/] · {row['kind']} {row['name']} · {row['status']} · "
         f"started {_when(row['started_at'])} UTC · booking {row['version']} · "

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from booking.result import Result
+
+if TYPE_CHECKING:
+    from rich.console import Console
 from booking.scenario import format_think
 
 VERDICT_STYLE = {
@@ -16,6 +19,23 @@ VERDICT_STYLE = {
     "DEADLOCK": "bold magenta",
     "CORRUPT": "bold red",
 }
+
+
+#: Wide enough for booking's tables unsqueezed; used when the output is not a terminal.
+PIPE_WIDTH = 120
+
+
+def console(file: IO[str] | None = None, width: int | None = None) -> Console:
+    """A rich console for a table: the terminal's width, or PIPE_WIDTH for a pipe or a
+    file (which have no width to fit, so a table is never squeezed) unless COLUMNS says."""
+    import os
+
+    from rich.console import Console
+
+    made = Console(file=file, highlight=False, width=width)
+    if width is None and not made.is_terminal and "COLUMNS" not in os.environ:
+        made.width = PIPE_WIDTH
+    return made
 
 
 def to_json(result: Result) -> str:
