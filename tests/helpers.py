@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import subprocess
+import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from typer.testing import CliRunner
 
 from booking.cli import app
+from booking.result import Result
+from booking.scenario import Scenario
 
 
 def children_of(pid: int) -> list[int]:
@@ -48,3 +54,51 @@ def run_json(*args: str) -> dict[str, Any]:
 
 def no_children_left() -> bool:
     return children_of(os.getpid()) == []
+
+
+def fake_result(scenario: Scenario | None = None, **changes: Any) -> Result:
+    """A SAFE result of `scenario` (10 of 10 tickets sold) as simulate() would return it,
+    for driving compare and the history without forking; `changes` override fields."""
+    scenario = scenario or Scenario()
+    result = Result(
+        store=scenario.store_name,
+        strategy=scenario.strategy,
+        buyers=scenario.buyers,
+        tickets=10,
+        seed=scenario.seed or 0,
+        sold=10,
+        remaining=0,
+        oversold=0,
+        lost_updates=0,
+        refused=0,
+        errors=0,
+        max_inside=1,
+        wall_s=0.1,
+        throughput=100.0,
+        latency_ms={"p50": 1.0, "p95": 2.0, "p99": 3.0, "max": 4.0},
+        verdict="SAFE",
+        explanation=["all good"],
+    )
+    return replace(result, **changes)
+
+
+def booking_process(*args: str) -> subprocess.Popen[str]:
+    """`python -m booking ARGS` as a real process, to signal it and watch its children."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "booking", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def sqlite_script(path: Path, *statements: str) -> bytes:
+    """Run SQL statements on a database file and return the file's bytes."""
+    conn = sqlite3.connect(path)
+    try:
+        for statement in statements:
+            conn.execute(statement)
+        conn.commit()
+    finally:
+        conn.close()
+    return path.read_bytes()

@@ -8,13 +8,13 @@ name of the installed console script (`booking = "booking.cli:app"`) and of
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
 from booking.cli import app
+from tests.helpers import sqlite_script
 
 #: Added to every run unless the case sets them itself, so a run that wrongly starts
 #: stays fast: two buyers, no think time.
@@ -180,19 +180,8 @@ def test_bad_json_store_with_explicit_store_and_tickets(tmp_path: Path, content:
 # --- unusable SQLite stores -------------------------------------------------------------
 
 
-def make_sqlite(path: Path, *statements: str) -> bytes:
-    conn = sqlite3.connect(path)
-    try:
-        for statement in statements:
-            conn.execute(statement)
-        conn.commit()
-    finally:
-        conn.close()
-    return path.read_bytes()
-
-
 def sqlite_other_table(path: Path) -> bytes:
-    return make_sqlite(path, "CREATE TABLE other (x)", "INSERT INTO other VALUES (1)")
+    return sqlite_script(path, "CREATE TABLE other (x)", "INSERT INTO other VALUES (1)")
 
 
 def sqlite_text_file(path: Path) -> bytes:
@@ -201,7 +190,7 @@ def sqlite_text_file(path: Path) -> bytes:
 
 
 def sqlite_count_text(path: Path) -> bytes:
-    return make_sqlite(
+    return sqlite_script(
         path,
         "CREATE TABLE stock (id INTEGER PRIMARY KEY, count TEXT NOT NULL)",
         "INSERT INTO stock VALUES (1, 'ten')",
@@ -209,7 +198,7 @@ def sqlite_count_text(path: Path) -> bytes:
 
 
 def sqlite_count_negative(path: Path) -> bytes:
-    return make_sqlite(
+    return sqlite_script(
         path,
         "CREATE TABLE stock (id INTEGER PRIMARY KEY, count INTEGER NOT NULL)",
         "INSERT INTO stock VALUES (1, -5)",
@@ -256,7 +245,7 @@ def test_sqlite_store_with_foreign_sales_table(tmp_path: Path) -> None:
     """A stock table that passes, beside a `sales` table of another shape: the store is not
     ours to write to, so it is refused up front and left as it was."""
     store = tmp_path / "x.db"
-    before = make_sqlite(
+    before = sqlite_script(
         store,
         "CREATE TABLE stock (id INTEGER PRIMARY KEY, count INTEGER NOT NULL)",
         "INSERT INTO stock VALUES (1, 3)",

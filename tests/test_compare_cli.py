@@ -7,12 +7,9 @@ import csv
 import io
 import json
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +23,7 @@ from booking.errors import BookingError
 from booking.progress import compare_bar
 from booking.result import Result as RunResult
 from booking.strategies import STRATEGIES
-from tests.helpers import children_of, exists, no_children_left
+from tests.helpers import booking_process, children_of, exists, fake_result, no_children_left
 from tests.test_bad_input import assert_usage_error
 
 ORIGINAL_FOUR = ["none", "lock", "filelock", "manager"]
@@ -171,18 +168,10 @@ def test_no_bar_when_stderr_is_not_a_terminal() -> None:
         assert hook is None
 
 
-def _compare_process(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "booking", "compare", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def test_ctrl_c_prints_the_runs_finished_so_far_and_exits_130() -> None:
     # Each run: 4 buyers x 20 attempts x 10 ms under one lock, about 0.8 s.
-    proc = _compare_process(
+    proc = booking_process(
+        "compare",
         "--strategies", "lock", "--stores", "json", "--buyers", "4", "--attempts", "20",
         "--tickets", "1000", "--think", "10", "--repeat", "20", "--format", "json",
     )  # fmt: skip
@@ -205,29 +194,6 @@ def test_ctrl_c_prints_the_runs_finished_so_far_and_exits_130() -> None:
 
 
 # --- the driver, with simulate() faked ------------------------------------------------------
-
-
-def fake_result(scenario: Scenario, **changes: Any) -> RunResult:
-    result = RunResult(
-        store=scenario.store_name,
-        strategy=scenario.strategy,
-        buyers=scenario.buyers,
-        tickets=10,
-        seed=scenario.seed or 0,
-        sold=10,
-        remaining=0,
-        oversold=0,
-        lost_updates=0,
-        refused=0,
-        errors=0,
-        max_inside=1,
-        wall_s=0.1,
-        throughput=100.0,
-        latency_ms={"p50": 1.0, "p95": 2.0, "p99": 3.0, "max": 4.0},
-        verdict="SAFE",
-        explanation=["all good"],
-    )
-    return replace(result, **changes)
 
 
 def fake_simulate(

@@ -9,8 +9,6 @@ import os
 import random
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from booking.errors import StoreError
 from booking.stores import StoreOptions
 from booking.stores.json_store import JsonStore
 from booking.strategies.manager import ManagerDict
-from tests.helpers import children_of, exists, no_children_left, run_cli
+from tests.helpers import booking_process, children_of, exists, no_children_left, run_cli
 from tests.test_bad_input import assert_usage_error, invoke
 
 # --- --kill-holder ---------------------------------------------------------------------------
@@ -167,20 +165,13 @@ def test_bad_fault_options_are_exit_2(args: list[str], mentions: str) -> None:
 # --- the tool stopped at any moment ----------------------------------------------------------
 
 
-def _booking(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "booking", "run", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def test_sigterm_stops_reaps_prints_and_exits_143(tmp_path: Path) -> None:
     store = tmp_path / "db.json"
     store.write_text('{"count": 1000}')
-    proc = _booking("--path", str(store), "--buyers", "5", "--attempts", "100", "--think", "50",
-                    "--json")  # fmt: skip
+    proc = booking_process(
+        "run", "--path", str(store), "--buyers", "5", "--attempts", "100", "--think", "50",
+        "--json",
+    )  # fmt: skip
     seen: set[int] = set()
     for _ in range(400):
         seen.update(children_of(proc.pid))
@@ -205,8 +196,10 @@ def test_a_signal_at_a_random_moment_never_leaves_a_child_or_a_torn_store(
     store = tmp_path / "db.json"
     store.write_text('{"count": 200}')
     sig = rng.choice([signal.SIGINT, signal.SIGTERM])
-    proc = _booking("--path", str(store), "--buyers", "6", "--attempts", "30", "--think", "0:4",
-                    "--json")  # fmt: skip
+    proc = booking_process(
+        "run", "--path", str(store), "--buyers", "6", "--attempts", "30", "--think", "0:4",
+        "--json",
+    )  # fmt: skip
     seen: set[int] = set()
     deadline = time.monotonic() + rng.uniform(0.0, 1.2)
     while time.monotonic() < deadline and proc.poll() is None:

@@ -33,6 +33,7 @@ from booking.history import (
     run_result,
 )
 from booking.result import Result
+from tests.helpers import sqlite_script
 
 #: The runs columns a Result spreads over, and the to_dict() keys they replace.
 SPREAD = {
@@ -226,18 +227,8 @@ def test_a_sqlite_header_on_garbage_is_refused_untouched(db: Path) -> None:
     assert message.startswith(f"{db}: not a usable booking history (")
 
 
-def sqlite_file(path: Path, *statements: str) -> None:
-    conn = sqlite3.connect(path)
-    try:
-        for statement in statements:
-            conn.execute(statement)
-        conn.commit()
-    finally:
-        conn.close()
-
-
 def test_a_sessions_table_of_another_shape_is_refused_untouched(db: Path) -> None:
-    sqlite_file(
+    sqlite_script(
         db,
         "CREATE TABLE sessions (id INTEGER PRIMARY KEY, name TEXT, user TEXT)",
         "INSERT INTO sessions (name, user) VALUES ('x', 'y')",
@@ -251,14 +242,14 @@ def test_a_sessions_table_of_another_shape_is_refused_untouched(db: Path) -> Non
 def test_a_runs_table_of_another_shape_is_refused_untouched(db: Path) -> None:
     with History(db):
         pass
-    sqlite_file(db, "DROP TABLE runs", "CREATE TABLE runs (id INTEGER PRIMARY KEY, verdict TEXT)")
+    sqlite_script(db, "DROP TABLE runs", "CREATE TABLE runs (id INTEGER PRIMARY KEY, verdict TEXT)")
     assert refused_untouched(db) == (
         f"{db}: the runs table lacks columns point, saved_at, session_id; not a booking history"
     )
 
 
 def test_a_ticket_store_is_not_taken_for_a_history(db: Path) -> None:
-    sqlite_file(
+    sqlite_script(
         db,
         "CREATE TABLE stock (id INTEGER PRIMARY KEY, count INTEGER)",
         "CREATE TABLE sales (id INTEGER PRIMARY KEY, run TEXT, buyer INTEGER, sold_at REAL)",
@@ -406,7 +397,7 @@ def test_an_older_history_gains_the_fields_added_since(db: Path) -> None:
     with History(db) as h:
         old = h.begin("run", "lock/json", {})
         h.add(old, safe(1))
-    sqlite_file(db, "ALTER TABLE runs DROP COLUMN arrival")
+    sqlite_script(db, "ALTER TABLE runs DROP COLUMN arrival")
 
     with History(db) as h:
         _, (row,) = h.session(old)

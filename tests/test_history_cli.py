@@ -16,6 +16,7 @@ from typer.testing import CliRunner, Result
 from booking import Scenario, comparison
 from booking.cli import app
 from booking.result import Result as RunResult
+from tests.helpers import fake_result
 from tests.test_bad_input import assert_usage_error
 
 
@@ -91,24 +92,7 @@ def fake_simulate(monkeypatch: pytest.MonkeyPatch, stop_at: int) -> None:
         calls.append(1)
         if len(calls) == stop_at:
             raise KeyboardInterrupt
-        return RunResult(
-            store=scenario.store_name,
-            strategy=scenario.strategy,
-            buyers=scenario.buyers,
-            tickets=10,
-            seed=scenario.seed or 0,
-            sold=10,
-            remaining=0,
-            oversold=0,
-            lost_updates=0,
-            refused=0,
-            errors=0,
-            max_inside=1,
-            wall_s=0.1,
-            throughput=100.0,
-            latency_ms={"p50": 1.0, "p95": 2.0, "p99": 3.0, "max": 4.0},
-            verdict="SAFE",
-        )
+        return fake_result(scenario)
 
     monkeypatch.setattr(comparison, "simulate", simulate)
 
@@ -168,26 +152,15 @@ def test_unsaved_runs_leave_no_history(tmp_path: Path) -> None:
 
 
 def test_a_result_replace_keeps_the_record_shape() -> None:
-    # The history stores every Result field; a new field must be a column too.
-    from booking.history import RESULT_COLUMNS
+    # The history stores every Result field; a new field must be a column too, and the
+    # nested ones are spread into the columns the README's sqlite-utils readers see.
+    from booking.history import RESULT_COLUMNS, flatten
 
-    result = RunResult(
-        store="json",
-        strategy="lock",
-        buyers=1,
-        tickets=1,
-        seed=1,
-        sold=1,
-        remaining=0,
-        oversold=0,
-        lost_updates=0,
-        refused=0,
-        errors=0,
-        max_inside=1,
-        wall_s=0.1,
-        throughput=1.0,
-        latency_ms={"p50": 1.0, "p95": 1.0, "p99": 1.0, "max": 1.0},
-        verdict="SAFE",
-    )
+    result = fake_result()
     flat = set(replace(result).to_dict()) - {"latency_ms", "think_ms"}
     assert flat <= set(RESULT_COLUMNS)
+    assert {"latency_p50_ms", "latency_p99_ms", "think_min_ms", "think_max_ms"} <= set(
+        RESULT_COLUMNS
+    )
+    assert flatten(result)["latency_p99_ms"] == 3.0
+    assert flatten(result)["verdict"] == "SAFE"

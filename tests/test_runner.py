@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from booking.errors import ResourceError
 from booking.simulation import run_facts
 from booking.stores import Stock
 from booking.strategies import Guard, Unlocked
-from tests.helpers import children_of, exists, no_children_left
+from tests.helpers import booking_process, children_of, exists, no_children_left
 
 
 class _Count:
@@ -78,15 +76,6 @@ def test_a_free_run_reaps_every_child_with_exit_code_zero() -> None:
     assert len(raw.records) == 5 * (1 + 1 + 3)
 
 
-def _booking(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "booking", "run", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def _wait_for_children(pid: int, count: int) -> list[int]:
     for _ in range(400):
         found = children_of(pid)
@@ -107,8 +96,17 @@ def _wait_for_a_sale(store: Path, stock: int) -> None:
 def test_ctrl_c_stops_and_reaps_the_buyers_and_prints_what_was_measured(tmp_path: Path) -> None:
     store = tmp_path / "db.json"
     store.write_text('{"count": 1000}')
-    proc = _booking(
-        "--path", str(store), "--buyers", "6", "--attempts", "100", "--think", "100", "--json"
+    proc = booking_process(
+        "run",
+        "--path",
+        str(store),
+        "--buyers",
+        "6",
+        "--attempts",
+        "100",
+        "--think",
+        "100",
+        "--json",
     )
     buyers = _wait_for_children(proc.pid, 6)
     _wait_for_a_sale(store, 1000)  # the race is on: stop it in the middle
@@ -143,7 +141,7 @@ def test_two_runs_on_one_store_under_filelock_sell_exactly_the_stock(tmp_path: P
     # Hold the store's lock until both runs have all their buyers waiting for it, so the
     # runs overlap by construction, not by the luck of process start-up times.
     with filelock.FileLock(f"{store}.lock"):
-        first, second = _booking(*args), _booking(*args)
+        first, second = booking_process("run", *args), booking_process("run", *args)
         _wait_for_children(first.pid, 10)
         _wait_for_children(second.pid, 10)
     records = []
@@ -173,9 +171,10 @@ class _SlowToStart(_StuckStrategy):
 
 
 def test_a_long_start_up_that_keeps_moving_is_not_a_deadlock() -> None:
-    # 6 buyers ready one every 0.1 s: 0.6 s of start-up against a 0.3 s watchdog, which
-    # times the run from the gate and the start-up only between two ready buyers.
-    raw = runner.run(_SlowToStart(0.1), 6, 1, (0, 0), seed=1, timeout_s=0.3)
+    # 6 buyers ready one every 0.1 s: 0.6 s of start-up against a 0.45 s watchdog, which
+    # times the run from the gate and the start-up only between two ready buyers (a gap
+    # 4.5 times the step, for a loaded machine).
+    raw = runner.run(_SlowToStart(0.1), 6, 1, (0, 0), seed=1, timeout_s=0.45)
     assert not raw.timed_out
     assert raw.exit_codes == dict.fromkeys(range(6), 0)
     assert (raw.gate_ns - raw.started_ns) / 1e9 >= 0.6

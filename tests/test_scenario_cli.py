@@ -69,15 +69,16 @@ def test_every_bundled_scenario_runs(path: Path) -> None:
 def test_arrival_spread_changes_how_many_buyers_overlap() -> None:
     flash = simulate(Scenario(buyers=20, strategy="none", think_ms=(5, 5), seed=3))
     steady = simulate(
-        Scenario(buyers=20, strategy="none", think_ms=(5, 5), seed=3, arrival=Arrival(rate=20))
+        Scenario(buyers=20, strategy="none", think_ms=(5, 5), seed=3, arrival=Arrival(rate=10))
     )
-    # At 20 buyers/s a buyer arrives every 50 ms, ten times the 5 ms window: they take turns.
+    # At 10 buyers/s a buyer arrives every 100 ms, twenty times the 5 ms window: they take
+    # turns even when a loaded machine delays one of them by tens of milliseconds.
     assert flash.max_inside > 1
     assert flash.verdict != "SAFE"
     assert steady.max_inside == 1
     assert (steady.sold, steady.refused, steady.verdict) == (10, 10, "SAFE")
-    assert steady.wall_s >= 19 / 20  # the last buyer arrived 0.95 s after the gate
-    assert steady.arrival == "20/s" and flash.arrival == "gate"
+    assert steady.wall_s >= 19 / 10  # the last buyer arrived 1.9 s after the gate
+    assert steady.arrival == "10/s" and flash.arrival == "gate"
 
 
 def test_a_numeric_sweep_draws_a_chart(tmp_path: Path) -> None:
