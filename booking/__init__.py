@@ -15,18 +15,18 @@ __version__ = "0.1.0"
 __all__ = ["BookingError", "Comparison", "Result", "Scenario", "compare", "simulate"]
 
 if TYPE_CHECKING:
-    from booking.comparison import Comparison, compare
+    from booking.comparison.driver import Comparison, compare
     from booking.errors import BookingError
-    from booking.result import Result
-    from booking.scenario import Scenario
+    from booking.judge.result import Result
+    from booking.scenarios.scenario import Scenario
     from booking.simulation import simulate
 
 _LAZY = {
     "BookingError": "booking.errors",
-    "Comparison": "booking.comparison",
-    "compare": "booking.comparison",
-    "Result": "booking.result",
-    "Scenario": "booking.scenario",
+    "Comparison": "booking.comparison.driver",
+    "compare": "booking.comparison.driver",
+    "Result": "booking.judge.result",
+    "Scenario": "booking.scenarios.scenario",
     "simulate": "booking.simulation",
 }
 

@@ -1,3 +1,3 @@
-from booking.entry import main
+from booking.cli.entry import main
 
 main()

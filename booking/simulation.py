@@ -11,12 +11,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from booking import faults, runner
-from booking.checker import RunFacts, judge, receipts
+from booking import faults
+from booking.engine import runner
 from booking.errors import BookingError
 from booking.faults import Fault
-from booking.result import Result
-from booking.scenario import Scenario
+from booking.judge.checker import RunFacts, judge, receipts
+from booking.judge.result import Result
+from booking.scenarios.scenario import Scenario
 from booking.stores import StoreFile, StoreOptions, load_store
 from booking.strategies import load_strategy
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from booking.cli import app
-from booking.result import Result
-from booking.scenario import Scenario
+from booking.cli.app import app
+from booking.judge.result import Result
+from booking.scenarios.scenario import Scenario
 
 
 def children_of(pid: int) -> list[int]:

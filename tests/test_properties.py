@@ -32,9 +32,9 @@ from hypothesis import event, example, given, reject, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
-from booking.cli import app
+from booking.cli.app import app
 from booking.errors import ScenarioError, StoreError
-from booking.scenario_file import KEYS, ScenarioFile, load, parse
+from booking.scenarios.files import KEYS, ScenarioFile, load, parse
 from booking.stores import STORES, StoreOptions
 from booking.stores.json_store import MAX_STORE_BYTES, JsonStore
 from booking.stores.sqlite_store import SqliteStock, SqliteStore

@@ -2,7 +2,8 @@
 
 `StoreFile` is the parent's view (validate, create, reset, read the final count, write
 back); `Stock` is what one buyer reads and writes during a purchase. Store modules are
-imported only when chosen, so `--help` never pays for sqlite_utils.
+imported only when chosen, so `--help` never pays for sqlite_utils. Stores may import
+the ground floor only (errors, files, sqlite_files, waits, faults).
 """
 
 from __future__ import annotations

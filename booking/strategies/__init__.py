@@ -2,7 +2,8 @@
 
 A strategy is built in the parent before any buyer is forked (so an mp.Lock or a Manager
 can be inherited) and asked, inside each buyer, for that buyer's `Stock` (what it reads
-and writes) and `Guard` (what it holds across read -> think -> write).
+and writes) and `Guard` (what it holds across read -> think -> write). Strategy modules
+are imported only when chosen; they may import stores and the ground floor only.
 """
 
 from __future__ import annotations

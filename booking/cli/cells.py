@@ -1,0 +1,79 @@
+"""What `compare` and `scenario run` share after the runs: checking the output format
+and file before any run, printing or writing the cells, and the exit code."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from booking.cli.exits import EXIT_ANOMALY
+from booking.engine import stopping
+from booking.errors import BookingError
+
+
+def check_output(output_format: str, out: Path | None) -> None:
+    """Before any run: a known format, and a --out that can be written."""
+    from booking.render import compare as compare_render
+
+    if output_format not in compare_render.FORMATS:
+        raise BookingError(
+            f'unknown format "{output_format}"; expected one of '
+            + ", ".join(compare_render.FORMATS)
+        )
+    if out is not None:
+        from booking.render.output import check_writable
+
+        check_writable(out)
+
+
+def finish(comparison: Any, output_format: str, out: Path | None, fail_on_anomaly: bool) -> None:
+    """Show the cells, then exit as the comparison ended: error 2, Ctrl-C 130, anomaly 1."""
+    emit(comparison, output_format, out)
+    if comparison.stopped_by:
+        raise BookingError(comparison.stopped_by)
+    if comparison.interrupted:
+        raise typer.Exit(stopping.exit_code())
+    if fail_on_anomaly and comparison.anomaly_in_a_safe_cell:
+        raise typer.Exit(EXIT_ANOMALY)
+
+
+def emit(comparison: Any, output_format: str, out: Path | None) -> None:
+    """Print or write the comparison. The machine formats keep stdout parseable: their
+    findings (what went wrong where) follow on stderr."""
+    from booking.render import chart
+    from booking.render import compare as compare_render
+    from booking.render.console import PIPE_WIDTH
+
+    if output_format == "table" and out is None:
+        compare_render.table(comparison)
+        chart.render(comparison)
+        return
+    if output_format == "table":
+        import io
+
+        buffer = io.StringIO()
+        compare_render.table(comparison, file=buffer, width=PIPE_WIDTH)
+        chart.render(comparison, file=buffer, width=PIPE_WIDTH)
+        text = buffer.getvalue()
+    else:
+        text = compare_render.RENDERERS[output_format](comparison)
+    if out is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        from booking.render.output import write_atomically
+
+        try:
+            write_atomically(out, text)
+        except OSError as exc:
+            sys.stdout.write(text)  # nothing measured is lost
+            raise BookingError(
+                f"--out {out}: {exc.strerror or exc}; the output went to stdout instead"
+            ) from None
+        print(f"booking: wrote {len(comparison.cells)} cells to {out}", file=sys.stderr)
+    if output_format in ("json", "csv"):
+        for note in compare_render.findings(comparison):
+            print(f"booking: note: {note}", file=sys.stderr)

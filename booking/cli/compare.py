@@ -1,0 +1,115 @@
+"""`booking compare`: every strategy on every store, repeated round-robin, one table."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from booking.cli.cells import check_output, finish
+from booking.cli.options import (
+    AttemptsOption,
+    BuyersOption,
+    CellsFailOption,
+    DbOption,
+    FormatOption,
+    OutOption,
+    SaveOption,
+    ThinkOption,
+    TimeoutOption,
+)
+from booking.cli.session import params_of, run_recorded
+from booking.stores import STORES
+from booking.strategies import STRATEGIES
+
+
+def compare(
+    strategies: Annotated[
+        str | None,
+        typer.Option(
+            metavar="A,B,...",
+            help="Strategies to compare.  \\[default: all: " + ", ".join(STRATEGIES) + "]",
+            show_default=False,
+        ),
+    ] = None,
+    stores: Annotated[
+        str | None,
+        typer.Option(
+            metavar="X,Y",
+            help="Stores to compare on.  \\[default: all: " + ", ".join(STORES) + "]",
+            show_default=False,
+        ),
+    ] = None,
+    buyers: BuyersOption = 50,
+    tickets: Annotated[int, typer.Option(help="Tickets in each run's fresh store.")] = 10,
+    think: ThinkOption = "1:5",
+    attempts: AttemptsOption = 1,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Seed of the first round; round r uses seed + r for every cell.  "
+            "\\[default: random, shown in the heading]",
+            show_default=False,
+        ),
+    ] = None,
+    timeout: TimeoutOption = 30.0,
+    repeat: Annotated[
+        int, typer.Option(help="Runs per cell, interleaved round-robin across cells.")
+    ] = 5,
+    reference: Annotated[
+        str | None,
+        typer.Option(
+            metavar="STRATEGY[/STORE]",
+            help="The cell others are timed against.  \\[default: the fastest safe cell]",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: FormatOption = "table",
+    out: OutOption = None,
+    fail_on_anomaly: CellsFailOption = False,
+    save: SaveOption = False,
+    db: DbOption = None,
+) -> None:
+    """Run every strategy on every store several times and compare them in one table."""
+    from booking.comparison.driver import compare as run_comparison
+    from booking.comparison.driver import plan
+    from booking.scenarios.plan import parse_names
+    from booking.scenarios.scenario import Scenario, parse_think
+
+    check_output(output_format, out)
+    chosen_strategies = parse_names(strategies, "strategy", STRATEGIES) if strategies else None
+    chosen_stores = parse_names(stores, "store", STORES) if stores else None
+    workload = Scenario(
+        buyers=buyers,
+        tickets=tickets,
+        think_ms=parse_think(think),
+        attempts=attempts,
+        seed=seed,
+        timeout_s=timeout,
+    )
+    plan(workload, chosen_strategies, chosen_stores, repeat, reference)  # all checks, no runs
+    params = {
+        **params_of(workload),
+        "strategies": chosen_strategies,
+        "stores": chosen_stores,
+        "repeat": repeat,
+        "reference": reference,
+    }
+    comparison = run_recorded(
+        save,
+        db,
+        "compare",
+        "compare",
+        params,
+        repeat,
+        lambda hook, on_result: run_comparison(
+            workload,
+            chosen_strategies,
+            chosen_stores,
+            repeat,
+            reference,
+            on_progress=hook,
+            on_result=on_result,
+        ),
+    )
+    finish(comparison, output_format, out, fail_on_anomaly)

@@ -1,0 +1,55 @@
+"""`booking history [show ID]`: the sessions saved with --save, read back."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from booking.cli.options import DbOption
+from booking.errors import BookingError
+
+history_app = typer.Typer(
+    help="Saved runs (see --save): list the recent sessions, or show one.",
+    invoke_without_command=True,
+)
+
+
+@history_app.callback()
+def history(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(help="How many sessions, newest first.")] = 20,
+    db: DbOption = None,
+) -> None:
+    """List the recent saved sessions: one per run, compare or scenario invocation."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from booking.history.store import History, resolve_path
+    from booking.render import history as history_render
+
+    if limit < 1:
+        raise BookingError(f"limit must be at least 1, not {limit}")
+    with History(resolve_path(db), create=False) as saved:
+        history_render.sessions(saved.sessions(limit), saved.path)
+
+
+@history_app.command("show")
+def history_show(
+    session: Annotated[int, typer.Argument(metavar="ID", help="A session id from the list.")],
+    db: DbOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the session and its run records as JSON.")
+    ] = False,
+) -> None:
+    """Show one saved session: what ran, where, and every run's numbers."""
+    from booking.history.store import History, resolve_path, run_record
+    from booking.render import history as history_render
+
+    with History(resolve_path(db), create=False) as saved:
+        row, runs = saved.session(session)
+    if as_json:
+        import json
+
+        print(json.dumps({"session": row, "runs": [run_record(r) for r in runs]}))
+    else:
+        history_render.session(row, runs)

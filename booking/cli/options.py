@@ -1,0 +1,83 @@
+"""The options several commands share, declared once: the workload (`run`, `compare`),
+keeping results (`run`, `compare`, `scenario run`) and output (`compare`, `scenario run`).
+Declarations only: typer reads these Annotated types when it builds the commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from booking.strategies import STRATEGIES
+
+STRATEGIES_EPILOG = "Strategies: " + "; ".join(
+    f"{name}: {info.summary}" for name, info in STRATEGIES.items()
+)
+
+
+# The workload options, shared by `run` and `compare`.
+BuyersOption = Annotated[int, typer.Option(help="Buyer processes racing at once.")]
+TicketsOption = Annotated[
+    int | None,
+    typer.Option(
+        help="Tickets in a new store (or with --reset).  \\[default: 10]", show_default=False
+    ),
+]
+ThinkOption = Annotated[
+    str,
+    typer.Option(
+        metavar="MIN:MAX",
+        help="Milliseconds between reading the count and writing it back "
+        "(the race window); one number for a fixed pause.",
+    ),
+]
+AttemptsOption = Annotated[
+    int, typer.Option(help="Purchase attempts per buyer; a buyer stops once sold out.")
+]
+SeedOption = Annotated[
+    int | None,
+    typer.Option(
+        help="Seed for every buyer's random think times.  \\[default: random, shown in the result]",
+        show_default=False,
+    ),
+]
+TimeoutOption = Annotated[
+    float,
+    typer.Option(
+        help="Watchdog for a run, in seconds; also bounds every "
+        "lock wait. A run that cannot finish ends as DEADLOCK."
+    ),
+]
+
+
+# Keeping results: shared by `run`, `compare` and `scenario run`.
+SaveOption = Annotated[
+    bool,
+    typer.Option("--save", help="Keep every run in the history database (see booking history)."),
+]
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="History database.  \\[default: $BOOKING_DB, else "
+        "$XDG_DATA_HOME/booking/history.db or ~/.local/share/booking/history.db]",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
+
+
+# The output options, shared by `compare` and `scenario run`.
+FormatOption = Annotated[
+    str, typer.Option("--format", metavar="[table|json|csv|markdown]", help="Output format.")
+]
+OutOption = Annotated[
+    Path | None,
+    typer.Option(help="Write the output to this file (whole, or not at all) instead of stdout."),
+]
+CellsFailOption = Annotated[
+    bool,
+    typer.Option(
+        "--fail-on-anomaly", help="Exit 1 when a cell that claims to be safe had an anomaly."
+    ),
+]

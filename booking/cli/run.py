@@ -1,0 +1,167 @@
+"""`booking run`: one race on one store, its summary or its JSON record."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from booking.cli.exits import EXIT_ANOMALY
+from booking.cli.options import (
+    AttemptsOption,
+    BuyersOption,
+    DbOption,
+    SaveOption,
+    SeedOption,
+    ThinkOption,
+    TicketsOption,
+    TimeoutOption,
+)
+from booking.cli.session import params_of, say_saved
+from booking.engine import stopping
+from booking.stores import STORES
+from booking.strategies import STRATEGIES
+
+#: Runs this big take seconds to start: the command says so first.
+BIG_RUN = 1000
+
+
+def run(
+    buyers: BuyersOption = 50,
+    tickets: TicketsOption = None,
+    strategy: Annotated[
+        str, typer.Option(metavar="[" + "|".join(STRATEGIES) + "]", help="How buyers coordinate.")
+    ] = "lock",
+    store: Annotated[
+        str | None,
+        typer.Option(
+            metavar="[" + "|".join(STORES) + "]",
+            help="Where the tickets live.  \\[default: sqlite for a .db/.sqlite --path, else json]",
+            show_default=False,
+        ),
+    ] = None,
+    path: Annotated[
+        Path | None,
+        typer.Option(
+            help="Store file to use (created with --tickets if missing). "
+            "Without it, a fresh store in a temporary directory.",
+            dir_okay=False,
+        ),
+    ] = None,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Set the --path store's count to --tickets first.")
+    ] = False,
+    think: ThinkOption = "1:5",
+    attempts: AttemptsOption = 1,
+    seed: SeedOption = None,
+    timeout: TimeoutOption = 30.0,
+    json_write: Annotated[
+        str,
+        typer.Option(
+            metavar="[atomic|inplace]",
+            help="JSON store writes: atomic (temp file, fsync, rename) or "
+            "inplace (the seeds' truncating open(path, 'w')).",
+        ),
+    ] = "atomic",
+    no_manager_lock: Annotated[
+        bool,
+        typer.Option(
+            "--no-manager-lock",
+            help="manager strategy: share the dict without its lock (seed 003's lost updates).",
+        ),
+    ] = False,
+    poll_ms: Annotated[
+        float | None,
+        typer.Option(
+            help="filelock strategy: how often a waiter retries the lock, in ms "
+            "(filelock's own default is 50).  \\[default: 5]",
+            show_default=False,
+        ),
+    ] = None,
+    kill_holder: Annotated[
+        int,
+        typer.Option(
+            metavar="N",
+            help="Fault: N buyers SIGKILL themselves inside the critical section (after "
+            "reading, before writing), as terminate() would. Who and when follow --seed.",
+        ),
+    ] = 0,
+    kill_writer: Annotated[
+        int,
+        typer.Option(
+            metavar="N", help="Fault: N buyers SIGKILL themselves half-way through a write."
+        ),
+    ] = 0,
+    stall_timeout: Annotated[
+        float | None,
+        typer.Option(
+            metavar="S",
+            help="End the run as DEADLOCK when no buyer has reported anything for S "
+            "seconds.  \\[default: only --timeout]",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print only the result record, as JSON, on stdout.")
+    ] = False,
+    fail_on_anomaly: Annotated[
+        bool, typer.Option("--fail-on-anomaly", help="Exit 1 when the verdict is not SAFE.")
+    ] = False,
+    save: SaveOption = False,
+    db: DbOption = None,
+) -> None:
+    """Race buyer processes for the tickets in one store and report what went wrong."""
+    from booking.history.saving import recording
+    from booking.render import run as render
+    from booking.scenarios.scenario import DEFAULT_POLL_MS, Scenario, parse_think
+    from booking.simulation import simulate
+
+    scenario = Scenario(
+        buyers=buyers,
+        tickets=tickets,
+        store=store,
+        strategy=strategy,
+        think_ms=parse_think(think),
+        attempts=attempts,
+        seed=seed,
+        timeout_s=timeout,
+        path=path,
+        reset=reset,
+        json_write=json_write,
+        manager_lock=not no_manager_lock,
+        poll_ms=DEFAULT_POLL_MS if poll_ms is None else poll_ms,
+        kill_holder=kill_holder,
+        kill_writer=kill_writer,
+        stall_timeout_s=stall_timeout,
+    )
+    notes: list[str] = []
+    scenario.validate()  # bad input never opens a history session
+    if scenario.buyers >= BIG_RUN and sys.stderr.isatty():
+        # Forking is ~3-5 ms a buyer here: say so before a long silent start.
+        print(
+            f"booking: starting {scenario.buyers:,} buyers (about "
+            f"{scenario.buyers * 0.004:.0f} s before the gate opens)...",
+            file=sys.stderr,
+        )
+    with recording(save, db, "run", _run_name(scenario), params_of(scenario)) as recorder:
+        result = simulate(scenario, notes)
+        if recorder is not None:
+            recorder.add(result)
+            recorder.status = "interrupted" if result.interrupted else "complete"
+    say_saved(recorder)
+    for note in notes:
+        print(f"booking: note: {note}", file=sys.stderr)
+    if as_json:
+        print(render.to_json(result))
+    else:
+        render.summary(result)
+    if result.interrupted:
+        raise typer.Exit(stopping.exit_code())
+    if fail_on_anomaly and not result.safe:
+        raise typer.Exit(EXIT_ANOMALY)
+
+
+def _run_name(scenario: Any) -> str:
+    return f"{scenario.strategy}/{scenario.store_name}"

@@ -1,0 +1,56 @@
+"""A command's history session: the workload as plain values, the runs saved under a
+progress bar, and the line that says where they went."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def run_recorded(
+    save: bool,
+    db: Path | None,
+    kind: str,
+    name: str,
+    params: dict[str, Any],
+    repeat: int,
+    start: Callable[[Any, Any], Any],
+) -> Any:
+    """Run a comparison under the progress bar, saving each run when --save asks, and
+    close the history session with how the comparison ended."""
+    from booking.history.saving import recording
+    from booking.render.progress import compare_bar
+
+    with recording(save, db, kind, name, params) as recorder, compare_bar(repeat) as hook:
+        comparison = start(hook, recorder.on_result if recorder else None)
+        if recorder is not None:
+            recorder.status = comparison.status
+    say_saved(recorder)
+    return comparison
+
+
+def params_of(scenario: Any) -> dict[str, Any]:
+    """A workload as plain JSON values, for the history's session row."""
+    return {
+        "buyers": scenario.buyers,
+        "tickets": scenario.tickets,
+        "strategy": scenario.strategy,
+        "store": scenario.store,
+        "think_ms": list(scenario.think_ms),
+        "attempts": scenario.attempts,
+        "seed": scenario.seed,
+        "timeout_s": scenario.timeout_s,
+        "path": None if scenario.path is None else str(scenario.path),
+        "arrival": scenario.arrival.describe(),
+    }
+
+
+def say_saved(recorder: Any) -> None:
+    if recorder is not None:
+        print(
+            f"booking: saved {recorder.saved} run{'s' if recorder.saved != 1 else ''} to "
+            f"{recorder.history.path} (session {recorder.session_id})",
+            file=sys.stderr,
+        )

@@ -1,0 +1,319 @@
+"""Pure judgement of a run: from the records the buyers sent and the final count, the
+numbers of the result record, the verdict, and plain sentences saying why.
+
+Receipts (BOUGHT attempts) are the ground truth; the store's count is the claim checked.
+"""
+
+from __future__ import annotations
+
+import itertools
+import signal
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from booking.engine.frames import EXIT_STOPPED, Failure, Kind, Outcome, Record
+from booking.judge.stats import latency_summary, max_overlap
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What the runner measured, reduced to plain data."""
+
+    strategy: str
+    tickets: int
+    buyers: int
+    records: list[Record]
+    remaining: int | None  # None: the store could not be read after the run
+    store_problem: str
+    gate_ns: int
+    started_ns: int
+    finished_ns: int
+    last_progress_ns: int
+    timed_out: bool
+    interrupted: bool
+    timeout_s: float
+    exit_codes: dict[int, int]
+    victims: dict[int, str] = field(default_factory=dict)  # buyer -> "holder" | "writer"
+    stall_timeout_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Judgement:
+    sold: int
+    refused: int
+    errors: int
+    attempts: int
+    torn_reads: int
+    lock_timeouts: int
+    busy: int
+    failed_buyers: int
+    oversold: int
+    lost_updates: int
+    external_sales: int
+    max_inside: int
+    wall_s: float
+    startup_s: float
+    throughput: float
+    latency_ms: dict[str, float]
+    lock_wait_ms: dict[str, float]
+    handoff_ms: dict[str, float]
+    verdict: str
+    killed: int
+    explanation: list[str]
+
+
+def receipts(records: list[Record]) -> list[int]:
+    """The buyer behind each receipt: every attempt that ended BOUGHT."""
+    return [r.buyer for r in records if r.kind is Kind.ATTEMPT and r.outcome is Outcome.BOUGHT]
+
+
+def _who(holders: int, sold: int) -> str:
+    """'33 buyers' when each holds one receipt, else '8 buyers (2,000 receipts)'."""
+    if holders == sold:
+        return _plural(holders, "buyer")
+    return f"{_plural(holders, 'buyer')} ({sold:,} receipts)"
+
+
+def _plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def handoff_gaps_ms(attempts: list[Record]) -> list[float]:
+    """How long the guard sat idle while someone waited for it: for each holder after the
+    first, the time from the previous holder leaving (t_left) to this one getting the guard,
+    counted only when this one was already waiting. This is the lock's own hand-off cost
+    (a filelock waiter's poll interval shows up here), apart from the work done under it."""
+    held = sorted((r for r in attempts if r.t_acquired and r.t_left), key=lambda r: r.t_acquired)
+    return [
+        (this.t_acquired - before.t_left) / 1e6
+        for before, this in itertools.pairwise(held)
+        if this.t_begin < before.t_left <= this.t_acquired
+    ]
+
+
+def judge(facts: RunFacts) -> Judgement:
+    attempts = [r for r in facts.records if r.kind is Kind.ATTEMPT]
+    queries = [r for r in facts.records if r.kind is Kind.QUERY]
+    bought = [r for r in attempts if r.outcome is Outcome.BOUGHT]
+    failed_ops = [r for r in attempts + queries if r.outcome is Outcome.ERROR]
+    failures = [r.failure for r in failed_ops]
+    crashed = {r.buyer for r in facts.records if r.kind is Kind.FAILED}
+    killed = {b for b in facts.victims if facts.exit_codes.get(b) == -signal.SIGKILL}
+    if not (facts.timed_out or facts.interrupted):  # else the stop itself set the exit codes
+        crashed.update(b for b, code in facts.exit_codes.items() if code not in (0, EXIT_STOPPED))
+    crashed -= killed  # killed on purpose: counted apart, not as errors
+
+    sold = len(bought)
+    refused = sum(r.outcome is Outcome.SOLD_OUT for r in attempts)
+    tickets, remaining = facts.tickets, facts.remaining
+    oversold = max(0, sold - tickets)
+    decrements = tickets - remaining if remaining is not None else sold
+    lost = max(0, min(sold, sold - decrements))  # never more sales lost than were made
+    external = max(0, decrements - sold)
+    windows = [(r.t_read, r.t_left) for r in attempts if r.t_read and r.t_left]
+    inside = max_overlap(windows)
+    ends = [r.t_end for r in facts.records if r.t_end]
+    wall_s = max(0, max(ends, default=facts.gate_ns) - facts.gate_ns) / 1e9
+    throughput = len(attempts) / wall_s if wall_s > 0 else 0.0
+    latency = latency_summary((r.t_end - r.t_begin) / 1e6 for r in attempts)
+    # The acquire step alone: how long a buyer waited for the guard (to its timeout if
+    # it never came).
+    lock_wait = latency_summary(((r.t_acquired or r.t_end) - r.t_begin) / 1e6 for r in attempts)
+    handoff = latency_summary(handoff_gaps_ms(attempts)) if inside <= 1 else {}
+    errors = len(failed_ops) + len(crashed)
+
+    if facts.timed_out:
+        verdict = "DEADLOCK"
+    elif remaining is None:
+        verdict = "CORRUPT"
+    elif oversold:
+        verdict = "OVERSOLD"
+    elif lost:
+        verdict = "LOST_UPDATES"
+    elif errors:
+        verdict = "ERRORS"
+    else:
+        verdict = "SAFE"
+
+    holders = len({r.buyer for r in bought})
+    story = _headline(sold, holders, tickets, remaining, refused, oversold, lost, external)
+    story += _interleaving(facts.strategy, bought, inside, oversold or lost, len(windows))
+    story += _failures(failures, failed_ops, crashed, facts)
+    story += _killed(killed, facts)
+    if facts.timed_out:
+        running = sum(1 for code in facts.exit_codes.values() if code != 0)
+        idle_s = (facts.finished_ns - facts.last_progress_ns) / 1e9
+        stalled = facts.stall_timeout_s is not None and idle_s >= facts.stall_timeout_s
+        ended = (
+            f"The run was stopped after {idle_s:.1f} s without progress (--stall-timeout "
+            f"{facts.stall_timeout_s:g})"
+            if stalled
+            else f"The run did not finish within its {facts.timeout_s:g} s timeout"
+        )
+        story.append(
+            f"{ended}: {_plural(running, 'buyer')} had to be stopped; nothing had been "
+            f"reported for {idle_s:.1f} s. A lock that is never released, or a wait with no "
+            "end, looks like this."
+        )
+    if facts.interrupted:
+        story.append("Interrupted: these are the numbers measured before the stop.")
+    if remaining is None:
+        story.append(f"The store could not be read after the run: {facts.store_problem}")
+    return Judgement(
+        sold=sold,
+        refused=refused,
+        errors=errors,
+        attempts=len(attempts),
+        torn_reads=failures.count(Failure.TORN_READ),
+        lock_timeouts=failures.count(Failure.LOCK_TIMEOUT),
+        busy=failures.count(Failure.BUSY),
+        failed_buyers=len(crashed),
+        killed=len(killed),
+        oversold=oversold,
+        lost_updates=lost,
+        external_sales=external,
+        max_inside=inside,
+        wall_s=round(wall_s, 6),
+        startup_s=round(max(0, facts.gate_ns - facts.started_ns) / 1e9, 6),
+        throughput=round(throughput, 1),
+        latency_ms=latency,
+        lock_wait_ms=lock_wait,
+        handoff_ms=handoff,
+        verdict=verdict,
+        explanation=story,
+    )
+
+
+def _headline(
+    sold: int,
+    holders: int,
+    tickets: int,
+    remaining: int | None,
+    refused: int,
+    oversold: int,
+    lost: int,
+    external: int,
+) -> list[str]:
+    if oversold:
+        line = (
+            f"{_who(holders, sold)} hold receipts for {_plural(tickets, 'ticket')}: "
+            f"{_plural(oversold, 'ticket')} oversold, {_plural(lost, 'sale')} lost."
+        )
+    elif lost:
+        line = (
+            f"{_plural(sold, 'receipt')} for {_plural(tickets, 'ticket')}, but the store "
+            f"went down by only {sold - lost}: {_plural(lost, 'sale')} lost "
+            "(their decrement was overwritten)."
+        )
+    else:
+        left = "" if remaining is None else f"; {remaining} left"
+        line = (
+            f"{_plural(holders, 'buyer')} bought {sold} of {_plural(tickets, 'ticket')}; "
+            f"{_plural(refused, 'attempt')} told sold out{left}."
+        )
+    lines = [line]
+    if external:
+        lines.append(
+            f"The store went down by {external} more than this run sold: another process "
+            "sold tickets from the same store meanwhile."
+        )
+    return lines
+
+
+def _interleaving(
+    strategy: str, bought: list[Record], inside: int, anomalous: int, windows: int
+) -> list[str]:
+    if not windows:
+        return []
+    if inside <= 1:
+        if strategy == "none":
+            return [
+                "No two purchases overlapped, so the race never had a chance: "
+                "widen --think or add buyers to see it."
+            ]
+        return [
+            "At most 1 buyer was inside the read -> write window at a time: "
+            f"the {strategy} strategy serialised every purchase."
+        ]
+    line = f"Up to {inside} buyers were inside the read -> write window at once."
+    if anomalous:
+        by_value: defaultdict[int, list[Record]] = defaultdict(list)
+        for record in sorted(bought, key=lambda r: r.t_read):
+            by_value[record.read_value].append(record)
+        clash = next((group for group in by_value.values() if len(group) > 1), None)
+        if clash:
+            first, second = clash[0], clash[1]
+            line += (
+                f" For example buyer {first.buyer} and buyer {second.buyer} both read "
+                f"{first.read_value} and both wrote {first.written_value}: the second "
+                "write overwrote the first, so one sale never reached the store."
+            )
+    return [line]
+
+
+def _killed(killed: set[int], facts: RunFacts) -> list[str]:
+    """Who was killed on purpose, and what that did to the guard."""
+    if not killed:
+        return []
+    holders = sorted(b for b in killed if facts.victims[b] == "holder")
+    writers = sorted(b for b in killed if facts.victims[b] == "writer")
+    lines = []
+    if holders:
+        who = ", ".join(f"buyer {b}" for b in holders)
+        if facts.timed_out:
+            lines.append(
+                f"{who} {'was' if len(holders) == 1 else 'were'} killed inside the critical "
+                f"section (--kill-holder) and the {facts.strategy} guard was never released: "
+                "every other buyer waited for a holder that no longer existed."
+            )
+        else:
+            held = (
+                "nothing was held"
+                if facts.strategy == "none"
+                else f"the {facts.strategy} guard was released with the dead process"
+            )
+            lines.append(
+                f"{who} {'was' if len(holders) == 1 else 'were'} killed inside the critical "
+                f"section (--kill-holder); {held}, and the killed attempts left no receipt "
+                "and no sale."
+            )
+    if writers:
+        who = ", ".join(f"buyer {b}" for b in writers)
+        guard = (
+            f"; it died holding the {facts.strategy} guard, which was never released"
+            if facts.timed_out and facts.strategy != "none"
+            else ""
+        )
+        lines.append(
+            f"{who} {'was' if len(writers) == 1 else 'were'} killed half-way through writing "
+            f"the store (--kill-writer){guard}."
+        )
+    return lines
+
+
+def _failures(
+    failures: list[Failure], failed_ops: list[Record], crashed: set[int], facts: RunFacts
+) -> list[str]:
+    lines = []
+    if failures:
+        parts = []
+        names = {
+            Failure.TORN_READ: ("torn read", "torn reads"),
+            Failure.BUSY: ("database-busy error", "database-busy errors"),
+            Failure.LOCK_TIMEOUT: ("lock wait that timed out", "lock waits that timed out"),
+            Failure.OTHER: ("other error", "other errors"),
+        }
+        for failure, (one, many) in names.items():
+            if n := failures.count(failure):
+                parts.append(_plural(n, one, many))
+        if Failure.TORN_READ in failures:
+            parts[0] += " (the file was caught half-written by an in-place write)"
+        lines.append(
+            f"{_plural(len(failures), 'operation')} failed: {', '.join(parts)}. "
+            f"First: {failed_ops[0].message}"
+        )
+    if crashed:
+        first = next((r.message for r in facts.records if r.kind is Kind.FAILED), "")
+        detail = f": {first}" if first else ""
+        lines.append(f"{_plural(len(crashed), 'buyer')} failed outside a purchase{detail}")
+    return lines

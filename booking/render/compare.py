@@ -1,0 +1,237 @@
+"""Output of a comparison: a rich table for people; JSON, CSV and Markdown for machines."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from typing import IO, Any
+
+from booking.comparison.cellstats import CellSummary
+from booking.comparison.driver import Comparison
+from booking.judge.result import VERDICTS
+from booking.render.console import console as make_console
+from booking.scenarios.scenario import format_think
+
+FORMATS = ("table", "json", "csv", "markdown")
+LATENCY_KEYS = ("p50", "p95", "p99")
+CSV_LEADING = ("store", "strategy", "runs", "anomaly_runs", "anomaly_rate")
+
+
+def cell_records(comparison: Comparison) -> list[dict[str, Any]]:
+    """One JSON object per cell: its statistics, then the workload every cell shared."""
+    workload = comparison.workload
+    shared = {
+        "buyers": workload.buyers,
+        "tickets": workload.initial_tickets,
+        "think_ms": list(workload.think_ms),
+        "attempts": workload.attempts,
+        "repeat": comparison.repeat,
+        "seed": comparison.seed,
+    }
+    return [{**cell.to_dict(), **shared, **cell.params} for cell in comparison.cells]
+
+
+def to_json(comparison: Comparison) -> str:
+    return json.dumps(cell_records(comparison), indent=2) + "\n"
+
+
+def to_csv(comparison: Comparison) -> str:
+    """One header row, one row per cell; nested values flattened into their own columns."""
+    rows = []
+    for record in cell_records(comparison):
+        low, high = record.pop("anomaly_rate_ci95")
+        latency = record.pop("latency_ms")
+        verdicts = record.pop("verdicts")
+        low_think, high_think = record.pop("think_ms")
+        del record["seeds"], record["worst"], record["axes"]
+        head = {key: record.pop(key) for key in CSV_LEADING}
+        rows.append(
+            head
+            | {"anomaly_rate_ci95_low": low, "anomaly_rate_ci95_high": high}
+            | {f"latency_{key}_ms": latency[key] for key in LATENCY_KEYS}
+            | record
+            | {f"verdict_{name.lower()}": verdicts.get(name, 0) for name in VERDICTS}
+            | {"think_ms": format_think((low_think, high_think))}
+        )
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return out.getvalue()
+
+
+# --- the human columns, shared by the rich table and Markdown ---------------------------------
+
+HEADERS = (
+    "cell",
+    "anomalies\n(95% CI)",
+    "oversold\nmean/max",
+    "lost\nmean/max",
+    "errors",
+    "max\ninside",
+    "attempts/s\nmedian±MAD",
+    "latency ms\np50/p95/p99",
+    "× slower\nthan ref",
+)
+RIGHT_ALIGNED = frozenset(range(1, len(HEADERS)))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _num(value: float) -> str:
+    """A mean: whole numbers and anything from 100 up without decimals, else one."""
+    return f"{value:.0f}" if value == int(value) or value >= 100 else f"{value:.1f}"
+
+
+def _ms(value: float) -> str:
+    """Two significant digits at most, never an exponent: 0.55, 1.2, 21, 340."""
+    if round(value, 1) >= 10:
+        return f"{value:.0f}"
+    return f"{value:.1f}" if round(value, 2) >= 1 else f"{value:.2f}"
+
+
+def _anomalies(cell: CellSummary) -> str:
+    low, high = cell.anomaly_rate_ci95
+    return f"{cell.anomaly_runs}/{cell.runs} {low * 100:.0f}–{high:.0%}"
+
+
+def times_slower(cell: CellSummary) -> str:
+    """'ref', '3.10±0.20' (3.1 times slower than the reference), '0.29±0.03' (faster),
+    or '' when there is no reference."""
+    if cell.reference:
+        return "ref"
+    if cell.times_slower is None:
+        return ""
+    return f"{cell.times_slower:.2f}±{cell.times_slower_error or 0.0:.2f}"
+
+
+def row(cell: CellSummary) -> list[str]:
+    latency = cell.latency_ms
+    return [
+        cell.label + (" †" if cell.never_raced else ""),
+        _anomalies(cell),
+        f"{_num(cell.oversold_mean)}/{cell.oversold_max}",
+        f"{_num(cell.lost_updates_mean)}/{cell.lost_updates_max}",
+        str(cell.errors),
+        _num(cell.max_inside_median),
+        f"{cell.throughput_median:,.0f}±{cell.throughput_mad:,.0f}",
+        "/".join(_ms(latency[key]) for key in LATENCY_KEYS),
+        times_slower(cell),
+    ]
+
+
+def heading(comparison: Comparison) -> str:
+    w = comparison.workload
+    cells, runs = _plural(len(comparison.cells), "cell"), _plural(comparison.repeat, "run")
+    if comparison.title:
+        return f"{comparison.title} · {cells} × {runs} · seed {comparison.seed}"
+    text = (
+        f"compare · {cells} × {runs} · "
+        f"{w.buyers} buyers · {w.initial_tickets} tickets · think {format_think(w.think_ms)} ms"
+    )
+    if w.attempts > 1:
+        text += f" · {w.attempts} attempts each"
+    return text + f" · seed {comparison.seed}"
+
+
+def findings(comparison: Comparison) -> list[str]:
+    """What went wrong where (and whether the comparison is whole), one sentence each."""
+    lines = []
+    if comparison.interrupted or comparison.stopped_by:
+        why = "interrupted" if comparison.interrupted else f"stopped ({comparison.stopped_by})"
+        lines.append(
+            f"{why} after {comparison.finished_runs} of {comparison.planned_runs} runs: "
+            "the cells hold the runs finished so far."
+        )
+    for cell in comparison.cells:
+        if cell.anomalous:
+            seen = [(name, n) for name, n in cell.verdicts.items() if name != "SAFE" and n]
+            found = ", ".join(f"{name} {n}" for name, n in seen)
+            claim = " although it claims to be safe" if cell.claims_safe else ""
+            lines.append(
+                f"{cell.label}: {cell.anomaly_runs} of {_plural(cell.runs, 'run')} not SAFE{claim} "
+                f"({found}). Worst, seed {cell.worst_seed}: {cell.worst}"
+            )
+        elif cell.never_raced:
+            lines.append(
+                f"{cell.label} †: never raced — at most one buyer was ever inside the "
+                "read → write window, so its 0 anomalies prove nothing. Widen --think or "
+                "add --buyers."
+            )
+    return lines
+
+
+def notes(comparison: Comparison) -> list[str]:
+    """The sentences under the table: the findings, then how to read the speed columns."""
+    lines = findings(comparison)
+    if comparison.reference:
+        which = "" if comparison.reference_given else ", the fastest safe cell"
+        lines.append(
+            "attempts/s: median ± median absolute deviation of the runs. × slower: the median "
+            f"attempts/s of the reference (ref: {comparison.reference}{which}) over the cell's, "
+            "the ± of both propagated; below 1 is faster."
+        )
+    elif comparison.reference_given:
+        lines.append("The reference cell finished no run that sold: no relative speed.")
+    elif comparison.cells:
+        lines.append("No cell is safe and fast enough to be the reference for relative speed.")
+    return lines
+
+
+def to_markdown(comparison: Comparison) -> str:
+    """A GitHub table; the notes follow as a list."""
+    align = ["---:" if i in RIGHT_ALIGNED else ":---" for i in range(len(HEADERS))]
+    lines = [
+        "| " + " | ".join(header.replace("\n", " ") for header in HEADERS) + " |",
+        "| " + " | ".join(align) + " |",
+    ]
+    lines += ["| " + " | ".join(row(cell)) + " |" for cell in comparison.cells]
+    lines.append("")
+    lines += [f"- {note}" for note in notes(comparison)]
+    return "\n".join(lines) + "\n"
+
+
+def table(comparison: Comparison, file: IO[str] | None = None, width: int | None = None) -> None:
+    """The rich table, then the notes."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    console = make_console(file, width)
+    grid = Table(
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=(0, 0),
+    )
+    for index, header in enumerate(HEADERS):
+        grid.add_column(
+            header,
+            justify="right" if index in RIGHT_ALIGNED else "left",
+            no_wrap=index == 0,
+            overflow="fold",  # a narrow terminal wraps a number; it never hides digits
+        )
+    for cell in comparison.cells:
+        style = ""
+        if cell.anomalous:
+            style = "red" if not cell.claims_safe else "bold red"
+        elif cell.never_raced:
+            style = "yellow"
+        grid.add_row(*row(cell), style=style)
+    console.print(Text(heading(comparison)))
+    console.print(grid)
+    for note in notes(comparison):
+        console.print(Text(note))
+
+
+#: The text formats, by --format name.
+RENDERERS: dict[str, Callable[[Comparison], str]] = {
+    "json": to_json,
+    "csv": to_csv,
+    "markdown": to_markdown,
+}

@@ -1,0 +1,73 @@
+"""One run's output: the result record as JSON, or a compact rich summary for people."""
+
+from __future__ import annotations
+
+import json
+from typing import IO
+
+from booking.judge.result import Result
+from booking.render.console import VERDICT_STYLE
+from booking.scenarios.scenario import format_think
+
+
+def to_json(result: Result) -> str:
+    return json.dumps(result.to_dict())
+
+
+def summary(result: Result, file: IO[str] | None = None) -> None:
+    """Print the numbers, the verdict in colour, and the sentences that say what happened."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(file=file, highlight=False)
+    where = result.path or f"a fresh {result.store} store"
+    title = (
+        f"[bold]{result.strategy}[/] on {where} · {result.buyers} buyers · "
+        f"{result.tickets} tickets · think {format_think(result.think_ms)} ms · "
+        f"seed {result.seed}"
+    )
+    if result.attempts_per_buyer > 1:
+        title += f" · {result.attempts_per_buyer} attempts each"
+    console.print(title)
+    grid = Table.grid(padding=(0, 1))
+    for _ in range(4):
+        grid.add_column(justify="right", style="dim")
+        grid.add_column(justify="right")
+    remaining = "?" if result.remaining is None else str(result.remaining)
+    grid.add_row(
+        "sold",
+        str(result.sold),
+        "remaining",
+        remaining,
+        "oversold",
+        _flag(result.oversold),
+        "lost updates",
+        _flag(result.lost_updates),
+    )
+    grid.add_row(
+        "refused",
+        str(result.refused),
+        "errors",
+        _flag(result.errors),
+        "max inside",
+        str(result.max_inside),
+        "attempts",
+        str(result.attempts),
+    )
+    console.print(grid)
+    lat = result.latency_ms
+    console.print(
+        f"[dim]wall[/] {result.wall_s:.3f} s [dim](+{result.startup_s:.3f} s start-up)[/] · "
+        f"{result.throughput:,.0f} attempts/s · [dim]latency[/] p50 {lat['p50']:.3g} "
+        f"p95 {lat['p95']:.3g} p99 {lat['p99']:.3g} max {lat['max']:.3g} ms"
+    )
+    verdict = Text(f" {result.verdict} ", style=VERDICT_STYLE.get(result.verdict, "bold"))
+    line = Text.assemble(verdict, " ", result.explanation[0] if result.explanation else "")
+    console.print(line)
+    for sentence in result.explanation[1:]:
+        console.print(Text(sentence), style="default")
+
+
+def _flag(value: int) -> str:
+    return f"[bold red]{value}[/]" if value else "0"

@@ -1,0 +1,160 @@
+"""Scenario: one workload, validated once, shared by the CLI, the API and scenario files."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from booking.errors import ScenarioError
+from booking.scenarios.arrival import GATE, Arrival
+from booking.stores import STORES, infer_store
+from booking.strategies import STRATEGIES
+from booking.waits import MAX_WAIT_S
+
+#: Counts are carried as 64-bit integers between processes and in SQLite;
+#: 2**53 keeps them exact in every JSON reader too.
+MAX_COUNT = 2**53
+MAX_BUYERS = 100_000
+JSON_WRITE_MODES = ("atomic", "inplace")
+DEFAULT_THINK_MS = (1.0, 5.0)
+MAX_THINK_MS = 3_600_000.0  # an hour: beyond it time.sleep overflows, and nobody means it
+#: filelock's wait poll. The library's 50 ms makes waits measure the poll; 1 ms makes 49
+#: waiters steal the holder's CPU on 2 cores. Measured at 50 buyers (think 1:5, sqlite):
+#: 240 attempts/s at 1 ms, 393 at 5 ms, 190 at 50 ms; p99 195 / 113 / 230 ms.
+DEFAULT_POLL_MS = 5.0
+MAX_POLL_MS = 1000.0
+
+
+def _quote(text: str) -> str:
+    """A user's text in a message: quoted, and on one line whatever it holds."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def parse_think(text: str) -> tuple[float, float]:
+    """Read `MIN:MAX` or one number (milliseconds) into a (min, max) pair."""
+    parts = text.split(":")
+    if len(parts) > 2 or not all(p.strip() for p in parts):
+        raise ScenarioError(f"think {_quote(text)}: expected MIN:MAX or one number of milliseconds")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise ScenarioError(
+            f"think {_quote(text)}: expected MIN:MAX or one number of milliseconds"
+        ) from None
+    low, high = values[0], values[-1]
+    if not all(math.isfinite(v) and 0 <= v <= MAX_THINK_MS for v in values):
+        raise ScenarioError(
+            f"think {_quote(text)}: milliseconds must be finite, >= 0 and at most "
+            f"{MAX_THINK_MS:,.0f}"
+        )
+    if low > high:
+        raise ScenarioError(f"think {_quote(text)}: MIN {low:g} is greater than MAX {high:g}")
+    return low, high
+
+
+def format_think(think_ms: tuple[float, float]) -> str:
+    low, high = think_ms
+    return f"{low:g}" if low == high else f"{low:g}:{high:g}"
+
+
+def _choice(kind: str, value: str, choices: Mapping[str, object]) -> None:
+    if value not in choices:
+        raise ScenarioError(f'unknown {kind} "{value}"; expected one of {", ".join(choices)}')
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One workload: who buys what from which store, coordinated how."""
+
+    buyers: int = 50
+    tickets: int | None = None
+    store: str | None = None
+    strategy: str = "lock"
+    think_ms: tuple[float, float] = DEFAULT_THINK_MS
+    attempts: int = 1
+    seed: int | None = None
+    timeout_s: float = 30.0
+    path: Path | None = None
+    reset: bool = False
+    json_write: str = "atomic"
+    manager_lock: bool = True
+    arrival: Arrival = GATE
+    poll_ms: float = DEFAULT_POLL_MS
+    kill_holder: int = 0  # buyers that SIGKILL themselves inside the critical section
+    kill_writer: int = 0  # buyers that SIGKILL themselves half-way through a write
+    stall_timeout_s: float | None = None  # end the run after this long with no progress
+
+    @property
+    def store_name(self) -> str:
+        """The store kind: given, or inferred from the path's suffix."""
+        return self.store or infer_store(self.path)
+
+    @property
+    def initial_tickets(self) -> int:
+        """Tickets for a new or reset store (10 when not given, as in the seeds' db.json)."""
+        return 10 if self.tickets is None else self.tickets
+
+    def validate(self) -> Scenario:
+        """Raise ScenarioError with a one-line reason for the first bad parameter."""
+        if isinstance(self.buyers, bool) or not isinstance(self.buyers, int):
+            raise ScenarioError(f"buyers must be a whole number, not {self.buyers!r}")
+        if not 1 <= self.buyers <= MAX_BUYERS:
+            raise ScenarioError(f"buyers must be between 1 and {MAX_BUYERS:,}, not {self.buyers}")
+        if self.tickets is not None and not 0 <= self.tickets <= MAX_COUNT:
+            raise ScenarioError(f"tickets must be between 0 and 2**53, not {self.tickets}")
+        if self.attempts < 1:
+            raise ScenarioError(f"attempts must be at least 1, not {self.attempts}")
+        if self.seed is not None and not 0 <= self.seed < 2**63:
+            raise ScenarioError(f"seed must be between 0 and 2**63-1, not {self.seed}")
+        if not (math.isfinite(self.timeout_s) and 0 < self.timeout_s <= MAX_WAIT_S):
+            raise ScenarioError(
+                f"timeout must be a positive number of seconds up to {MAX_WAIT_S:,.0f} "
+                f"(a week), not {self.timeout_s}"
+            )
+        low, high = self.think_ms
+        if not (math.isfinite(low) and math.isfinite(high) and 0 <= low <= high <= MAX_THINK_MS):
+            raise ScenarioError(f"think must satisfy 0 <= MIN <= MAX, not {low:g}:{high:g}")
+        if self.path is not None and (not self.path.name or self.path.is_dir()):
+            raise ScenarioError(f'path "{self.path}": expected a store file, not a directory')
+        if self.store is not None:
+            _choice("store", self.store, STORES)
+        _choice("strategy", self.strategy, STRATEGIES)
+        info = STRATEGIES[self.strategy]
+        if not info.supports(self.store_name):
+            raise ScenarioError(
+                f'strategy "{self.strategy}" does not work on the {self.store_name} store; '
+                f"it needs {' or '.join(info.stores or ())}"
+            )
+        if self.json_write not in JSON_WRITE_MODES:
+            raise ScenarioError(
+                f'unknown json-write mode "{self.json_write}"; expected one of '
+                + ", ".join(JSON_WRITE_MODES)
+            )
+        if self.json_write != "atomic" and self.store_name != "json":
+            raise ScenarioError("--json-write only applies to the json store")
+        if not self.manager_lock and self.strategy != "manager":
+            raise ScenarioError("--no-manager-lock only applies to --strategy manager")
+        self.arrival.validate()
+        if not (math.isfinite(self.poll_ms) and 0 < self.poll_ms <= MAX_POLL_MS):
+            raise ScenarioError(
+                f"poll must be more than 0 and at most {MAX_POLL_MS:g} ms, not {self.poll_ms:g}"
+            )
+        for name, value in (("kill-holder", self.kill_holder), ("kill-writer", self.kill_writer)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ScenarioError(f"{name} must be a whole number >= 0, not {value!r}")
+        if self.kill_holder + self.kill_writer > self.buyers:
+            raise ScenarioError(
+                f"cannot kill {self.kill_holder + self.kill_writer} of {self.buyers} buyers"
+            )
+        if self.stall_timeout_s is not None and not (
+            math.isfinite(self.stall_timeout_s) and 0 < self.stall_timeout_s <= MAX_WAIT_S
+        ):
+            raise ScenarioError(
+                f"stall timeout must be a positive number of seconds, not {self.stall_timeout_s}"
+            )
+        if self.poll_ms != DEFAULT_POLL_MS and self.strategy != "filelock":
+            raise ScenarioError("--poll-ms only applies to --strategy filelock")
+        return self

@@ -1,0 +1,167 @@
+"""--save on run, compare and scenario run, and `booking history`: what is printed is what is
+kept, a stop keeps every finished run, and other tools can read the file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from booking import Scenario
+from booking.cli.app import app
+from booking.comparison import driver as comparison
+from booking.judge.result import Result as RunResult
+from tests.cli.test_bad_input import assert_usage_error
+from tests.helpers import fake_result
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(app, list(args), prog_name="booking", env=env)
+
+
+def ok(result: Result) -> Result:
+    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
+    return result
+
+
+def show(db: Path, session: int) -> dict[str, Any]:
+    record: dict[str, Any] = json.loads(
+        ok(cli("history", "show", str(session), "--db", str(db), "--json")).stdout
+    )
+    return record
+
+
+def test_a_saved_run_is_the_record_that_was_printed(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    printed = json.loads(
+        ok(cli("run", "--buyers", "6", "--seed", "3", "--json", "--save", "--db", str(db))).stdout
+    )
+    saved = show(db, 1)
+    assert saved["session"]["kind"] == "run"
+    assert saved["session"]["name"] == "lock/json"
+    assert saved["session"]["status"] == "complete"
+    [record] = saved["runs"]
+    assert record == printed
+    listing = ok(cli("history", "--db", str(db))).stdout
+    assert "lock/json" in listing and "complete" in listing
+
+
+def test_the_history_is_readable_with_the_sqlite_utils_command(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    ok(cli("run", "--buyers", "4", "--seed", "9", "--save", "--db", str(db)))
+    done = subprocess.run(
+        [sys.executable, "-m", "sqlite_utils", "rows", str(db), "runs"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    [row] = json.loads(done.stdout)
+    assert (row["strategy"], row["buyers"], row["seed"], row["verdict"]) == ("lock", 4, 9, "SAFE")
+
+
+def test_booking_db_chooses_the_file(tmp_path: Path) -> None:
+    db = tmp_path / "env.db"
+    result = ok(cli("run", "--buyers", "3", "--save", env={"BOOKING_DB": str(db)}))
+    assert f"saved 1 run to {db} (session 1)" in result.stderr
+    assert "lock/json" in ok(cli("history", env={"BOOKING_DB": str(db)})).stdout
+
+
+def test_compare_saves_every_run_with_its_cell(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    ok(
+        cli(
+            "compare", "--strategies", "lock", "--stores", "json,sqlite", "--buyers", "3",
+            "--repeat", "2", "--format", "json", "--save", "--db", str(db),
+        )
+    )  # fmt: skip
+    saved = show(db, 1)
+    assert (saved["session"]["kind"], saved["session"]["status"]) == ("compare", "complete")
+    stores = [run["store"] for run in saved["runs"]]
+    assert stores == ["json", "sqlite", "json", "sqlite"]  # round-robin, as they ran
+
+
+def fake_simulate(monkeypatch: pytest.MonkeyPatch, stop_at: int) -> None:
+    calls: list[int] = []
+
+    def simulate(scenario: Scenario, notes: list[str] | None = None) -> RunResult:
+        calls.append(1)
+        if len(calls) == stop_at:
+            raise KeyboardInterrupt
+        return fake_result(scenario)
+
+    monkeypatch.setattr(comparison, "simulate", simulate)
+
+
+def test_ctrl_c_in_a_scenario_keeps_every_finished_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_simulate(monkeypatch, stop_at=4)
+    path = tmp_path / "s.toml"
+    path.write_text('name = "grid"\nbuyers = [2, 4]\nrepeat = 3\n')
+    db = tmp_path / "h.db"
+    result = cli("scenario", "run", str(path), "--save", "--db", str(db))
+    assert result.exit_code == 130
+    saved = show(db, 1)
+    assert (saved["session"]["name"], saved["session"]["status"]) == ("grid", "interrupted")
+    assert [run["buyers"] for run in saved["runs"]] == [2, 4, 2]
+    assert "saved 3 runs" in result.stderr
+
+
+def test_a_bad_db_fails_before_any_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_simulate(monkeypatch, stop_at=1)  # any run would raise KeyboardInterrupt: exit 130
+    target = tmp_path / "missing" / "h.db"
+    line = assert_usage_error(cli("compare", "--repeat", "1", "--save", "--db", str(target)))
+    assert "does not exist" in line
+    assert not target.parent.exists()
+
+
+def test_a_store_is_not_a_history(tmp_path: Path) -> None:
+    store = tmp_path / "tickets.db"
+    ok(cli("run", "--buyers", "2", "--path", str(store)))
+    before = store.read_bytes()
+    line = assert_usage_error(cli("history", "--db", str(store)))
+    assert "not a booking history" in line
+    assert store.read_bytes() == before
+
+
+def test_history_without_a_file_says_how_to_make_one(tmp_path: Path) -> None:
+    line = assert_usage_error(cli("history", "--db", str(tmp_path / "none.db")))
+    assert "--save" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "mentions"),
+    [(["history", "--limit", "0"], "limit"), (["history", "show", "x"], "ID")],
+)
+def test_bad_history_options(tmp_path: Path, args: list[str], mentions: str) -> None:
+    db = tmp_path / "h.db"
+    ok(cli("run", "--buyers", "2", "--save", "--db", str(db)))
+    line = assert_usage_error(cli(*args, "--db", str(db)))
+    assert mentions in line
+
+
+def test_unsaved_runs_leave_no_history(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    ok(cli("run", "--buyers", "2", env={"BOOKING_DB": str(db)}))
+    assert not db.exists()
+
+
+def test_a_result_replace_keeps_the_record_shape() -> None:
+    # The history stores every Result field; a new field must be a column too, and the
+    # nested ones are spread into the columns the README's sqlite-utils readers see.
+    from booking.history.store import RESULT_COLUMNS, flatten
+
+    result = fake_result()
+    flat = set(replace(result).to_dict()) - {"latency_ms", "think_ms"}
+    assert flat <= set(RESULT_COLUMNS)
+    assert {"latency_p50_ms", "latency_p99_ms", "think_min_ms", "think_max_ms"} <= set(
+        RESULT_COLUMNS
+    )
+    assert flatten(result)["latency_p99_ms"] == 3.0
+    assert flatten(result)["verdict"] == "SAFE"
