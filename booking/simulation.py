@@ -20,6 +20,7 @@ from booking.judge.result import Result
 from booking.scenarios.scenario import Scenario
 from booking.stores import StoreFile, StoreOptions, load_store
 from booking.strategies import load_strategy
+from booking.words import plural
 
 
 @contextmanager
@@ -63,8 +64,8 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
                 and not scenario.reset
             ):
                 notes.append(
-                    f"{path} holds {tickets} tickets; --tickets {scenario.tickets} is ignored "
-                    "(add --reset to start from it)"
+                    f"{path} holds {plural(tickets, 'ticket')}; --tickets {scenario.tickets} is "
+                    "ignored (add --reset to start from it)"
                 )
             strategy = strategy_kind(
                 store,

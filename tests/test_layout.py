@@ -24,7 +24,7 @@ LAYERS = [
     "stores",
     "ground",
 ]
-GROUND = {"errors", "files", "sqlite_files", "waits", "faults"}
+GROUND = {"errors", "files", "sqlite_files", "waits", "faults", "words"}
 MAX_LINES = 400
 
 

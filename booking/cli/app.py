@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from typing import Annotated, Any
 
@@ -9,10 +11,12 @@ import typer
 
 # typer 0.28 vendors click as typer._click; we catch its errors to print them as one line.
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+from typer._click.utils import PacifyFlushWrapper
 from typer.core import TyperGroup
 
 from booking.cli import compare, history, run, scenario
-from booking.cli.exits import EXIT_USAGE
+from booking.cli.encoding import degrade_gracefully
+from booking.cli.exits import EXIT_BROKEN_PIPE, EXIT_USAGE
 from booking.cli.options import STRATEGIES_EPILOG
 from booking.engine import stopping
 from booking.errors import BookingError
@@ -21,6 +25,17 @@ from booking.errors import BookingError
 def _error(prog: str, message: str) -> None:
     one_line = message.replace("\r", "\\r").replace("\n", "\\n")
     print(f"{prog}: error: {one_line}", file=sys.stderr)
+
+
+def _stdout_gone() -> None:
+    """The reader of stdout left (`booking run | head -1`): exit as a command killed by
+    SIGPIPE would, 141, and never 1, which says the run had an anomaly. Python's own
+    advice: point stdout at /dev/null so the exit's final flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    sys.exit(EXIT_BROKEN_PIPE)
 
 
 class BookingGroup(TyperGroup):
@@ -36,9 +51,14 @@ class BookingGroup(TyperGroup):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        degrade_gracefully()
         previous = stopping.install()
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
+        except SystemExit:
+            if isinstance(sys.stdout, PacifyFlushWrapper):  # typer's way to say EPIPE
+                _stdout_gone()
+            raise
         except NoArgsIsHelpError as exc:
             if message := exc.format_message().strip():  # typer has printed the help already
                 print(message, file=sys.stderr)
@@ -58,9 +78,12 @@ class BookingGroup(TyperGroup):
             print("Aborted.", file=sys.stderr)
             sys.exit(stopping.exit_code())
         finally:
-            # Whatever was printed reaches the pipe before a late SIGTERM could kill us.
-            sys.stdout.flush()
             stopping.restore(previous)
+            # Whatever was printed reaches the pipe before a late SIGTERM could kill us.
+            try:
+                sys.stdout.flush()
+            except BrokenPipeError:
+                _stdout_gone()
         if code in (stopping.EXIT_INTERRUPTED, stopping.EXIT_TERMINATED):
             code = stopping.exit_code()  # typer turns any KeyboardInterrupt into 130
         sys.exit(code if isinstance(code, int) else 0)

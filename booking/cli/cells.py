@@ -12,6 +12,7 @@ import typer
 from booking.cli.exits import EXIT_ANOMALY
 from booking.engine import stopping
 from booking.errors import BookingError
+from booking.words import plural
 
 
 def check_output(output_format: str, out: Path | None) -> None:
@@ -73,7 +74,7 @@ def emit(comparison: Any, output_format: str, out: Path | None) -> None:
             raise BookingError(
                 f"--out {out}: {exc.strerror or exc}; the output went to stdout instead"
             ) from None
-        print(f"booking: wrote {len(comparison.cells)} cells to {out}", file=sys.stderr)
+        print(f"booking: wrote {plural(len(comparison.cells), 'cell')} to {out}", file=sys.stderr)
     if output_format in ("json", "csv"):
         for note in compare_render.findings(comparison):
             print(f"booking: note: {note}", file=sys.stderr)

@@ -77,8 +77,10 @@ def compare(
     from booking.scenarios.scenario import Scenario, parse_think
 
     check_output(output_format, out)
-    chosen_strategies = parse_names(strategies, "strategy", STRATEGIES) if strategies else None
-    chosen_stores = parse_names(stores, "store", STORES) if stores else None
+    chosen_strategies = (
+        parse_names(strategies, "strategy", STRATEGIES) if strategies is not None else None
+    )
+    chosen_stores = parse_names(stores, "store", STORES) if stores is not None else None
     workload = Scenario(
         buyers=buyers,
         tickets=tickets,

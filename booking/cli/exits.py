@@ -2,3 +2,5 @@
 
 EXIT_ANOMALY = 1
 EXIT_USAGE = 2
+#: The reader of stdout went away (EPIPE): 128 + SIGPIPE, as a shell reports `yes | head`.
+EXIT_BROKEN_PIPE = 141

@@ -38,7 +38,8 @@ def run(
         str | None,
         typer.Option(
             metavar="[" + "|".join(STORES) + "]",
-            help="Where the tickets live.  \\[default: sqlite for a .db/.sqlite --path, else json]",
+            help="Where the tickets live.  \\[default: sqlite for a .db/.sqlite --path "
+            "or a strategy that needs it, else json]",
             show_default=False,
         ),
     ] = None,

@@ -111,13 +111,14 @@ def scenario_run(
 def scenario_validate(file: ScenarioArgument) -> None:
     """Check a scenario file without running it: keys, values, and the sweep it makes."""
     from booking.scenarios.files import load
+    from booking.words import plural
 
     path = _scenario_path(file)
     scenario_file = load(path)
     axes = ", ".join(scenario_file.axes) or "no sweep"
     print(
-        f"{path}: ok: {scenario_file.name}: {len(scenario_file.points)} points ({axes}) × "
-        f"{scenario_file.repeat} runs = {scenario_file.runs} runs"
+        f"{path}: ok: {scenario_file.name}: {plural(len(scenario_file.points), 'point')} "
+        f"({axes}) × {plural(scenario_file.repeat, 'run')} = {plural(scenario_file.runs, 'run')}"
     )
 
 

@@ -268,6 +268,19 @@ BUYER_BYTES = 2 << 20
 PROCESS_RESERVE = 64
 
 
+def _raise_process_limit(soft: int, hard: int) -> str:
+    """How to get more processes: up to the hard limit, or, when the soft limit already
+    is the hard one, only by fewer buyers (raising a hard limit takes root)."""
+    import resource
+
+    fewer = f"use at most {max(soft - PROCESS_RESERVE, 1):,} buyers"
+    if hard == resource.RLIM_INFINITY:
+        return f"raise it with `ulimit -u unlimited` or {fewer}"
+    if hard > soft:
+        return f"raise it with `ulimit -u {hard}` or {fewer}"
+    return f"that is also the hard limit, which only root can raise; {fewer}"
+
+
 def check_limits(buyers: int) -> None:
     """Refuse at the start, naming the limit and how to raise it, rather than die half-way:
     the user's process limit, and the memory the buyers will need. (Descriptors are no
@@ -276,10 +289,9 @@ def check_limits(buyers: int) -> None:
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
     if soft != resource.RLIM_INFINITY and buyers + PROCESS_RESERVE > soft:
-        raise_to = "unlimited" if hard == resource.RLIM_INFINITY else str(hard)
         raise ResourceError(
             f"{buyers:,} buyers need {buyers:,} processes, but the process limit "
-            f"(ulimit -u) is {soft:,}; raise it with `ulimit -u {raise_to}` or use fewer buyers"
+            f"(ulimit -u) is {soft:,}; {_raise_process_limit(soft, hard)}"
         )
     available = _available_memory()
     if available is not None and buyers * BUYER_BYTES > available:

@@ -13,16 +13,23 @@ from booking.comparison.driver import Comparison
 from booking.judge.result import VERDICTS
 from booking.render.console import console as make_console
 from booking.scenarios.scenario import format_think
+from booking.words import plural
 
 FORMATS = ("table", "json", "csv", "markdown")
 LATENCY_KEYS = ("p50", "p95", "p99")
 CSV_LEADING = ("store", "strategy", "runs", "anomaly_runs", "anomaly_rate")
+#: Added later: last, so the columns before them keep their places.
+CSV_TRAILING = ("status", "planned_runs")
 
 
 def cell_records(comparison: Comparison) -> list[dict[str, Any]]:
-    """One JSON object per cell: its statistics, then the workload every cell shared."""
+    """One JSON object per cell: its statistics, then the workload every cell shared, and
+    how the comparison ended (`status`: complete, interrupted or error), so a file kept
+    from a stopped comparison says it holds only some of the runs."""
     workload = comparison.workload
     shared = {
+        "status": comparison.status,
+        "planned_runs": comparison.repeat,
         "buyers": workload.buyers,
         "tickets": workload.initial_tickets,
         "think_ms": list(workload.think_ms),
@@ -47,6 +54,7 @@ def to_csv(comparison: Comparison) -> str:
         low_think, high_think = record.pop("think_ms")
         del record["seeds"], record["worst"], record["axes"]
         head = {key: record.pop(key) for key in CSV_LEADING}
+        tail = {key: record.pop(key) for key in CSV_TRAILING}
         rows.append(
             head
             | {"anomaly_rate_ci95_low": low, "anomaly_rate_ci95_high": high}
@@ -54,6 +62,7 @@ def to_csv(comparison: Comparison) -> str:
             | record
             | {f"verdict_{name.lower()}": verdicts.get(name, 0) for name in VERDICTS}
             | {"think_ms": format_think((low_think, high_think))}
+            | tail
         )
     out = io.StringIO()
     if rows:
@@ -79,10 +88,6 @@ HEADERS = (
 RIGHT_ALIGNED = frozenset(range(1, len(HEADERS)))
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def _num(value: float) -> str:
     """A mean: whole numbers and anything from 100 up without decimals, else one."""
     return f"{value:.0f}" if value == int(value) or value >= 100 else f"{value:.1f}"
@@ -102,12 +107,14 @@ def _anomalies(cell: CellSummary) -> str:
 
 def times_slower(cell: CellSummary) -> str:
     """'ref', '3.10±0.20' (3.1 times slower than the reference), '0.29±0.03' (faster),
-    or '' when there is no reference."""
+    '2.00' when no spread was measured, or '' when there is no reference."""
     if cell.reference:
         return "ref"
     if cell.times_slower is None:
         return ""
-    return f"{cell.times_slower:.2f}±{cell.times_slower_error or 0.0:.2f}"
+    if cell.times_slower_error is None or cell.runs < 2:  # one run: no spread, no '±0.00'
+        return f"{cell.times_slower:.2f}"
+    return f"{cell.times_slower:.2f}±{cell.times_slower_error:.2f}"
 
 
 def row(cell: CellSummary) -> list[str]:
@@ -119,20 +126,28 @@ def row(cell: CellSummary) -> list[str]:
         f"{_num(cell.lost_updates_mean)}/{cell.lost_updates_max}",
         str(cell.errors),
         _num(cell.max_inside_median),
-        f"{cell.throughput_median:,.0f}±{cell.throughput_mad:,.0f}",
+        _throughput(cell),
         "/".join(_ms(latency[key]) for key in LATENCY_KEYS),
         times_slower(cell),
     ]
 
 
+def _throughput(cell: CellSummary) -> str:
+    """'503±12'; one run has no spread, so just '503' rather than a '±0' it never measured."""
+    if cell.runs < 2:
+        return f"{cell.throughput_median:,.0f}"
+    return f"{cell.throughput_median:,.0f}±{cell.throughput_mad:,.0f}"
+
+
 def heading(comparison: Comparison) -> str:
     w = comparison.workload
-    cells, runs = _plural(len(comparison.cells), "cell"), _plural(comparison.repeat, "run")
+    cells, runs = plural(len(comparison.cells), "cell"), plural(comparison.repeat, "run")
     if comparison.title:
         return f"{comparison.title} · {cells} × {runs} · seed {comparison.seed}"
     text = (
         f"compare · {cells} × {runs} · "
-        f"{w.buyers} buyers · {w.initial_tickets} tickets · think {format_think(w.think_ms)} ms"
+        f"{plural(w.buyers, 'buyer')} · {plural(w.initial_tickets, 'ticket')} · "
+        f"think {format_think(w.think_ms)} ms"
     )
     if w.attempts > 1:
         text += f" · {w.attempts} attempts each"
@@ -154,7 +169,7 @@ def findings(comparison: Comparison) -> list[str]:
             found = ", ".join(f"{name} {n}" for name, n in seen)
             claim = " although it claims to be safe" if cell.claims_safe else ""
             lines.append(
-                f"{cell.label}: {cell.anomaly_runs} of {_plural(cell.runs, 'run')} not SAFE{claim} "
+                f"{cell.label}: {cell.anomaly_runs} of {plural(cell.runs, 'run')} not SAFE{claim} "
                 f"({found}). Worst, seed {cell.worst_seed}: {cell.worst}"
             )
         elif cell.never_raced:
@@ -199,6 +214,7 @@ def to_markdown(comparison: Comparison) -> str:
 def table(comparison: Comparison, file: IO[str] | None = None, width: int | None = None) -> None:
     """The rich table, then the notes."""
     from rich import box
+    from rich.measure import Measurement
     from rich.table import Table
     from rich.text import Text
 
@@ -213,8 +229,7 @@ def table(comparison: Comparison, file: IO[str] | None = None, width: int | None
         grid.add_column(
             header,
             justify="right" if index in RIGHT_ALIGNED else "left",
-            no_wrap=index == 0,
-            overflow="fold",  # a narrow terminal wraps a number; it never hides digits
+            no_wrap=True,  # a number is never split across lines, nor cut
         )
     for cell in comparison.cells:
         style = ""
@@ -224,7 +239,12 @@ def table(comparison: Comparison, file: IO[str] | None = None, width: int | None
             style = "yellow"
         grid.add_row(*row(cell), style=style)
     console.print(Text(heading(comparison)))
+    # Narrower than the table (COLUMNS=60)? Draw it whole; the terminal wraps its lines.
+    natural = Measurement.get(console, console.options.update_width(10_000), grid).maximum
+    fitted = console.width
+    console.width = max(fitted, natural)
     console.print(grid)
+    console.width = fitted
     for note in notes(comparison):
         console.print(Text(note))
 

@@ -3,6 +3,8 @@ for the run summary, compare, the chart and the history."""
 
 from __future__ import annotations
 
+import errno
+import functools
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -23,13 +25,25 @@ PIPE_WIDTH = 120
 
 
 def console(file: IO[str] | None = None, width: int | None = None) -> Console:
-    """A rich console for a table: the terminal's width, or PIPE_WIDTH for a pipe or a
-    file (which have no width to fit, so a table is never squeezed) unless COLUMNS says."""
+    """A rich console for booking's output: the terminal's width; for a pipe or a file
+    (which have no width to fit) PIPE_WIDTH for tables and sentences left unwrapped, one
+    line each, unless COLUMNS says otherwise. A reader that goes away (`| head -1`) is a
+    BrokenPipeError for the command to handle, not rich's own exit 1."""
     import os
 
-    from rich.console import Console
-
-    made = Console(file=file, highlight=False, width=width)
+    made = _console_class()(file=file, highlight=False, width=width)
     if width is None and not made.is_terminal and "COLUMNS" not in os.environ:
         made.width = PIPE_WIDTH
+        made.soft_wrap = True
     return made
+
+
+@functools.cache
+def _console_class() -> type[Console]:
+    from rich.console import Console
+
+    class BookingConsole(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError(errno.EPIPE, "the reader of the output went away")
+
+    return BookingConsole

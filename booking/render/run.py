@@ -7,7 +7,9 @@ from typing import IO
 
 from booking.judge.result import Result
 from booking.render.console import VERDICT_STYLE
+from booking.render.console import console as make_console
 from booking.scenarios.scenario import format_think
+from booking.words import figure, plural
 
 
 def to_json(result: Result) -> str:
@@ -16,15 +18,14 @@ def to_json(result: Result) -> str:
 
 def summary(result: Result, file: IO[str] | None = None) -> None:
     """Print the numbers, the verdict in colour, and the sentences that say what happened."""
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(file=file, highlight=False)
+    console = make_console(file)
     where = result.path or f"a fresh {result.store} store"
     title = (
-        f"[bold]{result.strategy}[/] on {where} · {result.buyers} buyers · "
-        f"{result.tickets} tickets · think {format_think(result.think_ms)} ms · "
+        f"[bold]{result.strategy}[/] on {where} · {plural(result.buyers, 'buyer')} · "
+        f"{plural(result.tickets, 'ticket')} · think {format_think(result.think_ms)} ms · "
         f"seed {result.seed}"
     )
     if result.attempts_per_buyer > 1:
@@ -59,8 +60,8 @@ def summary(result: Result, file: IO[str] | None = None) -> None:
     lat = result.latency_ms
     console.print(
         f"[dim]wall[/] {result.wall_s:.3f} s [dim](+{result.startup_s:.3f} s start-up)[/] · "
-        f"{result.throughput:,.0f} attempts/s · [dim]latency[/] p50 {lat['p50']:.3g} "
-        f"p95 {lat['p95']:.3g} p99 {lat['p99']:.3g} max {lat['max']:.3g} ms"
+        f"{figure(result.throughput)} attempts/s · [dim]latency[/] p50 {figure(lat['p50'])} "
+        f"p95 {figure(lat['p95'])} p99 {figure(lat['p99'])} max {figure(lat['max'])} ms"
     )
     verdict = Text(f" {result.verdict} ", style=VERDICT_STYLE.get(result.verdict, "bold"))
     line = Text.assemble(verdict, " ", result.explanation[0] if result.explanation else "")

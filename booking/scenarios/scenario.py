@@ -89,8 +89,15 @@ class Scenario:
 
     @property
     def store_name(self) -> str:
-        """The store kind: given, or inferred from the path's suffix."""
-        return self.store or infer_store(self.path)
+        """The store kind: given; else the path's suffix says; else json, the default,
+        unless the strategy works only on other stores (transaction: sqlite)."""
+        if self.store:
+            return self.store
+        inferred = infer_store(self.path)
+        info = STRATEGIES.get(self.strategy)
+        if self.path is None and info is not None and info.stores and inferred not in info.stores:
+            return info.stores[0]
+        return inferred
 
     @property
     def initial_tickets(self) -> int:

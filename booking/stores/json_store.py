@@ -11,6 +11,7 @@ from typing import Any
 from booking import faults, files
 from booking.errors import StoreError
 from booking.files import atomic_write, new_file_mode, temp_path
+from booking.sqlite_files import SQLITE_HEADER
 from booking.stores import StoreOptions, TornRead
 
 MAX_STORE_BYTES = 1 << 20
@@ -141,12 +142,20 @@ class JsonStore:
         size = self.path.stat().st_size
         if size > MAX_STORE_BYTES:
             raise StoreError(f"{self.path}: {size:,} bytes is too big for a JSON ticket store")
+        data = self.path.read_bytes()
+        if data.startswith(SQLITE_HEADER):  # never reset a database into a JSON file
+            raise StoreError(
+                f"{self.path}: a SQLite database, not a JSON ticket store; "
+                "add --store sqlite to use it"
+            )
         try:
-            doc, _ = parse_document(self.path.read_bytes(), str(self.path))
-        except StoreError:
+            doc, _ = parse_document(data, str(self.path))
+        except StoreError as exc:
             if reset:
                 return {}
-            raise
+            raise StoreError(
+                f"{exc}; --reset replaces it with a new store of --tickets tickets"
+            ) from None
         return doc
 
     def count(self) -> int:

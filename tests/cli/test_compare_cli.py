@@ -120,7 +120,7 @@ def test_out_writes_the_file_and_nothing_to_stdout(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
-    assert f"wrote 1 cells to {target}" in result.stderr
+    assert f"wrote 1 cell to {target}" in result.stderr
     [cell] = json.loads(target.read_text())
     assert (cell["strategy"], cell["store"], cell["runs"]) == ("lock", "json", 1)
     assert [p.name for p in tmp_path.iterdir()] == ["cmp.json"]  # no temp file left

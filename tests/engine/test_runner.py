@@ -222,3 +222,20 @@ def test_too_many_buyers_for_the_memory_are_refused_before_any_fork(
     assert forks == []
     assert "MemAvailable" in Path("/proc/meminfo").read_text()
     assert (runner._available_memory() or 0) > 0
+
+
+def test_a_process_limit_that_is_also_the_hard_limit_is_not_told_to_raise_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `ulimit -u 100` when the limit already is 100 was the old hint (issue 10).
+    import resource
+
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (100, 100))
+    forks = _count_forks(monkeypatch)
+    with pytest.raises(ResourceError) as caught:
+        runner.run(_StuckStrategy(Unlocked()), 1000, 1, (0, 0), seed=1, timeout_s=1)
+    message = str(caught.value)
+    assert "ulimit -u 100`" not in message
+    assert "is 100; that is also the hard limit" in message
+    assert "use at most 36 buyers" in message
+    assert forks == []

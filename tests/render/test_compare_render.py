@@ -210,7 +210,8 @@ def test_times_slower_formatting() -> None:
         compare_render.times_slower(replace(cell, times_slower=0.29, times_slower_error=0.031))
         == "0.29±0.03"
     )
-    assert compare_render.times_slower(replace(cell, times_slower=2.0)) == "2.00±0.00"
+    # One run measures no spread: no '±0.00' (issue 10, defect 6).
+    assert compare_render.times_slower(replace(cell, times_slower=2.0)) == "2.00"
 
 
 def test_findings_name_each_anomalous_cell_and_its_worst_run() -> None:

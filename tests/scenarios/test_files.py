@@ -315,12 +315,14 @@ def test_a_scalar_strategy_and_store_that_make_no_cell_is_an_error() -> None:
     )
 
 
-def test_transaction_without_a_store_key_is_an_error() -> None:
-    # No store key means json, where transaction cannot run.
-    assert error_of({"strategy": "transaction"}) == (
-        "x.toml: strategy transaction: no cell of the sweep can run it "
-        "(it needs the sqlite store; check store)"
-    )
+def test_transaction_without_a_store_key_runs_on_sqlite() -> None:
+    # json is only the default store: a strategy that needs sqlite gets it (issue 10).
+    [(cell, scenario)] = parse({"strategy": "transaction"}, "x.toml").points
+    assert (cell.store, scenario.store_name) == ("sqlite", "sqlite")
+
+
+def test_transaction_on_an_explicit_json_store_is_still_an_error() -> None:
+    assert error_of({"strategy": "transaction", "store": "json"}).startswith("x.toml: ")
 
 
 def test_a_listed_store_that_no_strategy_can_use_is_an_error() -> None:
