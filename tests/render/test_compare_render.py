@@ -199,7 +199,7 @@ def test_to_markdown_is_a_github_table() -> None:
 
 
 def test_times_slower_formatting() -> None:
-    cell = safe_cell("lock", "json", [100.0])
+    cell = safe_cell("lock", "json", [100.0, 110.0])
     assert compare_render.times_slower(cell) == ""
     assert compare_render.times_slower(replace(cell, reference=True, times_slower=1.0)) == "ref"
     assert (
@@ -210,8 +210,14 @@ def test_times_slower_formatting() -> None:
         compare_render.times_slower(replace(cell, times_slower=0.29, times_slower_error=0.031))
         == "0.29±0.03"
     )
-    # One run measures no spread: no '±0.00' (issue 10, defect 6).
+    # No spread measured, or one run: no '±0.00' (issue 10, defect 6).
     assert compare_render.times_slower(replace(cell, times_slower=2.0)) == "2.00"
+    one_run = safe_cell("lock", "json", [100.0])
+    assert compare_render.times_slower(replace(one_run, times_slower=2.0)) == "2.00"
+    assert (
+        compare_render.times_slower(replace(one_run, times_slower=2.0, times_slower_error=0.0))
+        == "2.00"
+    )
 
 
 def test_findings_name_each_anomalous_cell_and_its_worst_run() -> None:
