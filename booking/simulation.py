@@ -18,8 +18,8 @@ from booking.faults import Fault
 from booking.judge.checker import RunFacts, judge, receipts
 from booking.judge.result import Result
 from booking.scenarios.scenario import Scenario
-from booking.stores import StoreFile, StoreOptions, load_store
-from booking.strategies import load_strategy
+from booking.stores import Sighting, StoreFile, StoreOptions, load_store
+from booking.strategies import STRATEGIES, load_strategy
 from booking.words import plural
 
 
@@ -47,6 +47,7 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
         json_write=scenario.json_write,
         timeout_s=scenario.timeout_s,
         run_id=f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}",
+        strategy=scenario.strategy,
     )
     victims = faults.plan(scenario.buyers, scenario.kill_holder, scenario.kill_writer, seed)
     store_kind = load_store(scenario.store_name)
@@ -56,7 +57,7 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
             path, scenario.initial_tickets, create=True, reset=scenario.reset, options=options
         )
         try:
-            tickets = store.count()
+            tickets = store.mark()
             if (
                 notes is not None
                 and scenario.tickets is not None
@@ -93,9 +94,14 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
                     remaining, problem = None, str(exc)
             finally:
                 strategy.close()
+            sighting: Sighting | None
+            try:
+                sighting = store.sighting()
+            except BookingError:
+                sighting = None  # the store is gone or unreadable: judged from counts alone
         finally:
             store.close()
-        judgement = judge(run_facts(scenario, tickets, raw, remaining, problem, victims))
+        judgement = judge(run_facts(scenario, tickets, raw, remaining, problem, victims, sighting))
     return Result(
         store=scenario.store_name,
         strategy=scenario.strategy,
@@ -127,6 +133,11 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
         busy=judgement.busy,
         failed_buyers=judgement.failed_buyers,
         external_sales=judgement.external_sales,
+        interfered=judgement.interfered,
+        other_sales=judgement.other_sales,
+        store_sales=judgement.store_sales,
+        store_oversold=judgement.store_oversold,
+        other_runs=judgement.other_runs,
         startup_s=judgement.startup_s,
         timed_out=raw.timed_out,
         interrupted=raw.interrupted,
@@ -143,6 +154,7 @@ def run_facts(
     remaining: int | None,
     problem: str,
     victims: Mapping[int, Fault] | None = None,
+    sighting: Sighting | None = None,
 ) -> RunFacts:
     """What the checker needs to know of one run, as plain data."""
     return RunFacts(
@@ -162,4 +174,6 @@ def run_facts(
         exit_codes=raw.exit_codes,
         victims={buyer: fault.kind for buyer, fault in (victims or {}).items()},
         stall_timeout_s=scenario.stall_timeout_s,
+        across_runs=STRATEGIES[scenario.strategy].across_runs,
+        sighting=sighting,
     )

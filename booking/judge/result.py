@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-VERDICTS = ("SAFE", "OVERSOLD", "LOST_UPDATES", "ERRORS", "DEADLOCK", "CORRUPT")
+VERDICTS = ("SAFE", "OVERSOLD", "LOST_UPDATES", "ERRORS", "DEADLOCK", "CORRUPT", "INTERFERED")
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,12 @@ class Result:
     path: str | None = None
     arrival: str = "gate"  # everyone at the gate at once; or "200/s", "stagger 0:50 ms"
     explanation: list[str] = field(default_factory=list)
+    # Other writers of the store during the run (INTERFERED; see checker.interference).
+    interfered: bool = False  # another process changed the store, uncoordinated or harmfully
+    other_sales: int | None = None  # sales by other runs meanwhile, by the sqlite ledger
+    store_sales: int | None = None  # every run's sales meanwhile, by the sqlite ledger
+    store_oversold: int | None = None  # store_sales beyond the tickets held at the start
+    other_runs: list[str] = field(default_factory=list)  # their run ids, as far as seen
 
     @property
     def safe(self) -> bool:

@@ -17,6 +17,7 @@ VERDICT_STYLE = {
     "ERRORS": "bold yellow",
     "DEADLOCK": "bold magenta",
     "CORRUPT": "bold red",
+    "INTERFERED": "bold red",
 }
 
 

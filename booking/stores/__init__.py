@@ -56,7 +56,45 @@ class StoreFile(Protocol):
         """Set the count and record the sales in one atomic step (manager strategy)."""
         ...
 
+    def mark(self) -> int:
+        """Note the store as it is now, the start of a run, and return its count: what
+        `sighting()` later compares with."""
+        ...
+
+    def sighting(self) -> Sighting:
+        """What the store itself can tell of writers other than this run since `mark()`."""
+        ...
+
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Another writer a store saw during a run: a run id from the sqlite ledger, or the
+    writer tag of a JSON file a buyer read ("" for a file written outside booking)."""
+
+    run: str
+    strategy: str = ""  # as its JSON tag says; "" when unknown (ledger rows, untagged files)
+    same_lock: bool = False  # it held this store's <store>.lock (filelock on the same file)
+    sales: int | None = None  # its ledger rows since the mark; None: the store has no ledger
+    reads: int = 0  # this run's reads that found a file it wrote (JSON)
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """What a store can tell about other writers between the start mark and now.
+
+    The sqlite store keeps a ledger, so it counts every sale of every run exactly. A JSON
+    file only carries a tag naming the run that wrote it last (an extended attribute), so
+    it sees the writers whose files this run's buyers happened to read."""
+
+    ledger: bool = False  # `sales` and each writer's `sales` are exact ledger counts
+    sales: int = 0  # ledger rows since the mark, every run's
+    count: int | None = None  # the count read together with `sales` (one snapshot)
+    others: tuple[Writer, ...] = ()
+    resets: tuple[str, ...] = ()  # runs that reset the store's count since the mark
+    overwritten: int | None = None  # the changed count a write-back replaced (manager)
+    identity: bool = True  # False: the store cannot tell writers apart (JSON inplace, no xattrs)
 
 
 class StoreKind(Protocol):
@@ -67,11 +105,13 @@ class StoreKind(Protocol):
 
 @dataclass(frozen=True)
 class StoreOptions:
-    """How buyers use the store: the JSON write mode, the busy timeout, the ledger's run id."""
+    """How buyers use the store: the JSON write mode, the busy timeout, the run id (of the
+    ledger and of a JSON writer tag) and the strategy."""
 
     json_write: str = "atomic"
     timeout_s: float = 30.0
     run_id: str = ""
+    strategy: str = ""  # named in a JSON file's writer tag, so another run can judge it
 
 
 def infer_store(path: Path | None) -> str:

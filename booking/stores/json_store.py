@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import glob
 import json
 import os
+import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +17,75 @@ from booking import faults, files
 from booking.errors import StoreError
 from booking.files import atomic_write, new_file_mode, temp_path
 from booking.sqlite_files import SQLITE_HEADER
-from booking.stores import StoreOptions, TornRead
+from booking.stores import Sighting, StoreOptions, TornRead, Writer
 
 MAX_STORE_BYTES = 1 << 20
 MAX_COUNT = 2**53
+#: The extended attribute naming who wrote a JSON store file: "run-id<TAB>strategy<TAB>lock".
+#: An atomic write makes a new file each time, so the tag says who wrote the file that a
+#: buyer reads; the document itself is left exactly as the user wrote it.
+WRITER_ATTR = "user.booking.writer"
+
+
+def writer_tag(where: int | Path) -> bytes:
+    """The writer tag of a file (a path, or an open descriptor); b"" if it has none."""
+    try:
+        return os.getxattr(where, WRITER_ATTR)
+    except OSError as exc:
+        if exc.errno in (errno.ENODATA, errno.ENOTSUP, errno.EOPNOTSUPP):
+            return b""
+        raise
+
+
+def tagged_write(path: Path, data: bytes, mode: int, tag: bytes | None) -> None:
+    """atomic_write, with the writer tag set on the new file before it replaces the old
+    one, so no reader ever sees an untagged file of ours. Without a tag: atomic_write."""
+    if tag is None:
+        atomic_write(path, data, mode)
+        return
+    try:
+        tmp = files.write_temp(path, data, mode)
+        os.setxattr(tmp, WRITER_ATTR, tag)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_path(path, os.getpid()))
+        raise
+
+
+def tags_work(directory: Path) -> bool:
+    """Whether files in `directory` keep a user extended attribute (tmpfs before Linux 6.6
+    and some network filesystems do not): probed on a temp file, removed at once."""
+    probe = temp_path(directory / "probe", os.getpid())
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        return False
+    try:
+        os.setxattr(fd, WRITER_ATTR, b"probe")
+        return os.getxattr(fd, WRITER_ATTR) == b"probe"
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+        os.unlink(probe)
+
+
+class Watch:
+    """A buyer's look at who wrote each file it reads: a file neither of this run nor the
+    one the run started from goes, by its tag, into a journal the parent reads afterwards
+    (an unlinked file opened for appending before the fork: one short line per write)."""
+
+    def __init__(self, own: bytes, start: tuple[int, bytes], journal: int) -> None:
+        self._own = own
+        self._start = start
+        self._journal = journal
+
+    def saw(self, fd: int) -> None:
+        tag = writer_tag(fd)
+        if tag == self._own or (os.fstat(fd).st_ino, tag) == self._start:
+            return
+        os.write(self._journal, tag.replace(b"\n", b" ")[:200] + b"\n")
 
 
 def inplace_write(path: Path, data: bytes) -> None:
@@ -67,16 +137,27 @@ def parse_document(data: bytes, where: str) -> tuple[dict[str, Any], int]:
 class JsonStock:
     """One buyer's reader and writer of the JSON file."""
 
-    def __init__(self, path: Path, inplace: bool, mode: int) -> None:
+    def __init__(
+        self,
+        path: Path,
+        inplace: bool,
+        mode: int,
+        tag: bytes | None = None,
+        watch: Watch | None = None,
+    ) -> None:
         self._path = path
         self._inplace = inplace
         self._mode = mode
+        self._tag = tag
+        self._watch = watch
         self._doc: dict[str, Any] = {}
 
     def read(self) -> int:
         fd = os.open(self._path, os.O_RDONLY)
         try:
             data = os.read(fd, MAX_STORE_BYTES)
+            if self._watch is not None:
+                self._watch.saw(fd)
         finally:
             os.close(fd)
         try:
@@ -109,7 +190,7 @@ class JsonStock:
         if self._inplace:
             inplace_write(self._path, encode(doc))
         else:
-            atomic_write(self._path, encode(doc), self._mode)
+            tagged_write(self._path, encode(doc), self._mode, self._tag)
 
 
 class JsonStore:
@@ -121,15 +202,25 @@ class JsonStore:
         self.path = path
         self.lock_path = path.with_name(path.name + ".lock")
         self._inplace = options.json_write == "inplace"
+        self._journal: int | None = None
+        self._start: tuple[int, bytes] = (0, b"")
+        self._start_count = 0
+        self._overwritten: tuple[int, bytes] | None = None  # (count, tag) a write-back replaced
         if not path.parent.is_dir():
             raise StoreError(f"{path}: directory {path.parent} does not exist")
+        # Tags only mean something when every write makes a new file (not --json-write
+        # inplace, which rewrites one file whose tag never changes).
+        lock = os.path.realpath(self.lock_path)
+        self._tags = not self._inplace and tags_work(path.parent)
+        self._tag = f"{options.run_id}\t{options.strategy}\t{lock}".encode() if self._tags else None
         if path.exists():
             if not path.is_file():
                 raise StoreError(f"{path}: not a regular file")
             doc = self._load(reset)
             if reset:
                 doc["count"] = tickets
-                atomic_write(path, encode(doc), self._mode())
+                reset_tag = f"{options.run_id}\treset\t".encode() if self._tags else None
+                tagged_write(path, encode(doc), self._mode(), reset_tag)
         elif create:
             _create(path, encode({"count": tickets}))
         else:
@@ -161,16 +252,83 @@ class JsonStore:
     def count(self) -> int:
         return parse_document(self.path.read_bytes(), str(self.path))[1]
 
+    def _look(self) -> tuple[bytes, int, bytes]:
+        """The file now: its bytes, inode and writer tag, all of one open file."""
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            data = os.read(fd, MAX_STORE_BYTES + 1)
+            return data, os.fstat(fd).st_ino, writer_tag(fd) if self._tags else b""
+        finally:
+            os.close(fd)
+
+    def mark(self) -> int:
+        data, inode, tag = self._look()
+        self._start = (inode, tag)
+        self._start_count = parse_document(data, str(self.path))[1]
+        if self._tags and self._journal is None:
+            fd, name = tempfile.mkstemp(prefix="booking-writers-")
+            os.unlink(name)
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_APPEND)
+            self._journal = fd
+        return self._start_count
+
     def connect(self, buyer: int) -> JsonStock:
-        return JsonStock(self.path, self._inplace, self._mode())
+        watch = None
+        if self._tag is not None and self._journal is not None:
+            watch = Watch(self._tag, self._start, self._journal)
+        return JsonStock(self.path, self._inplace, self._mode(), self._tag, watch)
 
     def write_back(self, count: int, buyers: list[int]) -> None:
-        doc, _ = parse_document(self.path.read_bytes(), str(self.path))
+        """The manager's write-back. The stock lived in the manager and no buyer touched
+        the file, so a file that changed since the mark was changed by someone else: note
+        what is about to be overwritten."""
+        data, inode, tag = self._look()
+        doc, found = parse_document(data, str(self.path))
+        if found != self._start_count or (self._tags and (inode, tag) != self._start):
+            self._overwritten = (found, tag)
         doc["count"] = count
-        atomic_write(self.path, encode(doc), self._mode())
+        tagged_write(self.path, encode(doc), self._mode(), self._tag)
+
+    def sighting(self) -> Sighting:
+        try:
+            return self._sighting()
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot look for other writers ({exc})") from None
+
+    def _sighting(self) -> Sighting:
+        seen: Counter[bytes] = Counter()
+        if self._journal is not None:
+            size = os.fstat(self._journal).st_size
+            seen.update(os.pread(self._journal, size, 0).splitlines())
+        if self._tags:  # the last writer, whether or not a buyer read its file
+            _, inode, tag = self._look()
+            if tag != self._tag and (inode, tag) != self._start:
+                seen[tag] += 0
+        overwritten = None
+        if self._overwritten is not None:
+            overwritten, tag = self._overwritten
+            if tag != self._tag:
+                seen[tag] += 0
+        others, resets = [], []
+        for tag, reads in seen.items():
+            run, strategy, lock = [*tag.decode("utf-8", "replace").split("\t"), "", ""][:3]
+            if strategy == "reset":
+                resets.append(run)
+                continue
+            same_lock = strategy == "filelock" and lock == os.path.realpath(self.lock_path)
+            others.append(Writer(run, strategy, same_lock, None, reads))
+        return Sighting(
+            others=tuple(others),
+            resets=tuple(resets),
+            overwritten=overwritten,
+            identity=self._tags,
+        )
 
     def close(self) -> None:
         """Remove temp files that killed buyers left behind."""
+        if self._journal is not None:
+            os.close(self._journal)
+            self._journal = None
         prefix = f".{self.path.name}."
         for leftover in self.path.parent.glob(glob.escape(prefix) + "*.tmp"):
             pid = leftover.name[len(prefix) : -len(".tmp")]

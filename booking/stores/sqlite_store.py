@@ -14,7 +14,7 @@ from pathlib import Path
 from booking import faults
 from booking.errors import StoreError
 from booking.sqlite_files import enable_wal, looks_like_sqlite
-from booking.stores import StoreBusy, StoreOptions
+from booking.stores import Sighting, StoreBusy, StoreOptions, Writer
 from booking.waits import bounded
 
 MAX_COUNT = 2**53
@@ -22,6 +22,11 @@ READ = "SELECT count FROM stock WHERE id = 1"
 UPDATE = "UPDATE stock SET count = ? WHERE id = 1"
 SALES_COLUMNS = {"run", "buyer", "sold_at"}
 RECORD_SALE = "INSERT INTO sales (run, buyer, sold_at) VALUES (?, ?, ?)"
+# A --reset rewrites the count without a sale: the `resets` table keeps it on record, so a
+# run the reset happened during knows its ledger cannot be set against one stock.
+RECORD_RESET = "INSERT INTO resets (run, tickets, reset_at) VALUES (?, ?, ?)"
+LAST_SALE = "SELECT coalesce(max(id), 0) FROM sales"
+LAST_RESET = "SELECT coalesce(max(id), 0) FROM resets"
 
 
 def _connect(path: Path, timeout_s: float) -> sqlite3.Connection:
@@ -121,6 +126,8 @@ class SqliteStore:
         self.path = path
         self.lock_path = path.with_name(path.name + ".lock")
         self._options = options
+        self._mark = (0, 0, 0)  # count, last sale id, last reset id: see mark()
+        self._overwritten: int | None = None
         if not path.parent.is_dir():
             raise StoreError(f"{path}: directory {path.parent} does not exist")
         exists = path.exists()
@@ -133,11 +140,9 @@ class SqliteStore:
             try:
                 # A database without tables is a store still being created (by another
                 # run that has just opened it), or an empty file: both get created below.
-                if exists and db.table_names():
+                existing = exists and bool(db.table_names())
+                if existing:
                     self._check_tables(db)
-                    if reset:
-                        db.execute(UPDATE, [tickets])
-                        db.conn.commit()
                 # A new store may be created by two runs at once: in one write transaction,
                 # whoever comes second finds the tables and the first one's count.
                 db.execute("BEGIN IMMEDIATE")
@@ -150,6 +155,14 @@ class SqliteStore:
                     pk="id",
                     if_not_exists=True,
                 )
+                db.table("resets").create(
+                    {"id": int, "run": str, "tickets": int, "reset_at": float},
+                    pk="id",
+                    if_not_exists=True,
+                )
+                if existing and reset:
+                    db.execute(UPDATE, [tickets])
+                    db.execute(RECORD_RESET, [options.run_id, tickets, time.time()])
                 db.execute("COMMIT")
                 enable_wal(db.conn, options.timeout_s)
             finally:
@@ -197,14 +210,67 @@ class SqliteStore:
         value: int = count
         return value
 
+    def mark(self) -> int:
+        """The count and the ledger's last sale and reset, read in one snapshot."""
+        conn = _connect(self.path, self._options.timeout_s)
+        try:
+            conn.execute("BEGIN")
+            (count,) = conn.execute(READ).fetchone()
+            (sale,) = conn.execute(LAST_SALE).fetchone()
+            (reset,) = conn.execute(LAST_RESET).fetchone()
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        self._mark = (count, sale, reset)
+        value: int = count
+        return value
+
+    def sighting(self) -> Sighting:
+        """Every run's ledger rows since the mark, with the count, in one snapshot."""
+        try:
+            return self._sighting()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot read the ledger ({exc})") from None
+
+    def _sighting(self) -> Sighting:
+        _, sale, reset = self._mark
+        conn = _connect(self.path, self._options.timeout_s)
+        try:
+            conn.execute("BEGIN")
+            (count,) = conn.execute(READ).fetchone()
+            rows = conn.execute(
+                "SELECT run, count(*) FROM sales WHERE id > ? GROUP BY run ORDER BY min(id)",
+                (sale,),
+            ).fetchall()
+            resets = conn.execute(
+                "SELECT run FROM resets WHERE id > ? ORDER BY id", (reset,)
+            ).fetchall()
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        own = self._options.run_id
+        return Sighting(
+            ledger=True,
+            sales=sum(n for _, n in rows),
+            count=count,
+            others=tuple(Writer(str(run), sales=n) for run, n in rows if run != own),
+            resets=tuple(str(run) for (run,) in resets),
+            overwritten=self._overwritten,
+        )
+
     def connect(self, buyer: int) -> SqliteStock:
         return SqliteStock(self.path, buyer, self._options)
 
     def write_back(self, count: int, buyers: list[int]) -> None:
+        """The manager's write-back; a count that changed since the mark was changed by
+        someone else (no buyer touched the store), so note what it replaces."""
         conn = _connect(self.path, self._options.timeout_s)
         try:
             now = time.time()
             conn.execute("BEGIN IMMEDIATE")
+            (found,) = conn.execute(READ).fetchone()
+            if found != self._mark[0]:
+                self._overwritten = found
             conn.execute(UPDATE, (count,))
             conn.executemany(RECORD_SALE, [(self._options.run_id, buyer, now) for buyer in buyers])
             conn.execute("COMMIT")

@@ -21,6 +21,9 @@ class StrategyInfo(NamedTuple):
     summary: str
     stores: tuple[str, ...] | None = None  # the stores it works on; None: every store
     claims_safe: bool = True  # False for the strategies that exist to show the race
+    # True when the guard is shared by every run on the store that uses it (a lock file,
+    # the database's write lock), not only by the buyers of one run.
+    across_runs: bool = False
 
     def supports(self, store: str) -> bool:
         return self.stores is None or store in self.stores
@@ -39,6 +42,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
     "filelock": StrategyInfo(
         "booking.strategies.file_lock:FileLockStrategy",
         "filelock.FileLock on <store>.lock, built in each buyer",
+        across_runs=True,
     ),
     "manager": StrategyInfo(
         "booking.strategies.manager:ManagerDict",
@@ -48,6 +52,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
         "booking.strategies.db_transaction:DbTransaction",
         "SQLite's own write lock: BEGIN IMMEDIATE around read -> think -> write",
         stores=("sqlite",),
+        across_runs=True,
     ),
 }
 
