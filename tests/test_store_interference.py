@@ -33,14 +33,18 @@ WAIT_S = 60.0  # a bound for a hung test, never a measured time
 # - take turns: run 0's purchase, then run 1's, then run 0's... (each reads the other's write)
 # - lockstep: both read, then both write (every pair of purchases sells one ticket twice)
 
-_side = {"n": -1}
+_side = {"n": -1}  # which run this process belongs to; "started": its buyer has begun
 
 
 def _turns() -> Callable[[], None]:
     turns = [CTX.Semaphore(1), CTX.Semaphore(0)]
+    both_marked = CTX.Barrier(2, timeout=WAIT_S)  # a buyer starts after its run's mark
     acquire, release = TimedLock.acquire, TimedLock.release
 
     def take_turn(self: TimedLock) -> bool:
+        if not _side.get("started"):
+            _side["started"] = 1
+            both_marked.wait()
         assert turns[_side["n"]].acquire(timeout=WAIT_S), "the other run never took its turn"
         return acquire(self)
 
