@@ -345,6 +345,7 @@ def test_summarize_mixed_cell() -> None:
         "ERRORS": 1,
         "DEADLOCK": 0,
         "CORRUPT": 0,
+        "INTERFERED": 0,
     }
     assert list(summary.verdicts) == list(VERDICTS)
     # OVERSOLD outranks more lost updates, which outrank errors.
