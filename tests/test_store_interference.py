@@ -134,9 +134,12 @@ def test_two_lock_runs_taking_turns_are_both_interfered(store_path: Path) -> Non
         assert record["verdict"] == "INTERFERED", record["explanation"]
         assert record["interfered"] is True
         assert (record["sold"], record["oversold"]) == (5, 0)
+        # The run that ends first may look before the other's last purchase: 9 or 10.
+        drop = record["tickets"] - record["remaining"]
+        assert drop in (9, 10)
         assert record["explanation"][1].startswith(
-            "Another process changed this store during the run: it went down by 10 while "
-            "this run sold 5; "
+            f"Another process changed this store during the run: it went down by {drop} "
+            "while this run sold 5; "
         )
         assert record["explanation"][2] == (
             "The lock strategy only coordinates the buyers of one run, so this result does "
@@ -148,7 +151,8 @@ def test_two_lock_runs_taking_turns_are_both_interfered(store_path: Path) -> Non
     if store_path.suffix == ".db":
         # Taking turns loses nothing: the ledger balances, but `lock` still did not coordinate.
         for record in records:
-            assert (record["store_sales"], record["other_sales"]) == (10, 5)
+            assert record["other_sales"] in (4, 5)
+            assert record["store_sales"] == 5 + record["other_sales"]
             assert record["store_oversold"] == 0
 
 
@@ -434,3 +438,19 @@ def test_stray_counts_see_foreign_values_but_not_a_lockstep_twin() -> None:
     # Another writer's 6 was read; the same counts written by a twin run are invisible.
     assert stray_counts(run_facts(bought([10, 9, 6]), tickets=10, remaining=5)) == [6]
     assert stray_counts(run_facts(bought([10, 9, 8]), tickets=10, remaining=7)) == []
+
+
+def test_a_resets_table_of_another_shape_is_refused_untouched(tmp_path: Path) -> None:
+    from tests.helpers import run_cli, sqlite_script
+
+    store = tmp_path / "s.db"
+    before = sqlite_script(
+        store,
+        "CREATE TABLE stock (id INTEGER PRIMARY KEY, count INTEGER)",
+        "INSERT INTO stock VALUES (1, 5)",
+        "CREATE TABLE resets (x)",
+    )
+    result = run_cli("--path", str(store), "--buyers", "2")
+    assert result.exit_code == 2
+    assert "the resets table needs columns id, reset_at, run, tickets" in result.stderr
+    assert store.read_bytes() == before

@@ -401,8 +401,10 @@ def interference(facts: RunFacts, sold: int, lost: int, external: int) -> Interf
     proven = bool(external or stray or others or seen.resets or seen.overwritten is not None)
     if not proven:
         return Interference()
-    now = seen.count if seen.ledger and seen.count is not None else facts.remaining
-    drop = tickets - now if now is not None else None
+    drop = tickets - facts.remaining if facts.remaining is not None else None
+    # The ledger's sales are set against the count read in the same snapshot (later than
+    # `remaining` when another run is still selling).
+    books = tickets - seen.count if seen.count is not None else drop
     moved = (
         "" if drop is None else f"it went down by {drop}" if drop >= 0 else f"it went up by {-drop}"
     )
@@ -412,7 +414,7 @@ def interference(facts: RunFacts, sold: int, lost: int, external: int) -> Interf
     if seen.ledger:
         other_sales = sum(w.sales or 0 for w in others)
         store_sales = seen.sales
-        balanced = drop == store_sales and not seen.resets
+        balanced = books == store_sales and not seen.resets
         if others:
             facts_seen.append(
                 f"its ledger holds {_plural(other_sales, 'sale')} by {_runs(others)} made meanwhile"
@@ -483,14 +485,14 @@ def interference(facts: RunFacts, sold: int, lost: int, external: int) -> Interf
             "lock would have lost nothing, but this run cannot show it was one."
         )
     if store_sales is not None and store_oversold is not None and not harmless:
-        lost_all = max(0, store_sales - drop) if drop is not None else 0
+        lost_all = max(0, store_sales - books) if books is not None else 0
         ended = (
             f"{_plural(store_oversold, 'ticket')} oversold across all runs on it"
             if store_oversold
             else "none oversold across the runs on it"
         )
         if lost_all:
-            ended += f"; the count went down by only {drop}: {_plural(lost_all, 'sale')} lost"
+            ended += f"; the count went down by only {books}: {_plural(lost_all, 'sale')} lost"
         lines.append(
             f"Since this run started, the store's ledger holds "
             f"{_plural(store_sales, 'sale')} for the {_plural(tickets, 'ticket')} it "

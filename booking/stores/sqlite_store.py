@@ -21,6 +21,7 @@ MAX_COUNT = 2**53
 READ = "SELECT count FROM stock WHERE id = 1"
 UPDATE = "UPDATE stock SET count = ? WHERE id = 1"
 SALES_COLUMNS = {"run", "buyer", "sold_at"}
+RESETS_COLUMNS = {"id", "run", "tickets", "reset_at"}
 RECORD_SALE = "INSERT INTO sales (run, buyer, sold_at) VALUES (?, ?, ?)"
 # A --reset rewrites the count without a sale: the `resets` table keeps it on record, so a
 # run the reset happened during knows its ledger cannot be set against one stock.
@@ -193,6 +194,10 @@ class SqliteStore:
         if "sales" in tables and not set(db["sales"].columns_dict) >= SALES_COLUMNS:  # type: ignore[index]
             raise StoreError(
                 f"{self.path}: the sales table needs columns {', '.join(sorted(SALES_COLUMNS))}"
+            )
+        if "resets" in tables and not set(db["resets"].columns_dict) >= RESETS_COLUMNS:  # type: ignore[index]
+            raise StoreError(
+                f"{self.path}: the resets table needs columns {', '.join(sorted(RESETS_COLUMNS))}"
             )
         count = rows[0][0]
         if type(count) is not int or not 0 <= count <= MAX_COUNT:
