@@ -1,6 +1,7 @@
 """Pure judgement, no processes or files: the checker turns what the buyers reported
 and the store's final count into the result record, its verdict and the sentences that
-explain it (`checker.py`); `stats.py` holds the arithmetic (percentiles, overlap,
+explain it (`checker.py`), with what it can prove about other writers of the store
+(`interference.py`); `stats.py` holds the arithmetic (percentiles, overlap,
 Wilson, MAD); `result.py` the record itself, the JSON contract. It may import engine's
 frame definitions, scenarios and the ground floor.
 """

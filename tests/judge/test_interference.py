@@ -14,13 +14,14 @@ import filelock
 import pytest
 
 from booking import Scenario, simulate
-from booking.checker import RunFacts, judge, stray_counts
-from booking.frames import Outcome, Record
+from booking.engine.frames import Outcome, Record
+from booking.judge.checker import RunFacts, judge
+from booking.judge.interference import stray_counts
 from booking.stores import Sighting, Writer
 from booking.strategies.mp_lock import TimedLock
+from tests.engine.test_runner import _wait_for_children
 from tests.helpers import booking_process
-from tests.test_checker import GATE, MS, step
-from tests.test_runner import _wait_for_children
+from tests.judge.test_checker import GATE, MS, step
 
 CTX = multiprocessing.get_context("fork")
 WAIT_S = 60.0  # a bound for a hung test, never a measured time
