@@ -85,6 +85,26 @@ class Watch:
         tag = writer_tag(fd)
         if tag == self._own or (os.fstat(fd).st_ino, tag) == self._start:
             return
+        self._note(tag)
+
+    def replacing(self, path: Path, read_inode: int) -> None:
+        """Just before a write: the file about to be replaced is not the one this buyer
+        read and another writer made it, so this write overwrites that writer's sale
+        without having seen it (a lost update across runs that no read of ours shows)."""
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return
+        try:
+            if os.fstat(fd).st_ino == read_inode:
+                return
+            tag = writer_tag(fd)
+        finally:
+            os.close(fd)
+        if tag != self._own:
+            self._note(tag)
+
+    def _note(self, tag: bytes) -> None:
         os.write(self._journal, tag.replace(b"\n", b" ")[:200] + b"\n")
 
 
@@ -151,6 +171,7 @@ class JsonStock:
         self._tag = tag
         self._watch = watch
         self._doc: dict[str, Any] = {}
+        self._read_inode = -1
 
     def read(self) -> int:
         fd = os.open(self._path, os.O_RDONLY)
@@ -158,6 +179,7 @@ class JsonStock:
             data = os.read(fd, MAX_STORE_BYTES)
             if self._watch is not None:
                 self._watch.saw(fd)
+                self._read_inode = os.fstat(fd).st_ino
         finally:
             os.close(fd)
         try:
@@ -190,6 +212,8 @@ class JsonStock:
         if self._inplace:
             inplace_write(self._path, encode(doc))
         else:
+            if self._watch is not None:
+                self._watch.replacing(self._path, self._read_inode)
             tagged_write(self._path, encode(doc), self._mode, self._tag)
 
 

@@ -1,0 +1,49 @@
+"""A JSON store sees the other writers its buyers overwrite, not only those they read:
+two `lock` runs whose writes interleave without either reading the other's file lose a
+sale each time, and the run that overwrote it must not call itself SAFE (issue 10)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from booking.stores import StoreOptions
+from booking.stores.json_store import JsonStore, tagged_write, tags_work
+
+
+def test_a_buyer_that_overwrites_another_runs_file_unseen_reports_it(tmp_path: Path) -> None:
+    path = tmp_path / "tickets.json"
+    if not tags_work(tmp_path):
+        import pytest
+
+        pytest.skip("this filesystem keeps no extended attributes")
+    store = JsonStore(path, 40, create=True, reset=False, options=StoreOptions(run_id="B"))
+    try:
+        assert store.mark() == 40
+        stock = store.connect(0)
+        assert stock.read() == 40
+        # Meanwhile run A, which this buyer never reads, sells one.
+        tagged_write(path, b'{"count": 39}', 0o644, b"A\tlock\t")
+        stock.write(39)  # stale: A's sale is lost, and no read of ours saw A
+        seen = store.sighting()
+    finally:
+        store.close()
+    assert [writer.run for writer in seen.others] == ["A"]
+
+
+def test_a_buyer_that_overwrites_its_own_runs_file_reports_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "tickets.json"
+    if not tags_work(tmp_path):
+        import pytest
+
+        pytest.skip("this filesystem keeps no extended attributes")
+    store = JsonStore(path, 40, create=True, reset=False, options=StoreOptions(run_id="B"))
+    try:
+        store.mark()
+        first, second = store.connect(0), store.connect(1)
+        assert first.read() == second.read() == 40
+        first.write(39)
+        second.write(39)  # a lost update inside the run: the checker's, not another writer
+        seen = store.sighting()
+    finally:
+        store.close()
+    assert seen.others == ()
