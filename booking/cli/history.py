@@ -24,13 +24,18 @@ def history(
     """List the recent saved sessions: one per run, compare or scenario invocation."""
     if ctx.invoked_subcommand is not None:
         return
-    from booking.history.store import History, resolve_path
+    from booking.history.store import History, NoHistory, resolve_path
     from booking.render import history as history_render
 
     if limit < 1:
         raise BookingError(f"limit must be at least 1, not {limit}")
-    with History(resolve_path(db), create=False) as saved:
-        history_render.sessions(saved.sessions(limit), saved.path)
+    path = resolve_path(db)
+    try:
+        with History(path, create=False) as saved:
+            rows = saved.sessions(limit)
+    except NoHistory:  # a new machine: nothing saved yet is an answer, not bad input
+        rows = []
+    history_render.sessions(rows, path)
 
 
 @history_app.command("show")

@@ -179,6 +179,10 @@ def run_result(run: dict[str, Any]) -> Result:
     return Result(**record)
 
 
+class NoHistory(BookingError):
+    """Nothing saved at the path yet: a list shows it as empty, a lookup is still an error."""
+
+
 def _check_header(path: Path) -> None:
     if not path.is_file():
         raise BookingError(f"{path}: not a regular file")
@@ -196,7 +200,7 @@ class History:
         if path.exists():
             _check_header(path)
         elif not create:
-            raise BookingError(f"no history at {path}; save runs with --save")
+            raise NoHistory(f"no history at {path}; save runs with --save")
         elif not path.parent.is_dir():
             if path != default_path():
                 raise BookingError(f"{path}: directory {path.parent} does not exist")
@@ -226,7 +230,7 @@ class History:
         db = self._db
         tables = set(db.table_names())
         if not tables and not create:
-            raise BookingError(f"no history at {self.path}; save runs with --save")
+            raise NoHistory(f"no history at {self.path}; save runs with --save")
         if tables and "sessions" not in tables:
             raise BookingError(
                 f"{self.path}: not a booking history (it holds {', '.join(sorted(tables))})"

@@ -33,11 +33,16 @@ def _when(iso: str | None) -> str:
 
 
 def sessions(rows: list[dict[str, Any]], path: Path) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     console = make_console()
     if not rows:
-        console.print(f"No saved runs in {path} yet; add --save to run, compare or scenario run.")
+        console.print(
+            f"No saved sessions in {escape(str(path))} yet: add --save to booking run, "
+            "compare or scenario run to keep one.",
+            soft_wrap=True,
+        )
         return
     table = Table(title=f"{path}", title_justify="left")
     for header in ("id", "started (UTC)", "kind", "name", "status", "runs", "not SAFE"):

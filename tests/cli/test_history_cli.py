@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,13 @@ from typer.testing import CliRunner, Result
 from booking import Scenario
 from booking.cli.app import app
 from booking.comparison import driver as comparison
+from booking.history.store import History
 from booking.judge.result import Result as RunResult
 from tests.cli.test_bad_input import assert_usage_error
 from tests.helpers import fake_result
 
 
-def cli(*args: str, env: dict[str, str] | None = None) -> Result:
+def cli(*args: str, env: Mapping[str, str | None] | None = None) -> Result:
     return CliRunner().invoke(app, list(args), prog_name="booking", env=env)
 
 
@@ -130,9 +132,45 @@ def test_a_store_is_not_a_history(tmp_path: Path) -> None:
     assert store.read_bytes() == before
 
 
-def test_history_without_a_file_says_how_to_make_one(tmp_path: Path) -> None:
-    line = assert_usage_error(cli("history", "--db", str(tmp_path / "none.db")))
-    assert "--save" in line
+def files_under(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*"))
+
+
+def test_history_on_a_new_machine_is_empty_not_an_error(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    fresh = {"HOME": str(home), "BOOKING_DB": None, "XDG_DATA_HOME": None}
+    listed = ok(cli("history", env=fresh))
+    default = home / ".local" / "share" / "booking" / "history.db"
+    assert listed.stdout == (
+        f"No saved sessions in {default} yet: add --save to booking run, compare or "
+        "scenario run to keep one.\n"
+    )
+    assert listed.stderr == ""
+    assert files_under(tmp_path) == [home]  # nothing made, not even the directory
+
+
+def test_history_of_a_missing_db_is_empty_and_stays_missing(tmp_path: Path) -> None:
+    db = tmp_path / "none.db"
+    listed = ok(cli("history", "--db", str(db)))
+    assert listed.stdout.startswith(f"No saved sessions in {db} yet: add --save")
+    assert files_under(tmp_path) == []
+    # Asking for one session of a history that is not there is still a mistake.
+    line = assert_usage_error(cli("history", "show", "1", "--db", str(db)))
+    assert line == f"booking: error: no history at {db}; save runs with --save"
+    assert files_under(tmp_path) == []
+    # An empty file (touched, or left by a crash before the first save) holds no sessions.
+    db.touch()
+    assert ok(cli("history", "--db", str(db))).stdout.startswith("No saved sessions")
+    assert (files_under(tmp_path), db.read_bytes()) == ([db], b"")
+
+
+def test_show_of_a_missing_session_is_one_line_exit_2(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    with History(db) as history:
+        history.begin("run", "lock/json", {})
+    line = assert_usage_error(cli("history", "show", "2", "--db", str(db)))
+    assert line == f"booking: error: no saved session 2 in {db}"
 
 
 @pytest.mark.parametrize(
