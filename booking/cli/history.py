@@ -48,6 +48,7 @@ def history_show(
 ) -> None:
     """Show one saved session: what ran, where, and every run's numbers."""
     from booking.history.store import History, resolve_path, run_record
+    from booking.history.summary import session_record
     from booking.render import history as history_render
 
     with History(resolve_path(db), create=False) as saved:
@@ -55,6 +56,7 @@ def history_show(
     if as_json:
         import json
 
-        print(json.dumps({"session": row, "runs": [run_record(r) for r in runs]}))
+        record = {"session": session_record(row), "runs": [run_record(r) for r in runs]}
+        print(json.dumps(record))
     else:
         history_render.session(row, runs)

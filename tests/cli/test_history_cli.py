@@ -203,3 +203,24 @@ def test_a_result_replace_keeps_the_record_shape() -> None:
     )
     assert flatten(result)["latency_p99_ms"] == 3.0
     assert flatten(result)["verdict"] == "SAFE"
+
+
+# --- what a session is called and what it says it ran ---------------------------------------
+
+
+def test_show_json_gives_the_params_as_an_object(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    ok(cli("run", "--buyers", "4", "--seed", "7", "--think", "0:1", "--save", "--db", str(db)))
+    params = show(db, 1)["session"]["params"]
+    assert params == {
+        "buyers": 4,
+        "tickets": None,
+        "strategy": "lock",
+        "store": None,
+        "think_ms": [0.0, 1.0],
+        "attempts": 1,
+        "seed": 7,
+        "timeout_s": 30.0,
+        "path": None,
+        "arrival": "gate",
+    }
