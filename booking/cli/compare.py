@@ -18,7 +18,7 @@ from booking.cli.options import (
     ThinkOption,
     TimeoutOption,
 )
-from booking.cli.session import params_of, run_recorded
+from booking.cli.session import compare_name, compare_params, run_recorded
 from booking.stores import STORES
 from booking.strategies import STRATEGIES
 
@@ -89,11 +89,10 @@ def compare(
         seed=seed,
         timeout_s=timeout,
     )
-    plan(workload, chosen_strategies, chosen_stores, repeat, reference)  # all checks, no runs
+    # Every check before any run; the cells say what the session covered.
+    cells, _, _ = plan(workload, chosen_strategies, chosen_stores, repeat, reference)
     params = {
-        **params_of(workload),
-        "strategies": chosen_strategies,
-        "stores": chosen_stores,
+        **compare_params(workload, cells),
         "repeat": repeat,
         "reference": reference,
     }
@@ -101,7 +100,7 @@ def compare(
         save,
         db,
         "compare",
-        "compare",
+        compare_name(chosen_strategies, chosen_stores),
         params,
         repeat,
         lambda hook, on_result: run_comparison(

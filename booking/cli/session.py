@@ -47,6 +47,27 @@ def params_of(scenario: Any) -> dict[str, Any]:
     }
 
 
+def compare_name(strategies: list[str] | None, stores: list[str] | None) -> str:
+    """'lock,filelock × json,sqlite': what a comparison covered, so two of them tell apart
+    in the history list ('all' for an axis left to its default)."""
+    return (
+        f"{','.join(strategies) if strategies else 'all strategies'} × "
+        f"{','.join(stores) if stores else 'all stores'}"
+    )
+
+
+def compare_params(workload: Any, cells: list[Any]) -> dict[str, Any]:
+    """A comparison's workload and the strategies and stores its cells cover, by name even
+    when left to the default, so the session says what ran whatever later versions add.
+    The workload's own strategy and store are left out: each cell chooses its own."""
+    shared = {k: v for k, v in params_of(workload).items() if k not in ("strategy", "store")}
+    return {
+        **shared,
+        "strategies": list(dict.fromkeys(cell.strategy for cell in cells)),
+        "stores": list(dict.fromkeys(cell.store for cell in cells)),
+    }
+
+
 def say_saved(recorder: Any) -> None:
     if recorder is not None:
         print(

@@ -224,3 +224,42 @@ def test_show_json_gives_the_params_as_an_object(tmp_path: Path) -> None:
         "path": None,
         "arrival": "gate",
     }
+
+
+def test_a_compare_is_named_by_its_strategies_and_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_simulate(monkeypatch, stop_at=0)
+    db = tmp_path / "h.db"
+    for choice in (
+        ["--strategies", "lock,filelock", "--stores", "json"],
+        ["--stores", "sqlite"],
+        [],
+    ):
+        ok(cli("compare", *choice, "--repeat", "1", "--format", "json", "--save", "--db", str(db)))
+    sessions = [show(db, n)["session"] for n in (1, 2, 3)]
+    assert [s["name"] for s in sessions] == [
+        "lock,filelock × json",
+        "all strategies × sqlite",
+        "all strategies × all stores",
+    ]
+    # The params name every strategy and store covered, and no workload strategy beside them.
+    assert [(s["params"]["strategies"], s["params"]["stores"]) for s in sessions] == [
+        (["lock", "filelock"], ["json"]),
+        (["none", "lock", "filelock", "manager", "transaction"], ["sqlite"]),
+        (["none", "lock", "filelock", "manager", "transaction"], ["json", "sqlite"]),
+    ]
+    assert not {"strategy", "store"} & set(sessions[0]["params"])
+
+
+def test_a_scenario_is_named_by_its_name_else_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_simulate(monkeypatch, stop_at=0)
+    db = tmp_path / "h.db"
+    named, unnamed = tmp_path / "a.toml", tmp_path / "crowd-of-two.toml"
+    named.write_text('name = "grid"\nbuyers = 2\nrepeat = 1\n')
+    unnamed.write_text("buyers = 2\nrepeat = 1\n")
+    for path in (named, unnamed):
+        ok(cli("scenario", "run", str(path), "--save", "--db", str(db)))
+    assert [show(db, n)["session"]["name"] for n in (1, 2)] == ["grid", "crowd-of-two"]
