@@ -25,6 +25,7 @@ def history(
     if ctx.invoked_subcommand is not None:
         return
     from booking.history.store import History, NoHistory, resolve_path
+    from booking.history.summary import listing
     from booking.render import history as history_render
 
     if limit < 1:
@@ -32,7 +33,7 @@ def history(
     path = resolve_path(db)
     try:
         with History(path, create=False) as saved:
-            rows = saved.sessions(limit)
+            rows = listing(saved, limit)
     except NoHistory:  # a new machine: nothing saved yet is an answer, not bad input
         rows = []
     history_render.sessions(rows, path)
@@ -48,7 +49,7 @@ def history_show(
 ) -> None:
     """Show one saved session: what ran, where, and every run's numbers."""
     from booking.history.store import History, resolve_path, run_record
-    from booking.history.summary import session_record
+    from booking.history.summary import overview, params_of, session_record
     from booking.render import history as history_render
 
     with History(resolve_path(db), create=False) as saved:
@@ -59,4 +60,5 @@ def history_show(
         record = {"session": session_record(row), "runs": [run_record(r) for r in runs]}
         print(json.dumps(record))
     else:
-        history_render.session(row, runs)
+        params = params_of(row)
+        history_render.session({**row, "params": params, **overview(params, runs)}, runs)

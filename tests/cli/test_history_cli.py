@@ -51,7 +51,7 @@ def test_a_saved_run_is_the_record_that_was_printed(tmp_path: Path) -> None:
     [record] = saved["runs"]
     assert record == printed
     listing = ok(cli("history", "--db", str(db))).stdout
-    assert "lock/json" in listing and "complete" in listing
+    assert "lock/json" in listing and "SAFE" in listing
 
 
 def test_the_history_is_readable_with_the_sqlite_utils_command(tmp_path: Path) -> None:
@@ -95,7 +95,7 @@ def fake_simulate(monkeypatch: pytest.MonkeyPatch, stop_at: int) -> None:
         calls.append(1)
         if len(calls) == stop_at:
             raise KeyboardInterrupt
-        return fake_result(scenario)
+        return fake_result(scenario, tickets=scenario.initial_tickets, think_ms=scenario.think_ms)
 
     monkeypatch.setattr(comparison, "simulate", simulate)
 
@@ -226,6 +226,36 @@ def test_show_json_gives_the_params_as_an_object(tmp_path: Path) -> None:
     }
 
 
+def test_show_says_the_workload_and_options_in_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_simulate(monkeypatch, stop_at=0)
+    path = tmp_path / "s.toml"
+    path.write_text('name = "grid"\nbuyers = [2, 4]\nthink = "1:5"\nrepeat = 3\n')
+    db = tmp_path / "h.db"
+    ok(
+        cli(
+            "scenario",
+            "run",
+            str(path),
+            "--repeat",
+            "1",
+            "--tickets",
+            "5",
+            "--save",
+            "--db",
+            str(db),
+        )
+    )
+    shown = ok(cli("history", "show", "1", "--db", str(db))).stdout.splitlines()
+    start = next(n for n, line in enumerate(shown) if line.startswith("workload"))
+    assert shown[start : start + 2] == [
+        "workload 2–4 buyers · 5 tickets · think 1:5 ms",
+        f"options file {path} · with --repeat 1 --tickets 5",
+    ]
+    assert not any(mark in line for line in shown for mark in ("{", "}", "[", "]", "'"))
+
+
 def test_a_compare_is_named_by_its_strategies_and_stores(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -263,3 +293,82 @@ def test_a_scenario_is_named_by_its_name_else_its_file(
     for path in (named, unnamed):
         ok(cli("scenario", "run", str(path), "--save", "--db", str(db)))
     assert [show(db, n)["session"]["name"] for n in (1, 2)] == ["grid", "crowd-of-two"]
+
+
+# --- the list -------------------------------------------------------------------------------
+
+
+THINK = (1.0, 5.0)
+
+
+def saved_sessions(db: Path) -> None:
+    """A run, a compare, a scenario sweep and an interrupted compare, saved directly."""
+    with History(db) as history:
+        run = history.begin("run", "none/json", {"buyers": 50, "think_ms": [1.0, 5.0]})
+        history.add(run, fake_result(Scenario(buyers=50), think_ms=THINK, verdict="OVERSOLD"))
+        history.finish(run, "complete")
+        compare = history.begin("compare", "lock,filelock × json,sqlite", {})
+        for strategy in ("lock", "filelock"):
+            for store in ("json", "sqlite"):
+                for seed in (1, 2):
+                    bad = strategy == "filelock" and store == "json" and seed == 2
+                    result = fake_result(
+                        Scenario(buyers=50, strategy=strategy, store=store, seed=seed),
+                        think_ms=THINK,
+                        verdict="ERRORS" if bad else "SAFE",
+                    )
+                    history.add(compare, result)
+        history.finish(compare, "complete")
+        sweep = history.begin("scenario", "sweep-buyers", {"file": "sweep-buyers.toml"})
+        for buyers in (10, 40, 160):
+            for strategy in ("none", "lock"):
+                scenario = Scenario(buyers=buyers, strategy=strategy)
+                verdict = "LOST_UPDATES" if strategy == "none" and buyers > 10 else "SAFE"
+                result = fake_result(scenario, tickets=100, think_ms=(1, 20), verdict=verdict)
+                history.add(sweep, result,
+                            {"strategy": strategy, "buyers": buyers})  # fmt: skip
+        history.finish(sweep, "complete")
+        stopped = history.begin("compare", "none × json", {})
+        history.add(stopped, fake_result(Scenario(), think_ms=(0, 0), verdict="OVERSOLD"))
+        history.finish(stopped, "interrupted")
+        history.begin("scenario", "flash-sale", {})  # still running, or killed: no runs
+
+
+def rows_of(listing: str) -> list[str]:
+    """The list's rows after the date and time, words single-spaced, wrapped lines joined."""
+    rows: list[str] = []
+    for line in listing.splitlines()[3:]:
+        if line[:2].strip():
+            rows.append(line[19:])
+        else:
+            rows[-1] += " " + line
+    return [" ".join(row.split()) for row in rows]
+
+
+def test_the_list_shows_each_workload_and_outcome(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    saved_sessions(db)
+    listing = ok(cli("history", "--db", str(db))).stdout
+    assert listing.splitlines()[1].split() == [
+        "id", "started", "(UTC)", "kind", "name", "buyers", "tickets", "think", "ms", "outcome"
+    ]  # fmt: skip
+    assert rows_of(listing) == [
+        "scenario flash-sale no runs (running)",
+        "compare none × json 50 10 0 1 cell, 1 not SAFE (interrupted)",
+        "scenario sweep-buyers 10–160 100 1:20 6 cells, 2 not SAFE",
+        "compare lock,filelock × json,sqlite 50 10 1:5 4 cells, 1 not SAFE",
+        "run none/json 50 10 1:5 OVERSOLD",
+    ]
+
+
+def test_the_list_fits_100_columns_and_a_pipe_gets_120(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    saved_sessions(db)
+    in_100 = ok(cli("history", "--db", str(db), env={"COLUMNS": "100"})).stdout
+    in_a_pipe = ok(cli("history", "--db", str(db), env={"COLUMNS": None})).stdout
+    assert max(len(line) for line in in_100.splitlines()) == 100
+    assert max(len(line) for line in in_a_pipe.splitlines()) <= 120
+    # Title, header, rule, a line per session, and one more for the unfinished session's
+    # status: the names are not squeezed to make room for it.
+    assert len(in_100.splitlines()) == len(in_a_pipe.splitlines()) == 3 + 5 + 1
+    assert rows_of(in_100) == rows_of(in_a_pipe)
