@@ -10,6 +10,7 @@ from typing import Any
 from booking.render.console import VERDICT_STYLE
 from booking.render.console import console as make_console
 from booking.scenarios.scenario import format_think
+from booking.words import plural
 
 RUN_HEADERS = (
     "run",
@@ -49,10 +50,6 @@ def _when(iso: str | None) -> str:
     return "" if not iso else iso[:16].replace("T", " ")
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def _span(values: list[Any], show: Callable[[Any], str] = str) -> str:
     """One value as itself, a sweep of several as lowest–highest; none as an empty cell."""
     if not values:
@@ -89,7 +86,7 @@ def outcome(row: dict[str, Any]) -> str:
         text = f"[{VERDICT_STYLE.get(row['verdict'], 'bold')}]{row['verdict']}[/]"
     else:
         cells, bad = row["cells"], row["bad_cells"]
-        text = _plural(cells, "cell") + (
+        text = plural(cells, "cell") + (
             f", [bold red]{bad} not SAFE[/]" if bad else (", SAFE" if cells == 1 else ", all SAFE")
         )
     if row["status"] != "complete":
@@ -163,7 +160,7 @@ _OPTION_WORDS: dict[str, Callable[[Any], str]] = {
     "timeout_s": lambda t: f"timeout {_words(t)} s",
     "strategies": lambda names: f"strategies {_words(names or 'all')}",
     "stores": lambda names: f"stores {_words(names or 'all')}",
-    "repeat": lambda n: f"{_plural(n, 'run')} per cell",
+    "repeat": lambda n: f"{plural(n, 'run')} per cell",
     "reference": lambda cell: f"reference {cell}",
     "file": lambda path: f"file {path}",
     "overrides": lambda o: _flags(o) if isinstance(o, dict) else f"overrides {_words(o)}",
