@@ -4,12 +4,13 @@ Each redesigned scenario is run for real, as bundled, from a fixed seed (so the 
 and staggered arrivals are the same every time; only the machine's timing varies), and the
 claim is checked as a monotone trend along the swept axis, on the median of five runs per
 point. On an idle machine the neighbouring points are far apart (sweep-think: about 0, 6,
-15, 30 oversold; arrival: 35, about 10, about 0), and they stay in order at a load average
+15, 30 oversold; arrival: 35, 5 to 20, 0 to 2), and they stay in order at a load average
 of 450 on two cores; what can flatten them is a moment when the machine stalls every
 buyer for tens of milliseconds, so that even buyers 5 ms apart read the count together. A
-sweep that misses its trend is therefore measured once more before the test fails: a
-stall does not last two sweeps, while the old, saturated files (20 oversold at every
-think; the stagger as oversold as the gate) miss it every time. No test looks at a time.
+sweep that misses its trend is therefore measured once more before the test fails: no
+such stall lasted through two sweeps here, while the old, saturated files (20 oversold at
+every think; the stagger as oversold as the gate) miss it every time. No test looks at a
+time.
 """
 
 from __future__ import annotations
