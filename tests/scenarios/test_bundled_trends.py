@@ -26,16 +26,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from booking import chart
-from booking.cli import app
-from booking.comparison import Comparison, run_scenario
-from booking.matrix import Cell
-from booking.result import Result
-from booking.scenario import Scenario
-from booking.scenario_file import load
+from booking.cli.app import app
+from booking.comparison.driver import Comparison, run_scenario
+from booking.judge.result import Result
+from booking.render import chart
+from booking.scenarios.files import load
+from booking.scenarios.plan import Cell
+from booking.scenarios.scenario import Scenario
 
-ROOT = Path(__file__).parent.parent
-SCENARIOS = ROOT / "booking" / "scenarios"
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "booking" / "scenarios" / "bundled"
 SEED = 1
 REPEAT = 5
 MEASUREMENTS = 2  # the second only when the first misses the trend (see above)
