@@ -128,6 +128,14 @@ def query(buyer: int, stock: Stock) -> Record:
     )
 
 
+def _cut(plan: BuyerPlan, steps: Record, outcome: Outcome, message: str) -> None:
+    """Report an attempt that will not finish, with the steps it reached: a stopped
+    buyer's open read -> write window, or its wait for the guard, is part of the run."""
+    _Signals.deferring = True  # a second SIGTERM must not cut this report in half
+    t = now()
+    _send(plan, steps._replace(kind=Kind.CUT, outcome=outcome, t_left=t, t_end=t, message=message))
+
+
 def attempt(
     buyer: int,
     index: int,
@@ -138,81 +146,109 @@ def attempt(
     fault: Fault | None = None,
 ) -> Outcome:
     """One purchase try: acquire -> read -> think -> write -> release, then report it.
-    `fault` is how this buyer dies (--kill-holder, --kill-writer), if it does."""
+    `fault` is how this buyer dies (--kill-holder, --kill-writer), if it does. Stopped or
+    killed part-way, it reports the steps it reached as a CUT record first."""
     t_begin = now()
-    # Step `acquire`: bounded, so a dead holder means a timeout, never a hang.
-    if not guard.acquire():
-        t_end = now()
+    t_acquired = t_read = t_write = t_left = 0
+    read_value = written = NO_VALUE
+    reported = False
+
+    def steps() -> Record:
+        return Record(Kind.CUT, buyer, index, Outcome.NONE, Failure.NONE, read_value,
+                      NO_VALUE, t_begin, t_acquired, t_read, t_write)  # fmt: skip
+
+    try:
+        # Step `acquire`: bounded, so a dead holder means a timeout, never a hang.
+        if not guard.acquire():
+            _Signals.deferring = True  # from here until the report is sent, a stop waits
+            _send(
+                plan,
+                Record(
+                    Kind.ATTEMPT,
+                    buyer,
+                    index,
+                    Outcome.ERROR,
+                    Failure.LOCK_TIMEOUT,
+                    t_begin=t_begin,
+                    t_end=now(),
+                    message="lock wait timed out",
+                ),
+            )
+            reported = True
+            _Signals.end_deferral()
+            return Outcome.ERROR
+        t_acquired = now()
+        failure, message = Failure.NONE, ""
+        try:
+            # Step `read`: the value this purchase is based on.
+            t_read = now()
+            read_value = stock.read()
+            if fault is not None and fault.kind == faults.HOLDER:
+                # Inside the critical section, holding the guard, part-way into the think.
+                time.sleep(think_s * fault.at if read_value > 0 else 0.0)
+                _cut(plan, steps(), Outcome.KILLED, "killed holding the guard (--kill-holder)")
+                faults.die()
+            if read_value <= 0:
+                outcome = Outcome.SOLD_OUT
+                t_left = now()
+            else:
+                # Step `think`: the race window the seeds open with time.sleep.
+                if think_s > 0:
+                    time.sleep(think_s)
+                # Step `write`: from here until the report is sent, a stop waits.
+                _Signals.deferring = True
+                t_write = now()
+                if fault is not None:  # a writer: a holder has died already
+                    _cut(plan, steps(), Outcome.KILLED, "killed half-way through a write")
+                    _die_writing(stock, read_value - 1)
+                stock.write(read_value - 1)
+                t_left = now()
+                written = read_value - 1
+                outcome = Outcome.BOUGHT
+        except Exception as exc:
+            t_left = now()
+            outcome = Outcome.ERROR
+            failure, message = _failure(exc)
+        finally:
+            # Step `release`.
+            guard.release()
+        _Signals.deferring = True
         _send(
             plan,
             Record(
                 Kind.ATTEMPT,
                 buyer,
                 index,
-                Outcome.ERROR,
-                Failure.LOCK_TIMEOUT,
-                t_begin=t_begin,
-                t_end=t_end,
-                message="lock wait timed out",
+                outcome,
+                failure,
+                read_value,
+                written,
+                t_begin,
+                t_acquired,
+                t_read,
+                t_write,
+                t_left,
+                now(),
+                message,
             ),
         )
-        return Outcome.ERROR
-    t_acquired = now()
-    read_value = written = NO_VALUE
-    t_read = t_write = t_left = 0
-    failure, message = Failure.NONE, ""
+        reported = True
+        _Signals.end_deferral()
+        return outcome
+    except Stopped:
+        if not reported:
+            _cut(plan, steps(), Outcome.STOPPED, "stopped by the parent")
+        raise
+
+
+def _arrive(buyer: int, plan: BuyerPlan) -> None:
+    """Wait for this buyer's arrival (a steady or staggered arrival, not a flash sale). A
+    stop meanwhile is reported: a buyer still on its way is no sign of a stuck run."""
     try:
-        # Step `read`: the value this purchase is based on.
-        t_read = now()
-        read_value = stock.read()
-        if fault is not None and fault.kind == faults.HOLDER:
-            # Inside the critical section, holding the guard, part-way into the think.
-            time.sleep(think_s * fault.at if read_value > 0 else 0.0)
-            faults.die()
-        if read_value <= 0:
-            outcome = Outcome.SOLD_OUT
-            t_left = now()
-        else:
-            # Step `think`: the race window the seeds open with time.sleep.
-            if think_s > 0:
-                time.sleep(think_s)
-            # Step `write`: from here until the report is sent, a stop waits.
-            _Signals.deferring = True
-            t_write = now()
-            if fault is not None:  # a writer: a holder has died already
-                _die_writing(stock, read_value - 1)
-            stock.write(read_value - 1)
-            t_left = now()
-            written = read_value - 1
-            outcome = Outcome.BOUGHT
-    except Exception as exc:
-        t_left = now()
-        outcome = Outcome.ERROR
-        failure, message = _failure(exc)
-    finally:
-        # Step `release`.
-        guard.release()
-    _send(
-        plan,
-        Record(
-            Kind.ATTEMPT,
-            buyer,
-            index,
-            outcome,
-            failure,
-            read_value,
-            written,
-            t_begin,
-            t_acquired,
-            t_read,
-            t_write,
-            t_left,
-            now(),
-            message,
-        ),
-    )
-    _Signals.end_deferral()
-    return outcome
+        time.sleep(plan.arrival_s[buyer])
+    except Stopped:
+        _cut(plan, Record(Kind.CUT, buyer), Outcome.STOPPED, "stopped before it arrived")
+        raise
 
 
 def main(buyer: int, strategy: Strategy, plan: BuyerPlan) -> int:
@@ -229,7 +265,7 @@ def main(buyer: int, strategy: Strategy, plan: BuyerPlan) -> int:
     if os.getppid() != plan.parent_pid:
         return 1  # the parent died before opening the gate: buy nothing
     if plan.arrival_s and plan.arrival_s[buyer] > 0:
-        time.sleep(plan.arrival_s[buyer])  # a steady or staggered arrival, not a flash sale
+        _arrive(buyer, plan)
     rng = random.Random(f"{plan.seed}/{buyer}")
     low, high = plan.think_ms
     fault = plan.faults.get(buyer)

@@ -22,6 +22,7 @@ class Kind(IntEnum):
     QUERY = 2  # the unguarded look at the count (the seeds' search())
     ATTEMPT = 3  # one read -> think -> write purchase try
     FAILED = 4  # the buyer could not start, or crashed outside an attempt
+    CUT = 5  # an attempt cut short (outcome STOPPED or KILLED): the steps it had reached
 
 
 class Outcome(IntEnum):
@@ -29,6 +30,8 @@ class Outcome(IntEnum):
     BOUGHT = 1
     SOLD_OUT = 2
     ERROR = 3
+    STOPPED = 4  # a CUT attempt: the parent's stop (Ctrl-C, the watchdog) ended it
+    KILLED = 5  # a CUT attempt: its buyer is about to SIGKILL itself (--kill-holder/-writer)
 
 
 class Failure(IntEnum):

@@ -45,6 +45,7 @@ class RawRun:
     gate_ns: int = 0
     finished_ns: int = 0
     last_progress_ns: int = 0
+    stopped_ns: int = 0  # when the watchdog or a stop request ended the run (0: it ended)
     timed_out: bool = False
     interrupted: bool = False
     exit_codes: dict[int, int] = field(default_factory=dict)  # buyer -> exit code (<0: signal)
@@ -337,7 +338,9 @@ def _read_frames(
 
 
 def _stop(procs: _Buyers, buffer: bytearray, raw: RawRun) -> None:
-    """SIGTERM the buyers, keep what they report while they finish a write, then SIGKILL."""
+    """SIGTERM the buyers, keep what they report while they finish a write (and the steps
+    they had reached), then SIGKILL."""
+    raw.stopped_ns = raw.stopped_ns or time.monotonic_ns()
     procs.open_gate()
     procs.signal_all(signal.SIGTERM)
     grace = RawRun(records=raw.records)  # its own clock flags: the run's stay as they are
