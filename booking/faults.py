@@ -1,7 +1,14 @@
 """Fault injection: the seeds' `terminate()`, aimed. A chosen buyer SIGKILLs itself inside
 the critical section (--kill-holder: after reading, during the think) or half-way through
 writing the store (--kill-writer), so no cleanup runs: a lock it holds stays held, a file
-it is writing stays half-written. Who dies, and when, comes from the run's seed.
+it is writing stays half-written.
+
+The seed fixes who dies and when in the victim's own life: which buyers, that a holder
+dies on its first purchase attempt once it holds the guard (a writer on its first write),
+and how far into its think a holder dies. It cannot fix when that moment comes relative to
+the other buyers: which of the buyers released together at the gate gets the guard first
+is the OS scheduler's choice, so how many tickets were sold before the death, and who was
+left waiting, differ from run to run of one seed. The result says both.
 """
 
 from __future__ import annotations

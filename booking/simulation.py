@@ -176,4 +176,6 @@ def run_facts(
         stall_timeout_s=scenario.stall_timeout_s,
         across_runs=STRATEGIES[scenario.strategy].across_runs,
         sighting=sighting,
+        stopped_ns=raw.stopped_ns,
+        manager_lock=scenario.manager_lock,
     )

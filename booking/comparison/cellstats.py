@@ -1,6 +1,8 @@
 """Pure statistics of one compare cell: many Results of one (strategy, store) -> one row.
 
 A rate of anomalies comes with its Wilson 95 % interval, because "0 of 5" is not "never".
+A run cut short by --timeout (TIMEOUT) is no anomaly of the strategy and no evidence of its
+safety either: it is counted apart and left out of the rate.
 Speeds are medians with their median absolute deviation (MAD): one run slowed by the
 machine moves neither. Relative speed is a ratio of medians, its ± the two MADs
 propagated in quadrature.
@@ -24,7 +26,7 @@ class CellSummary:
     strategy: str
     store: str
     runs: int
-    anomaly_runs: int
+    anomaly_runs: int  # runs with an anomaly (result.anomalous): not TIMEOUT, not SAFE
     anomaly_rate: float
     anomaly_rate_ci95: tuple[float, float]
     oversold_mean: float
@@ -44,6 +46,7 @@ class CellSummary:
     worst: str  # what went wrong in the worst run, in the checker's words ("" if SAFE)
     worst_seed: int | None
     seeds: list[int] = field(default_factory=list)
+    timeout_runs: int = 0  # runs cut short while still moving: out of the anomaly rate
     axes: dict[str, str] = field(default_factory=dict)  # a sweep point's other axes
     params: dict[str, Any] = field(default_factory=dict)  # the cell's own workload values
     reference: bool = False
@@ -58,6 +61,11 @@ class CellSummary:
     def anomalous(self) -> bool:
         return self.anomaly_runs > 0
 
+    @property
+    def judged_runs(self) -> int:
+        """The runs that could show an anomaly or its absence: not those cut short."""
+        return self.runs - self.timeout_runs
+
     def to_dict(self) -> dict[str, Any]:
         record = asdict(self)
         del record["params"]  # merged into the record by the renderer, as plain keys
@@ -66,7 +74,7 @@ class CellSummary:
 
 
 def _severity(result: Result) -> tuple[bool, int, int, int]:
-    return (not result.safe, result.oversold, result.lost_updates, result.errors)
+    return (result.anomalous, result.oversold, result.lost_updates, result.errors)
 
 
 def summarize(
@@ -80,19 +88,22 @@ def summarize(
     if not results:
         raise ValueError(f"cell {cell.label} has no finished run")
     runs = len(results)
-    anomaly_runs = sum(not r.safe for r in results)
+    anomaly_runs = sum(r.anomalous for r in results)
+    # Neither SAFE nor anomalous: cut short (an interrupted run is never a sample).
+    timeout_runs = sum(not r.safe and not r.anomalous for r in results)
+    judged = runs - timeout_runs
     throughputs = [r.throughput for r in results]
     verdicts = dict.fromkeys(VERDICTS, 0)
     for result in results:
         verdicts[result.verdict] = verdicts.get(result.verdict, 0) + 1
     worst = max(results, key=_severity)
-    low, high = wilson_interval(anomaly_runs, runs)
+    low, high = wilson_interval(anomaly_runs, judged)
     return CellSummary(
         strategy=cell.strategy,
         store=cell.store,
         runs=runs,
         anomaly_runs=anomaly_runs,
-        anomaly_rate=anomaly_runs / runs,
+        anomaly_rate=anomaly_runs / judged if judged else 0.0,
         anomaly_rate_ci95=(round(low, 4), round(high, 4)),
         oversold_mean=sum(r.oversold for r in results) / runs,
         oversold_max=max(r.oversold for r in results),
@@ -114,17 +125,24 @@ def summarize(
         never_raced=not claims_safe
         and anomaly_runs == 0
         and all(r.max_inside <= 1 for r in results),
-        worst=worst.explanation[0] if worst.explanation and not worst.safe else "",
-        worst_seed=worst.seed if not worst.safe else None,
+        worst=worst.explanation[0] if worst.explanation and worst.anomalous else "",
+        worst_seed=worst.seed if worst.anomalous else None,
         seeds=[r.seed for r in results],
+        timeout_runs=timeout_runs,
         axes=dict(cell.axes),
         params=dict(params or {}),
     )
 
 
 def eligible_reference(summary: CellSummary) -> bool:
-    """A default reference claims safety, showed none of the anomalies, and moved."""
-    return summary.claims_safe and not summary.anomalous and summary.throughput_median > 0
+    """A default reference claims safety, showed none of the anomalies in runs that
+    finished, and moved."""
+    return (
+        summary.claims_safe
+        and not summary.anomalous
+        and summary.judged_runs > 0
+        and summary.throughput_median > 0
+    )
 
 
 def with_relative_speed(

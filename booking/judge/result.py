@@ -5,7 +5,20 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-VERDICTS = ("SAFE", "OVERSOLD", "LOST_UPDATES", "ERRORS", "DEADLOCK", "CORRUPT", "INTERFERED")
+VERDICTS = (
+    "SAFE",
+    "OVERSOLD",
+    "LOST_UPDATES",
+    "ERRORS",
+    "DEADLOCK",
+    "CORRUPT",
+    "INTERFERED",
+    "TIMEOUT",
+    "INTERRUPTED",
+)
+#: Verdicts of a run that ended before it could show the strategy safe, without having
+#: seen anything wrong: no anomaly of the strategy, and no proof of its safety either.
+INCONCLUSIVE = frozenset({"TIMEOUT", "INTERRUPTED"})
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,12 @@ class Result:
     @property
     def safe(self) -> bool:
         return self.verdict == "SAFE"
+
+    @property
+    def anomalous(self) -> bool:
+        """Something went wrong with the tickets or the guard: neither SAFE nor merely
+        cut short (a too-short --timeout, Ctrl-C)."""
+        return not self.safe and self.verdict not in INCONCLUSIVE
 
     def to_dict(self) -> dict[str, Any]:
         record = asdict(self)

@@ -10,7 +10,7 @@ from typing import IO, Any
 
 from booking.comparison.cellstats import CellSummary
 from booking.comparison.driver import Comparison
-from booking.judge.result import VERDICTS
+from booking.judge.result import INCONCLUSIVE, VERDICTS
 from booking.render.console import console as make_console
 from booking.scenarios.scenario import format_think
 from booking.words import plural
@@ -101,8 +101,12 @@ def _ms(value: float) -> str:
 
 
 def _anomalies(cell: CellSummary) -> str:
+    """'1/5 4–62%': anomalies of the runs that finished; then '+2 timed out', never hidden."""
     low, high = cell.anomaly_rate_ci95
-    return f"{cell.anomaly_runs}/{cell.runs} {low * 100:.0f}–{high:.0%}"
+    text = f"{cell.anomaly_runs}/{cell.judged_runs} {low * 100:.0f}–{high:.0%}"
+    if cell.timeout_runs:
+        text += f" +{cell.timeout_runs} timed out"
+    return text
 
 
 def times_slower(cell: CellSummary) -> str:
@@ -165,7 +169,11 @@ def findings(comparison: Comparison) -> list[str]:
         )
     for cell in comparison.cells:
         if cell.anomalous:
-            seen = [(name, n) for name, n in cell.verdicts.items() if name != "SAFE" and n]
+            seen = [
+                (name, n)
+                for name, n in cell.verdicts.items()
+                if name != "SAFE" and name not in INCONCLUSIVE and n
+            ]
             found = ", ".join(f"{name} {n}" for name, n in seen)
             claim = " although it claims to be safe" if cell.claims_safe else ""
             lines.append(
@@ -178,7 +186,24 @@ def findings(comparison: Comparison) -> list[str]:
                 "read → write window, so its 0 anomalies prove nothing. Widen --think or "
                 "add --buyers."
             )
+        if cell.timeout_runs:
+            lines.append(_timed_out(cell))
     return lines
+
+
+def _timed_out(cell: CellSummary) -> str:
+    """Runs cut short by --timeout while still moving: no anomaly, no proof of safety."""
+    n = cell.timeout_runs
+    rate = (
+        f"the anomaly rate is of the other {cell.judged_runs}"
+        if cell.judged_runs
+        else "no run finished, so the cell shows nothing either way"
+    )
+    return (
+        f"{cell.label}: {n} of {_plural(cell.runs, 'run')} timed out (TIMEOUT) while still "
+        f"making progress: not {'an anomaly' if n == 1 else 'anomalies'} of the strategy, "
+        f"and no proof of its safety; {rate}. Raise --timeout."
+    )
 
 
 def notes(comparison: Comparison) -> list[str]:
@@ -235,7 +260,7 @@ def table(comparison: Comparison, file: IO[str] | None = None, width: int | None
         style = ""
         if cell.anomalous:
             style = "red" if not cell.claims_safe else "bold red"
-        elif cell.never_raced:
+        elif cell.never_raced or cell.timeout_runs:
             style = "yellow"
         grid.add_row(*row(cell), style=style)
     console.print(Text(heading(comparison)))

@@ -18,6 +18,8 @@ VERDICT_STYLE = {
     "DEADLOCK": "bold magenta",
     "CORRUPT": "bold red",
     "INTERFERED": "bold red",
+    "TIMEOUT": "bold yellow",  # cut short while moving: no anomaly, no proof of safety
+    "INTERRUPTED": "bold yellow",
 }
 
 

@@ -346,6 +346,8 @@ def test_summarize_mixed_cell() -> None:
         "DEADLOCK": 0,
         "CORRUPT": 0,
         "INTERFERED": 0,
+        "TIMEOUT": 0,
+        "INTERRUPTED": 0,
     }
     assert list(summary.verdicts) == list(VERDICTS)
     # OVERSOLD outranks more lost updates, which outrank errors.
