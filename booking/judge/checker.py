@@ -282,12 +282,17 @@ def _killed(killed: set[int], facts: RunFacts, cuts: list[Record], motion: Motio
         read = [deaths[b].read_value for b in victims if b in deaths and deaths[b].read_value >= 0]
         if len(victims) == 1 and read:
             sold_before = facts.tickets - read[0]
-            line += (
-                f" after {_plural(sold_before, 'sale')} (it read {read[0]} left; how many "
-                "buyers got the guard before it is up to the scheduler, not the seed)"
+            order = (
+                "; how many buyers got the guard before it is up to the scheduler, not the seed"
+                if _guarded(facts)
+                else ""
             )
+            line += f" after {_plural(sold_before, 'sale')} (it read {read[0]} left{order})"
         died = [deaths[b] for b in victims if b in deaths]
-        lines.append(f"{line}; {_after_death(facts, died, motion)}.")
+        after = _after_death(facts, died, motion)
+        if kind == "holder" and not motion.stuck_waits:
+            after += ", and the killed attempts left no receipt and no sale"
+        lines.append(f"{line}; {after}.")
     return lines
 
 
@@ -306,7 +311,7 @@ _DEATH_HOLDS = {
 def _after_death(facts: RunFacts, died: list[Record], motion: Motion) -> str:
     """The guard after its holder's death: what the strategy promises, and who waited."""
     if not _guarded(facts):
-        return "nothing was held, and the killed attempts left no receipt and no sale"
+        return "nothing was held"
     first = min((r.t_end for r in died), default=0)
     later = sorted({r.buyer for r in motion.holds_after(first)} if first else set())
     if facts.strategy in _DEATH_HOLDS:
@@ -323,15 +328,13 @@ def _after_death(facts: RunFacts, died: list[Record], motion: Motion) -> str:
             f"{line}, but no other buyer came for it afterwards (the others had finished), "
             "so nobody was stuck"
         )
-    released = _DEATH_RELEASES.get(
-        facts.strategy, f"the {facts.strategy} guard is not known to survive its holder"
-    )
     took = (
         f"{_plural(len(later), 'buyer')} took the guard after it"
         if later
         else "no other buyer needed the guard afterwards"
     )
-    return f"{released}; {took}, and the killed attempts left no receipt and no sale"
+    released = _DEATH_RELEASES.get(facts.strategy)
+    return f"{released}; {took}" if released else took
 
 
 def _guarded(facts: RunFacts) -> bool:
