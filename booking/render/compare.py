@@ -200,7 +200,7 @@ def _timed_out(cell: CellSummary) -> str:
         else "no run finished, so the cell shows nothing either way"
     )
     return (
-        f"{cell.label}: {n} of {_plural(cell.runs, 'run')} timed out (TIMEOUT) while still "
+        f"{cell.label}: {n} of {plural(cell.runs, 'run')} timed out (TIMEOUT) while still "
         f"making progress: not {'an anomaly' if n == 1 else 'anomalies'} of the strategy, "
         f"and no proof of its safety; {rate}. Raise --timeout."
     )

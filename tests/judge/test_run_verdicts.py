@@ -15,14 +15,14 @@ import pytest
 from typer.testing import CliRunner
 
 from booking import Scenario, faults, simulate
-from booking.cellstats import summarize
-from booking.checker import Judgement, RunFacts, judge
-from booking.cli import app
-from booking.compare_render import findings, row
-from booking.comparison import Comparison
-from booking.frames import NO_VALUE, Failure, Kind, Outcome, Record
-from booking.matrix import Cell
-from booking.result import VERDICTS
+from booking.cli.app import app
+from booking.comparison.cellstats import summarize
+from booking.comparison.driver import Comparison
+from booking.engine.frames import NO_VALUE, Failure, Kind, Outcome, Record
+from booking.judge.checker import Judgement, RunFacts, judge
+from booking.judge.result import VERDICTS
+from booking.render.compare import findings, row
+from booking.scenarios.plan import Cell
 from tests.helpers import booking_process, children_of, exists, fake_result, no_children_left
 
 GATE = 1_000_000_000
