@@ -45,8 +45,9 @@ SeedOption = Annotated[
 TimeoutOption = Annotated[
     float,
     typer.Option(
-        help="Watchdog for a run, in seconds; also bounds every "
-        "lock wait. A run that cannot finish ends as DEADLOCK."
+        help="Watchdog for a run, in seconds; also bounds every lock wait. A run cut while "
+        "it was still moving ends as TIMEOUT (raise it); one in which nothing could move, "
+        "as DEADLOCK."
     ),
 ]
 
@@ -78,6 +79,8 @@ OutOption = Annotated[
 CellsFailOption = Annotated[
     bool,
     typer.Option(
-        "--fail-on-anomaly", help="Exit 1 when a cell that claims to be safe had an anomaly."
+        "--fail-on-anomaly",
+        help="Exit 1 when a cell that claims to be safe had an anomaly; runs that timed out "
+        "are counted apart, not as anomalies.",
     ),
 ]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from booking.cli.exits import EXIT_ANOMALY
+from booking.cli.exits import EXIT_ANOMALY, EXIT_TIMEOUT
 from booking.cli.options import (
     AttemptsOption,
     BuyersOption,
@@ -86,21 +86,27 @@ def run(
         typer.Option(
             metavar="N",
             help="Fault: N buyers SIGKILL themselves inside the critical section (after "
-            "reading, before writing), as terminate() would. Who and when follow --seed.",
+            "reading, before writing), as terminate() would. --seed fixes which buyers, that "
+            "each dies on its first attempt and how far into its think; not how many others "
+            "get the guard first (the OS scheduler's order), so the sales before the death "
+            "vary between runs of one seed.",
         ),
     ] = 0,
     kill_writer: Annotated[
         int,
         typer.Option(
-            metavar="N", help="Fault: N buyers SIGKILL themselves half-way through a write."
+            metavar="N",
+            help="Fault: N buyers SIGKILL themselves half-way through their first write "
+            "(which buyers follow --seed).",
         ),
     ] = 0,
     stall_timeout: Annotated[
         float | None,
         typer.Option(
             metavar="S",
-            help="End the run as DEADLOCK when no buyer has reported anything for S "
-            "seconds.  \\[default: only --timeout]",
+            help="Stop the run when no buyer has reported anything for S seconds: DEADLOCK "
+            "if buyers were waiting for a guard no live buyer held, TIMEOUT if one was still "
+            "inside its purchase.  \\[default: only --timeout]",
             show_default=False,
         ),
     ] = None,
@@ -108,7 +114,12 @@ def run(
         bool, typer.Option("--json", help="Print only the result record, as JSON, on stdout.")
     ] = False,
     fail_on_anomaly: Annotated[
-        bool, typer.Option("--fail-on-anomaly", help="Exit 1 when the verdict is not SAFE.")
+        bool,
+        typer.Option(
+            "--fail-on-anomaly",
+            help="Exit 1 when the verdict is an anomaly (not SAFE, TIMEOUT or INTERRUPTED); "
+            "exit 124 on TIMEOUT, which shows nothing either way.",
+        ),
     ] = False,
     save: SaveOption = False,
     db: DbOption = None,
@@ -160,8 +171,10 @@ def run(
         render.summary(result)
     if result.interrupted:
         raise typer.Exit(stopping.exit_code())
-    if fail_on_anomaly and not result.safe:
+    if fail_on_anomaly and result.anomalous:
         raise typer.Exit(EXIT_ANOMALY)
+    if fail_on_anomaly and not result.safe:  # TIMEOUT: no anomaly, and no proof of safety
+        raise typer.Exit(EXIT_TIMEOUT)
 
 
 def _run_name(scenario: Any) -> str:
