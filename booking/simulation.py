@@ -72,7 +72,7 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
                 store,
                 timeout_s=scenario.timeout_s,
                 manager_lock=scenario.manager_lock,
-                poll_s=scenario.poll_ms / 1000,
+                poll=scenario.poll_backoff,
             )
             try:
                 raw = runner.run(
@@ -125,6 +125,7 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
         json_write=scenario.json_write if scenario.store_name == "json" else None,
         manager_lock=scenario.manager_lock if scenario.strategy == "manager" else None,
         poll_ms=scenario.poll_ms if scenario.strategy == "filelock" else None,
+        poll_backoff_ms=_backoff_ms(scenario),
         lock_wait_ms=judgement.lock_wait_ms,
         handoff_ms=judgement.handoff_ms,
         killed=judgement.killed,
@@ -145,6 +146,14 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
         arrival=scenario.arrival.describe(),
         explanation=judgement.explanation,
     )
+
+
+def _backoff_ms(scenario: Scenario) -> list[float] | None:
+    """The adaptive poll's [start, cap] in ms; None when the poll was fixed or unused."""
+    if scenario.strategy != "filelock" or scenario.poll_ms is not None:
+        return None
+    backoff = scenario.poll_backoff
+    return [round(backoff.start_s * 1000, 3), round(backoff.cap_s * 1000, 3)]
 
 
 def run_facts(

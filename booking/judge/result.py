@@ -46,7 +46,8 @@ class Result:
     think_ms: tuple[float, float] = (0.0, 0.0)
     json_write: str | None = None
     manager_lock: bool | None = None
-    poll_ms: float | None = None  # filelock's wait poll
+    poll_ms: float | None = None  # filelock's fixed wait poll (--poll-ms); None: adaptive
+    poll_backoff_ms: list[float] | None = None  # filelock's adaptive poll: [start, cap]
     lock_wait_ms: dict[str, float] = field(default_factory=dict)  # acquire step: p50..max
     handoff_ms: dict[str, float] = field(default_factory=dict)  # guard idle while awaited
     killed: int = 0  # buyers killed on purpose (--kill-holder, --kill-writer)

@@ -12,7 +12,7 @@ from booking.errors import ScenarioError
 from booking.scenarios.arrival import GATE, Arrival
 from booking.stores import STORES, infer_store
 from booking.strategies import STRATEGIES
-from booking.waits import MAX_WAIT_S
+from booking.waits import MAX_POLL_S, MAX_WAIT_S, Backoff, crowd_backoff
 
 #: Counts are carried as 64-bit integers between processes and in SQLite;
 #: 2**53 keeps them exact in every JSON reader too.
@@ -21,11 +21,13 @@ MAX_BUYERS = 100_000
 JSON_WRITE_MODES = ("atomic", "inplace")
 DEFAULT_THINK_MS = (1.0, 5.0)
 MAX_THINK_MS = 3_600_000.0  # an hour: beyond it time.sleep overflows, and nobody means it
-#: filelock's wait poll. The library's 50 ms makes waits measure the poll; 1 ms makes 49
-#: waiters steal the holder's CPU on 2 cores. Measured at 50 buyers (think 1:5, sqlite):
-#: 240 attempts/s at 1 ms, 393 at 5 ms, 190 at 50 ms; p99 195 / 113 / 230 ms.
-DEFAULT_POLL_MS = 5.0
-MAX_POLL_MS = 1000.0
+#: filelock's wait poll. None (no --poll-ms): adaptive, waits.crowd_backoff(buyers). No
+#: fixed poll suits every crowd: the library's 50 ms makes small crowds' waits measure the
+#: poll; 5 ms was best at 50 buyers (think 1:5, sqlite: 393 attempts/s against 240 at 1 ms
+#: and 190 at 50 ms) but 200 waiters polling at 200 Hz starve the holder on 2 cores
+#: (4.3 s against 0.8 s at 50 ms). An explicit --poll-ms is a fixed poll.
+DEFAULT_POLL_MS: float | None = None
+MAX_POLL_MS = MAX_POLL_S * 1000
 
 
 def _quote(text: str) -> str:
@@ -82,7 +84,7 @@ class Scenario:
     json_write: str = "atomic"
     manager_lock: bool = True
     arrival: Arrival = GATE
-    poll_ms: float = DEFAULT_POLL_MS
+    poll_ms: float | None = DEFAULT_POLL_MS  # None: adaptive (see poll_backoff)
     kill_holder: int = 0  # buyers that SIGKILL themselves inside the critical section
     kill_writer: int = 0  # buyers that SIGKILL themselves half-way through a write
     stall_timeout_s: float | None = None  # end the run after this long with no progress
@@ -98,6 +100,13 @@ class Scenario:
         if self.path is None and info is not None and info.stores and inferred not in info.stores:
             return info.stores[0]
         return inferred
+
+    @property
+    def poll_backoff(self) -> Backoff:
+        """How filelock's waiters poll: the fixed --poll-ms, or chosen from the crowd."""
+        if self.poll_ms is not None:
+            return Backoff.fixed(self.poll_ms / 1000)
+        return crowd_backoff(self.buyers)
 
     @property
     def initial_tickets(self) -> int:
@@ -145,7 +154,9 @@ class Scenario:
         if not self.manager_lock and self.strategy != "manager":
             raise ScenarioError("--no-manager-lock only applies to --strategy manager")
         self.arrival.validate()
-        if not (math.isfinite(self.poll_ms) and 0 < self.poll_ms <= MAX_POLL_MS):
+        if self.poll_ms is not None and not (
+            math.isfinite(self.poll_ms) and 0 < self.poll_ms <= MAX_POLL_MS
+        ):
             raise ScenarioError(
                 f"poll must be more than 0 and at most {MAX_POLL_MS:g} ms, not {self.poll_ms:g}"
             )
@@ -162,6 +173,6 @@ class Scenario:
             raise ScenarioError(
                 f"stall timeout must be a positive number of seconds, not {self.stall_timeout_s}"
             )
-        if self.poll_ms != DEFAULT_POLL_MS and self.strategy != "filelock":
+        if self.poll_ms is not None and self.strategy != "filelock":
             raise ScenarioError("--poll-ms only applies to --strategy filelock")
         return self

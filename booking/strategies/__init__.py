@@ -12,6 +12,7 @@ import importlib
 from typing import NamedTuple, Protocol
 
 from booking.stores import Stock, StoreFile
+from booking.waits import Backoff
 
 
 class StrategyInfo(NamedTuple):
@@ -80,7 +81,7 @@ class Strategy(Protocol):
 
 class StrategyKind(Protocol):
     def __call__(
-        self, store: StoreFile, *, timeout_s: float, manager_lock: bool, poll_s: float
+        self, store: StoreFile, *, timeout_s: float, manager_lock: bool, poll: Backoff
     ) -> Strategy: ...
 
 

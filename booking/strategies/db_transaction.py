@@ -10,11 +10,12 @@ from booking.errors import StoreError
 from booking.stores import Stock, StoreFile
 from booking.stores.sqlite_store import SqliteStore
 from booking.strategies import Guard
+from booking.waits import Backoff
 
 
 class DbTransaction:
     def __init__(
-        self, store: StoreFile, *, timeout_s: float, manager_lock: bool, poll_s: float
+        self, store: StoreFile, *, timeout_s: float, manager_lock: bool, poll: Backoff
     ) -> None:
         if not isinstance(store, SqliteStore):
             raise StoreError("the transaction strategy needs the sqlite store")

@@ -3,29 +3,66 @@
 A FileLock must not cross a fork, so the parent passes only the path. Because the lock is
 a file, two `booking run` processes on the same store are coordinated too, and the kernel
 drops the lock of a holder that dies.
+
+Waiters poll (flock with LOCK_NB): filelock has no queue to wake them. Each failed poll
+costs the holder CPU on a small machine, so how often they poll is a `Backoff` chosen in
+the parent: a fixed --poll-ms, or by default a per-waiter exponential backoff whose cap
+grows with the crowd (waits.crowd_backoff).
 """
 
 from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
 
 import filelock
 
 from booking.stores import Stock, StoreFile
 from booking.strategies import Guard
-
-# filelock's default poll is 50 ms, which makes every contended wait measure the poll;
-# the strategy is given booking's --poll-ms (scenario.DEFAULT_POLL_MS) instead.
+from booking.waits import Backoff, bounded
 
 
 class FileGuard:
-    def __init__(self, lock: filelock.BaseFileLock) -> None:
+    """A FileLock whose waits follow a Backoff and never outlast the run's timeout.
+
+    filelock's own loop polls at one fixed interval, so the guard makes single
+    non-blocking tries itself and sleeps between them."""
+
+    def __init__(
+        self,
+        lock: filelock.BaseFileLock,
+        backoff: Backoff,
+        timeout_s: float,
+        *,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._lock = lock
+        self._backoff = backoff
+        self._timeout_s = bounded(timeout_s)
+        # Built in the buyer (after the fork), so each waiter jitters differently.
+        self._rng = rng if rng is not None else random.Random()
+        self._clock = clock
+        self._sleep = sleep
 
     def acquire(self) -> bool:
-        try:
-            self._lock.acquire()
-        except filelock.Timeout:
-            return False
-        return True
+        deadline = self._clock() + self._timeout_s
+        tries = 0
+        while True:
+            try:
+                self._lock.acquire(blocking=False)
+            except filelock.Timeout:
+                pass
+            else:
+                return True
+            left = deadline - self._clock()
+            if left <= 0:
+                return False
+            tries += 1
+            # The last pause ends at the deadline, where one more try is made.
+            self._sleep(min(self._backoff.pause(tries, self._rng), left))
 
     def release(self) -> None:
         self._lock.release()
@@ -33,17 +70,15 @@ class FileGuard:
 
 class FileLockStrategy:
     def __init__(
-        self, store: StoreFile, *, timeout_s: float, manager_lock: bool, poll_s: float
+        self, store: StoreFile, *, timeout_s: float, manager_lock: bool, poll: Backoff
     ) -> None:
         self._store = store
         self._timeout_s = timeout_s
-        self._poll_s = poll_s
+        self._poll = poll
 
     def buyer_parts(self, buyer: int) -> tuple[Stock, Guard]:
-        lock = filelock.FileLock(
-            self._store.lock_path, timeout=self._timeout_s, poll_interval=self._poll_s
-        )
-        return self._store.connect(buyer), FileGuard(lock)
+        lock = filelock.FileLock(self._store.lock_path)
+        return self._store.connect(buyer), FileGuard(lock, self._poll, self._timeout_s)
 
     def finish(self, sold_by: list[int]) -> int:
         return self._store.count()

@@ -15,6 +15,7 @@ from booking.errors import StoreError
 from booking.stores import Stock, StoreFile
 from booking.strategies import Guard, Unlocked
 from booking.strategies.mp_lock import TimedLock
+from booking.waits import Backoff
 
 
 class DictStock:
@@ -31,7 +32,7 @@ class DictStock:
 
 class ManagerDict:
     def __init__(
-        self, store: StoreFile, *, timeout_s: float, manager_lock: bool, poll_s: float
+        self, store: StoreFile, *, timeout_s: float, manager_lock: bool, poll: Backoff
     ) -> None:
         self._store = store
         self._manager = multiprocessing.get_context("fork").Manager()

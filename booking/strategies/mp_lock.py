@@ -6,7 +6,7 @@ import multiprocessing
 
 from booking.stores import Stock, StoreFile
 from booking.strategies import Guard
-from booking.waits import bounded
+from booking.waits import Backoff, bounded
 
 
 class TimedLock:
@@ -29,7 +29,7 @@ class TimedLock:
 
 class MpLock:
     def __init__(
-        self, store: StoreFile, *, timeout_s: float, manager_lock: bool, poll_s: float
+        self, store: StoreFile, *, timeout_s: float, manager_lock: bool, poll: Backoff
     ) -> None:
         self._store = store
         self._guard = TimedLock(multiprocessing.get_context("fork").Lock(), timeout_s)

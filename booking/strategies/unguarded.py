@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from booking.stores import Stock, StoreFile
 from booking.strategies import Guard, Unlocked
+from booking.waits import Backoff
 
 
 class Unguarded:
     def __init__(
-        self, store: StoreFile, *, timeout_s: float, manager_lock: bool, poll_s: float
+        self, store: StoreFile, *, timeout_s: float, manager_lock: bool, poll: Backoff
     ) -> None:
         self._store = store
 

@@ -19,6 +19,7 @@ from booking.errors import StoreError
 from booking.stores import StoreOptions
 from booking.stores.json_store import JsonStore
 from booking.strategies.manager import ManagerDict
+from booking.waits import Backoff
 from tests.cli.test_bad_input import assert_usage_error, invoke
 from tests.helpers import booking_process, children_of, exists, no_children_left, run_cli
 
@@ -131,7 +132,7 @@ def test_a_writer_killed_mid_inplace_write_leaves_the_store_corrupt_and_says_so(
 
 def test_a_dead_manager_is_reported_not_a_traceback(tmp_path: Path) -> None:
     store = JsonStore(tmp_path / "t.json", 10, create=True, reset=False, options=StoreOptions())
-    strategy = ManagerDict(store, timeout_s=1, manager_lock=True, poll_s=0.005)
+    strategy = ManagerDict(store, timeout_s=1, manager_lock=True, poll=Backoff.fixed(0.005))
     stock, _ = strategy.buyer_parts(0)
     assert stock.read() == 10
     process = strategy._manager._process  # type: ignore[attr-defined]

@@ -776,9 +776,10 @@ def test_poll_ms_applies_to_filelock_only() -> None:
     assert parsed.points[0][1].poll_ms == 50.0
     assert error_of({"poll_ms": 50}) == "x.toml: poll_ms: only applies to strategy filelock"
     assert error_of({"strategy": "filelock", "poll_ms": 0}).startswith("x.toml: poll_ms: poll")
-    swept = parse({"strategy": ["lock", "filelock"], "poll_ms": [1, 5]}, "x.toml")
+    swept = parse({"strategy": ["filelock"], "poll_ms": [1, 5]}, "x.toml")
     assert [c.label for c, _ in swept.points] == [
-        "lock/json poll_ms=5",  # lock with poll_ms 1 does not exist; with the default it does
         "filelock/json poll_ms=1",
         "filelock/json poll_ms=5",
     ]
+    # The default poll is adaptive, not 5 ms: lock with any poll_ms does not exist.
+    assert "strategy lock" in error_of({"strategy": ["lock", "filelock"], "poll_ms": [1, 5]})

@@ -113,4 +113,5 @@ def test_lock_wait_shows_buyers_queueing_behind_the_holder(strategy: str) -> Non
     assert result.verdict == "SAFE"
     assert set(result.lock_wait_ms) == {"p50", "p95", "p99", "max"}
     assert result.lock_wait_ms["max"] >= 2 * 50
-    assert result.poll_ms == (5.0 if strategy == "filelock" else None)
+    assert result.poll_ms is None  # filelock's default poll is adaptive: no one interval
+    assert result.poll_backoff_ms == ([1.0, 5.0] if strategy == "filelock" else None)
