@@ -76,6 +76,23 @@ def table(rows: dict[tuple[int, str, str, str], list[dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
+def from_raw(path: Path) -> dict[tuple[int, str, str, str], list[dict[str, Any]]]:
+    """The records of earlier runs (--raw), grouped into cells; a killed run has none."""
+    rows: dict[tuple[int, str, str, str], list[dict[str, Any]]] = {}
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        low, high = record["think_ms"]
+        think = f"{low:g}" if low == high else f"{low:g}:{high:g}"
+        key = (record["buyers"], record["store"], think, record["variant"])
+        rows.setdefault(key, []).append(record)
+    order = {name: i for i, name in enumerate(VARIANTS)}
+    return dict(
+        sorted(
+            rows.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] != "1:5", order[kv[0][3]])
+        )
+    )
+
+
 def flash_sale(bookings: dict[str, str], repeat: int) -> str:
     times: dict[str, list[float]] = {name: [] for name in bookings}
     for _ in range(repeat):
@@ -106,7 +123,11 @@ def main() -> None:
     parser.add_argument("--flash-sale", type=int, default=0, metavar="N", help="time it N times")
     parser.add_argument("--old-booking", help="another install to time flash-sale with")
     parser.add_argument("--raw", type=Path, help="append every record here (JSON lines)")
+    parser.add_argument("--from-raw", type=Path, help="only print the table of these records")
     args = parser.parse_args()
+    if args.from_raw:
+        print(table(from_raw(args.from_raw)))
+        return
     cells = [
         (int(b), s, t)
         for b in args.buyers.split(",")
