@@ -14,7 +14,7 @@ import filelock
 import pytest
 
 from booking.errors import ScenarioError
-from booking.scenario import Scenario
+from booking.scenarios.scenario import Scenario
 from booking.simulation import simulate
 from booking.stores import StoreOptions
 from booking.stores.json_store import JsonStore
