@@ -76,8 +76,10 @@ def run(
     poll_ms: Annotated[
         float | None,
         typer.Option(
-            help="filelock strategy: how often a waiter retries the lock, in ms "
-            "(filelock's own default is 50).  \\[default: 5]",
+            help="filelock strategy: poll the lock every N ms. By default each waiter backs "
+            "off from 1 ms to a cap chosen from --buyers (5 ms up to 16 buyers, longer for "
+            "bigger crowds), so that many waiters do not starve the holder.  "
+            "\\[default: adaptive]",
             show_default=False,
         ),
     ] = None,

@@ -349,9 +349,16 @@ def _check_every_value_used(
         for value in items:
             if any(getattr(scenario, field) == value for _, scenario in points):
                 continue
-            if key == "strategy":
+            if key == "strategy" and STRATEGIES[value].stores is not None:
                 needs = " or ".join(STRATEGIES[value].stores or ())
                 detail = f"it needs the {needs} store; check store"
+            elif key == "strategy":
+                swept = ", ".join(k for k in ("poll_ms", "manager_lock") if k in values)
+                detail = (
+                    f"every value of {swept or 'the other axes'} applies only to another "
+                    "strategy (poll_ms: filelock; manager_lock: manager); sweep those in a "
+                    "file of their own"
+                )
             elif key == "store":
                 detail = "no chosen strategy works on it; check strategy"
             else:

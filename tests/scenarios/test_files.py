@@ -782,4 +782,7 @@ def test_poll_ms_applies_to_filelock_only() -> None:
         "filelock/json poll_ms=5",
     ]
     # The default poll is adaptive, not 5 ms: lock with any poll_ms does not exist.
-    assert "strategy lock" in error_of({"strategy": ["lock", "filelock"], "poll_ms": [1, 5]})
+    message = error_of({"strategy": ["lock", "filelock"], "poll_ms": [1, 5]})
+    assert message.startswith("x.toml: strategy lock: no cell of the sweep can run it")
+    assert "every value of poll_ms applies only to another strategy" in message
+    assert "store" not in message  # not the strategy-needs-a-store message, with no store
