@@ -18,7 +18,8 @@ from booking.faults import Fault
 from booking.judge.checker import RunFacts, judge, receipts
 from booking.judge.result import Result
 from booking.scenarios.scenario import Scenario
-from booking.stores import Sighting, StoreFile, StoreOptions, load_store
+from booking.stores import StoreFile, StoreOptions, load_store
+from booking.stores.sighting import Sighting
 from booking.strategies import STRATEGIES, load_strategy
 from booking.words import plural
 

@@ -3,9 +3,12 @@ opening it, and switching a new database to WAL when several processes may race 
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported when used: the json store checks the header without it
+    import sqlite3
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -22,6 +25,8 @@ def enable_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
     """Switch to WAL. The switch needs the file to itself and, unlike other statements, does
     not wait in SQLite's busy handler: two processes creating one database at once would
     fail with "database is locked". So wait here, up to `timeout_s`, then raise that error."""
+    import sqlite3
+
     deadline = time.monotonic() + timeout_s
     while True:
         try:

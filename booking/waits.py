@@ -7,8 +7,11 @@ in the parent and used in each buyer."""
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import random
 
 MAX_WAIT_S = 7 * 24 * 3600.0
 

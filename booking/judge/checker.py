@@ -22,7 +22,7 @@ from booking.judge.fates import (
 from booking.judge.interference import interference
 from booking.judge.motion import assess_motion
 from booking.judge.stats import latency_summary, max_overlap
-from booking.stores import Sighting
+from booking.stores.sighting import Sighting
 
 
 @dataclass(frozen=True)

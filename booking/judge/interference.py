@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from booking.engine.frames import NO_VALUE
-from booking.stores import Sighting, Writer
+from booking.stores.sighting import Sighting, Writer
 from booking.words import plural as _plural
 
 if TYPE_CHECKING:

@@ -183,8 +183,8 @@ def findings(comparison: Comparison) -> list[str]:
         elif cell.never_raced:
             lines.append(
                 f"{cell.label} †: never raced — at most one buyer was ever inside the "
-                "read → write window, so its 0 anomalies prove nothing. Widen --think or "
-                "add --buyers."
+                "read → write window, so its 0 anomalies prove nothing about the race. To "
+                "make buyers overlap: widen think, add buyers, or bring their arrivals closer."
             )
         if cell.timeout_runs:
             lines.append(_timed_out(cell))

@@ -11,7 +11,10 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from booking.stores.sighting import Sighting
 
 #: name -> "module:class"; the keys are the choices shown in --help.
 STORES: dict[str, str] = {
@@ -66,35 +69,6 @@ class StoreFile(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class Writer:
-    """Another writer a store saw during a run: a run id from the sqlite ledger, or the
-    writer tag of a JSON file a buyer read ("" for a file written outside booking)."""
-
-    run: str
-    strategy: str = ""  # as its JSON tag says; "" when unknown (ledger rows, untagged files)
-    same_lock: bool = False  # it held this store's <store>.lock (filelock on the same file)
-    sales: int | None = None  # its ledger rows since the mark; None: the store has no ledger
-    reads: int = 0  # this run's reads that found a file it wrote (JSON)
-
-
-@dataclass(frozen=True)
-class Sighting:
-    """What a store can tell about other writers between the start mark and now.
-
-    The sqlite store keeps a ledger, so it counts every sale of every run exactly. A JSON
-    file only carries a tag naming the run that wrote it last (an extended attribute), so
-    it sees the writers whose files this run's buyers happened to read."""
-
-    ledger: bool = False  # `sales` and each writer's `sales` are exact ledger counts
-    sales: int = 0  # ledger rows since the mark, every run's
-    count: int | None = None  # the count read together with `sales` (one snapshot)
-    others: tuple[Writer, ...] = ()
-    resets: tuple[str, ...] = ()  # runs that reset the store's count since the mark
-    overwritten: int | None = None  # the changed count a write-back replaced (manager)
-    identity: bool = True  # False: the store cannot tell writers apart (JSON inplace, no xattrs)
 
 
 class StoreKind(Protocol):

@@ -17,7 +17,8 @@ from booking import faults, files
 from booking.errors import StoreError
 from booking.files import atomic_write, new_file_mode, temp_path
 from booking.sqlite_files import SQLITE_HEADER
-from booking.stores import Sighting, StoreOptions, TornRead, Writer
+from booking.stores import StoreOptions, TornRead
+from booking.stores.sighting import Sighting, Writer
 
 MAX_STORE_BYTES = 1 << 20
 MAX_COUNT = 2**53

@@ -14,7 +14,8 @@ from pathlib import Path
 from booking import faults
 from booking.errors import StoreError
 from booking.sqlite_files import enable_wal, looks_like_sqlite
-from booking.stores import Sighting, StoreBusy, StoreOptions, Writer
+from booking.stores import StoreBusy, StoreOptions
+from booking.stores.sighting import Sighting, Writer
 from booking.waits import bounded
 
 MAX_COUNT = 2**53

@@ -9,10 +9,12 @@ are imported only when chosen; they may import stores and the ground floor only.
 from __future__ import annotations
 
 import importlib
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from booking.stores import Stock, StoreFile
-from booking.waits import Backoff
+
+if TYPE_CHECKING:
+    from booking.waits import Backoff
 
 
 class StrategyInfo(NamedTuple):

@@ -17,7 +17,7 @@ from booking import Scenario, simulate
 from booking.engine.frames import Outcome, Record
 from booking.judge.checker import RunFacts, judge
 from booking.judge.interference import stray_counts
-from booking.stores import Sighting, Writer
+from booking.stores.sighting import Sighting, Writer
 from booking.strategies.mp_lock import TimedLock
 from tests.engine.test_runner import _wait_for_children
 from tests.helpers import booking_process
