@@ -209,7 +209,7 @@ def judge(facts: RunFacts) -> Judgement:
         other_sales=others.other_sales,
         store_sales=others.store_sales,
         store_oversold=others.store_oversold,
-        other_runs=others.other_runs,
+        other_runs=list(others.other_runs),
     )
 
 

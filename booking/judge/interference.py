@@ -22,8 +22,7 @@ saw held the same <store>.lock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from booking.engine.frames import NO_VALUE
 from booking.stores.sighting import Sighting, Writer
@@ -33,8 +32,7 @@ if TYPE_CHECKING:
     from booking.judge.checker import RunFacts
 
 
-@dataclass(frozen=True)
-class Interference:
+class Interference(NamedTuple):
     """What this run can prove about other writers of its store, and what it makes of them."""
 
     proven: bool = False  # another process changed the store during the run
@@ -43,8 +41,8 @@ class Interference:
     other_sales: int | None = None  # ledger rows of other runs since the start
     store_sales: int | None = None  # ledger rows of every run since the start
     store_oversold: int | None = None  # max(0, store_sales - tickets)
-    other_runs: list[str] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)
+    other_runs: tuple[str, ...] = ()
+    lines: tuple[str, ...] = ()
 
     @property
     def interfered(self) -> bool:
@@ -204,6 +202,6 @@ def interference(facts: RunFacts, sold: int, lost: int, external: int) -> Interf
         other_sales=other_sales,
         store_sales=store_sales,
         store_oversold=store_oversold,
-        other_runs=[w.run for w in others if w.run],
-        lines=lines,
+        other_runs=tuple(w.run for w in others if w.run),
+        lines=tuple(lines),
     )

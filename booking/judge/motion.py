@@ -4,8 +4,7 @@ one could move) against TIMEOUT (cut short while moving)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from booking.engine.frames import Failure, Kind, Outcome, Record
 
@@ -20,8 +19,7 @@ STUCK_S = 0.5
 BOUND_SHARE = 0.9
 
 
-@dataclass(frozen=True)
-class Motion:
+class Motion(NamedTuple):
     """What the records say about the guard and the buyers when the run ended: who held
     it, who waited for it and since when, and whether anything could still move."""
 

@@ -4,10 +4,10 @@ judge reads (in a module of their own, so `--help` never builds them)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Writer:
+class Writer(NamedTuple):
     """Another writer a store saw during a run: a run id from the sqlite ledger, or the
     writer tag of a JSON file a buyer read ("" for a file written outside booking)."""
 
