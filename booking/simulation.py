@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import shutil
 import tempfile
 import time
@@ -47,7 +48,9 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
     options = StoreOptions(
         json_write=scenario.json_write,
         timeout_s=scenario.timeout_s,
-        run_id=f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}",
+        # Unique across processes and within one (two simulate() calls in a second):
+        # another run's ledger rows and file tags are told apart by it.
+        run_id=f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{secrets.token_hex(3)}",
         strategy=scenario.strategy,
     )
     victims = faults.plan(scenario.buyers, scenario.kill_holder, scenario.kill_writer, seed)

@@ -24,3 +24,9 @@ def figure(value: float) -> str:
     if "e" in text:  # below 0.0001: as many decimals as three significant digits need
         return f"{value:.{3 - int(f'{magnitude:e}'.split('e')[1]) - 1}f}"
     return text
+
+
+def printable(text: str) -> str:
+    """Text from a store (a writer tag, a ledger's run id) as it may reach a terminal:
+    control characters, escape sequences among them, become '?'."""
+    return "".join("?" if ord(char) < 32 or 127 <= ord(char) < 160 else char for char in text)

@@ -57,6 +57,12 @@ def booking_imports(path: Path) -> set[str]:
             and node.module.startswith("booking")
         ):
             found.add(node.module)
+            if node.module == "booking":  # `from booking import faults`: a module each
+                found.update(
+                    f"booking.{alias.name}"
+                    for alias in node.names
+                    if (PACKAGE / f"{alias.name}.py").exists() or (PACKAGE / alias.name).is_dir()
+                )
     return found
 
 
@@ -75,6 +81,12 @@ def test_a_module_imports_only_folders_below_its_own(path: Path) -> None:
         and LAYERS.index(layer_of(imported)) < LAYERS.index(own)
     ]
     assert upward == [], f"{module_name(path)} ({own}) imports upward: {upward}"
+
+
+def test_the_layer_check_sees_names_imported_from_the_package(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("from booking import simulation, faults\n")
+    assert booking_imports(module) >= {"booking.simulation", "booking.faults"}
 
 
 def test_the_layer_check_would_catch_an_upward_import() -> None:

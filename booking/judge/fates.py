@@ -32,23 +32,20 @@ def killed_lines(
         who = ", ".join(f"buyer {b}" for b in victims)
         line = f"{who} {'was' if len(victims) == 1 else 'were'} killed {where}"
         read = [deaths[b].read_value for b in victims if b in deaths and deaths[b].read_value >= 0]
-        if len(victims) == 1 and read:
+        if len(victims) == 1 and read and guarded(facts):
+            # Under a guard the count it read is the start less the sales before it; with
+            # none, others' reads and writes overlap and it says nothing of the kind.
             sold_before = facts.tickets - read[0]
-            order = (
-                "; how many buyers got the guard before it is up to the scheduler, not the seed"
-                if guarded(facts)
-                else ""
-            )
+            order = "; how many buyers got the guard before it is up to the scheduler, not the seed"
             line += f" after {_plural(sold_before, 'sale')} (it read {read[0]} left{order})"
+        elif len(victims) == 1 and read:
+            line += f" (it had read {read[0]} left)"
         died = [deaths[b] for b in victims if b in deaths]
         after = after_death(facts, died, motion)
         if kind == "holder" and not motion.stuck_waits:
             after += ", and the killed attempts left no receipt and no sale"
         lines.append(f"{line}; {after}.")
     return lines
-
-
-#: What a holder's death does to each strategy's guard (FACTS.md).
 
 
 def after_death(facts: RunFacts, died: list[Record], motion: Motion) -> str:

@@ -104,11 +104,16 @@ def interference(facts: RunFacts, sold: int, lost: int, external: int) -> Interf
             store_oversold = max(0, store_sales - tickets)
     elif others:
         read = sum(w.reads for w in others)
-        facts_seen.append(
-            f"{read} of this run's reads found a file written by {_runs(others)}"
-            if read
-            else f"the store was last written by {_runs(others)}"
-        )
+        overwrote = sum(w.overwrites for w in others)
+        found = []
+        if read:
+            found.append(f"{read} of this run's reads found a file written by {_runs(others)}")
+        if overwrote:
+            found.append(
+                f"{overwrote} of its writes replaced a file {'that run' if read else _runs(others)}"
+                " had written since the buyer read it"
+            )
+        facts_seen.append("; ".join(found) or f"the store was last written by {_runs(others)}")
     if seen.resets:
         facts_seen.append(f"run {', '.join(seen.resets)} reset its count")
     if seen.overwritten is not None:
@@ -179,7 +184,20 @@ def interference(facts: RunFacts, sold: int, lost: int, external: int) -> Interf
             f"{_plural(store_sales, 'sale')} for the {_plural(tickets, 'ticket')} it "
             f"held then: {ended}."
         )
-    voids = bool(seen.resets) and sold > tickets
+    # Buyers only ever take a ticket off: a count above the start, read or left at the
+    # end, was put there by someone else (a reset, a restock by hand), so the store held
+    # more tickets than this run started with.
+    raised = any(count > tickets for count in stray) or (drop is not None and drop < 0)
+    voids = (bool(seen.resets) or raised) and sold > tickets
+    if raised and not seen.resets:
+        lines.append(
+            f"Someone raised the count above the {tickets} this run started with"
+            + (
+                f", so its {sold} receipts for {tickets} tickets are not proof of an oversell."
+                if voids
+                else "."
+            )
+        )
     if seen.resets:
         lines.append(
             "A reset in the middle of a run gives the store a new stock, so this run's "

@@ -85,7 +85,14 @@ def assess_motion(facts: RunFacts, operations: list[Record], cuts: list[Record])
     stuck_waits = [w for w in bounded + waiting if stuck(w)]
     cut_waits = [w for w in bounded if not any(w is s for s in stuck_waits)] + busy
     idle_s = max(0, stop_ns - facts.last_progress_ns) / 1e9
-    if stopped and (holding or arriving):
+    # A holder died with a guard its death does not release, and no live buyer held it
+    # after: whoever waits, or arrives later, waits for ever.
+    guard_dead = any(all(acquired < d.t_acquired for acquired, _, _ in holds) for d in dead)
+    if stopped and holding:
+        deadlocked = False
+    elif guard_dead and (waiting or bounded):
+        deadlocked = True
+    elif stopped and arriving:
         deadlocked = False
     elif stuck_waits:
         deadlocked = True

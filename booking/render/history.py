@@ -80,17 +80,19 @@ def workload(overview: dict[str, Any]) -> str:
 def outcome(row: dict[str, Any]) -> str:
     """A run's verdict, or how many cells of a comparison were not SAFE; then the status
     when the session did not complete, as its numbers are then partial."""
+    from rich.markup import escape
+
     if row["runs"] == 0:
         text = "no runs"
     elif row["kind"] == "run" and row["verdict"]:
-        text = f"[{VERDICT_STYLE.get(row['verdict'], 'bold')}]{row['verdict']}[/]"
+        text = f"[{VERDICT_STYLE.get(row['verdict'], 'bold')}]{escape(str(row['verdict']))}[/]"
     else:
         cells, bad = row["cells"], row["bad_cells"]
         text = plural(cells, "cell") + (
             f", [bold red]{bad} not SAFE[/]" if bad else (", SAFE" if cells == 1 else ", all SAFE")
         )
     if row["status"] != "complete":
-        text += f" [yellow]({row['status']})[/]"
+        text += f" [yellow]({escape(str(row['status']))})[/]"
     return text
 
 
@@ -197,7 +199,8 @@ def session(row: dict[str, Any], runs: list[dict[str, Any]]) -> None:
 
     console = make_console()
     console.print(
-        f"[bold]session {row['id']}[/] · {row['kind']} {escape(row['name'])} · {row['status']} · "
+        f"[bold]session {row['id']}[/] · {escape(str(row['kind']))} {escape(row['name'])} · "
+        f"{escape(str(row['status']))} · "
         f"started {_when(row['started_at'])} UTC · booking {row['version']} · "
         f"Python {row['python']} · {row['cores']} cores · {row['platform']}"
     )
@@ -224,6 +227,6 @@ def session(row: dict[str, Any], runs: list[dict[str, Any]]) -> None:
             str(run["errors"]),
             f"{run['throughput']:,.0f}",
             f"{run['latency_p99_ms']:.3g}",
-            f"[{VERDICT_STYLE.get(run['verdict'], 'bold')}]{run['verdict']}[/]",
+            f"[{VERDICT_STYLE.get(run['verdict'], 'bold')}]{escape(str(run['verdict']))}[/]",
         )
     console.print(table)

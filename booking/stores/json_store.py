@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import fcntl
 import glob
 import json
@@ -15,98 +13,23 @@ from typing import Any
 
 from booking import faults, files
 from booking.errors import StoreError
-from booking.files import atomic_write, new_file_mode, temp_path
+from booking.files import new_file_mode, temp_path
 from booking.sqlite_files import SQLITE_HEADER
 from booking.stores import StoreOptions, TornRead
 from booking.stores.sighting import Sighting, Writer
+from booking.stores.writer_tags import (
+    FileId,
+    Watch,
+    run_of,
+    tagged_write,
+    tags_work,
+    writer_of,
+    writer_tag,
+)
+from booking.words import printable
 
 MAX_STORE_BYTES = 1 << 20
 MAX_COUNT = 2**53
-#: The extended attribute naming who wrote a JSON store file: "run-id<TAB>strategy<TAB>lock".
-#: An atomic write makes a new file each time, so the tag says who wrote the file that a
-#: buyer reads; the document itself is left exactly as the user wrote it.
-WRITER_ATTR = "user.booking.writer"
-
-
-def writer_tag(where: int | Path) -> bytes:
-    """The writer tag of a file (a path, or an open descriptor); b"" if it has none."""
-    try:
-        return os.getxattr(where, WRITER_ATTR)
-    except OSError as exc:
-        if exc.errno in (errno.ENODATA, errno.ENOTSUP, errno.EOPNOTSUPP):
-            return b""
-        raise
-
-
-def tagged_write(path: Path, data: bytes, mode: int, tag: bytes | None) -> None:
-    """atomic_write, with the writer tag set on the new file before it replaces the old
-    one, so no reader ever sees an untagged file of ours. Without a tag: atomic_write."""
-    if tag is None:
-        atomic_write(path, data, mode)
-        return
-    try:
-        tmp = files.write_temp(path, data, mode)
-        os.setxattr(tmp, WRITER_ATTR, tag)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_path(path, os.getpid()))
-        raise
-
-
-def tags_work(directory: Path) -> bool:
-    """Whether files in `directory` keep a user extended attribute (tmpfs before Linux 6.6
-    and some network filesystems do not): probed on a temp file, removed at once."""
-    probe = temp_path(directory / "probe", os.getpid())
-    try:
-        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError:
-        return False
-    try:
-        os.setxattr(fd, WRITER_ATTR, b"probe")
-        return os.getxattr(fd, WRITER_ATTR) == b"probe"
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-        os.unlink(probe)
-
-
-class Watch:
-    """A buyer's look at who wrote each file it reads: a file neither of this run nor the
-    one the run started from goes, by its tag, into a journal the parent reads afterwards
-    (an unlinked file opened for appending before the fork: one short line per write)."""
-
-    def __init__(self, own: bytes, start: tuple[int, bytes], journal: int) -> None:
-        self._own = own
-        self._start = start
-        self._journal = journal
-
-    def saw(self, fd: int) -> None:
-        tag = writer_tag(fd)
-        if tag == self._own or (os.fstat(fd).st_ino, tag) == self._start:
-            return
-        self._note(tag)
-
-    def replacing(self, path: Path, read_inode: int) -> None:
-        """Just before a write: the file about to be replaced is not the one this buyer
-        read and another writer made it, so this write overwrites that writer's sale
-        without having seen it (a lost update across runs that no read of ours shows)."""
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            return
-        try:
-            if os.fstat(fd).st_ino == read_inode:
-                return
-            tag = writer_tag(fd)
-        finally:
-            os.close(fd)
-        if tag != self._own:
-            self._note(tag)
-
-    def _note(self, tag: bytes) -> None:
-        os.write(self._journal, tag.replace(b"\n", b" ")[:200] + b"\n")
 
 
 def inplace_write(path: Path, data: bytes) -> None:
@@ -172,15 +95,14 @@ class JsonStock:
         self._tag = tag
         self._watch = watch
         self._doc: dict[str, Any] = {}
-        self._read_inode = -1
+        self._read: FileId = (-1, b"")
 
     def read(self) -> int:
         fd = os.open(self._path, os.O_RDONLY)
         try:
             data = os.read(fd, MAX_STORE_BYTES)
             if self._watch is not None:
-                self._watch.saw(fd)
-                self._read_inode = os.fstat(fd).st_ino
+                self._read = self._watch.saw(fd)
         finally:
             os.close(fd)
         try:
@@ -214,7 +136,7 @@ class JsonStock:
             inplace_write(self._path, encode(doc))
         else:
             if self._watch is not None:
-                self._watch.replacing(self._path, self._read_inode)
+                self._watch.replacing(self._path, self._read)
             tagged_write(self._path, encode(doc), self._mode, self._tag)
 
 
@@ -228,7 +150,7 @@ class JsonStore:
         self.lock_path = path.with_name(path.name + ".lock")
         self._inplace = options.json_write == "inplace"
         self._journal: int | None = None
-        self._start: tuple[int, bytes] = (0, b"")
+        self._start: FileId = (0, b"")
         self._start_count = 0
         self._overwritten: tuple[int, bytes] | None = None  # (count, tag) a write-back replaced
         if not path.parent.is_dir():
@@ -291,7 +213,11 @@ class JsonStore:
         self._start = (inode, tag)
         self._start_count = parse_document(data, str(self.path))[1]
         if self._tags and self._journal is None:
-            fd, name = tempfile.mkstemp(prefix="booking-writers-")
+            try:
+                fd, name = tempfile.mkstemp(prefix="booking-writers-")
+            except OSError:  # no room in $TMPDIR: judge without writer tags, never crash
+                self._tags, self._tag = False, None
+                return self._start_count
             os.unlink(name)
             fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_APPEND)
             self._journal = fd
@@ -321,27 +247,32 @@ class JsonStore:
             raise StoreError(f"{self.path}: cannot look for other writers ({exc})") from None
 
     def _sighting(self) -> Sighting:
-        seen: Counter[bytes] = Counter()
+        reads: Counter[bytes] = Counter()
+        overwrites: Counter[bytes] = Counter()
         if self._journal is not None:
             size = os.fstat(self._journal).st_size
-            seen.update(os.pread(self._journal, size, 0).splitlines())
+            for line in os.pread(self._journal, size, 0).splitlines():
+                what, _, writer = line.partition(b"\t")
+                (overwrites if what == b"overwrote" else reads)[writer] += 1
+        own_run = run_of(self._tag or b"")
         if self._tags:  # the last writer, whether or not a buyer read its file
             _, inode, tag = self._look()
-            if tag != self._tag and (inode, tag) != self._start:
-                seen[tag] += 0
+            if run_of(tag) != own_run and (inode, tag) != self._start:
+                reads[writer_of(tag)] += 0
         overwritten = None
         if self._overwritten is not None:
             overwritten, tag = self._overwritten
-            if tag != self._tag:
-                seen[tag] += 0
+            if run_of(tag) != own_run:
+                reads[writer_of(tag)] += 0
         others, resets = [], []
-        for tag, reads in seen.items():
-            run, strategy, lock = [*tag.decode("utf-8", "replace").split("\t"), "", ""][:3]
+        for tag in reads.keys() | overwrites.keys():
+            parts = tag.decode("utf-8", "replace").split("\t")
+            run, strategy, lock = [*(printable(part) for part in parts), "", ""][:3]
             if strategy == "reset":
                 resets.append(run)
                 continue
             same_lock = strategy == "filelock" and lock == os.path.realpath(self.lock_path)
-            others.append(Writer(run, strategy, same_lock, None, reads))
+            others.append(Writer(run, strategy, same_lock, None, reads[tag], overwrites[tag]))
         return Sighting(
             others=tuple(others),
             resets=tuple(resets),

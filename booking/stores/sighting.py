@@ -16,6 +16,7 @@ class Writer(NamedTuple):
     same_lock: bool = False  # it held this store's <store>.lock (filelock on the same file)
     sales: int | None = None  # its ledger rows since the mark; None: the store has no ledger
     reads: int = 0  # this run's reads that found a file it wrote (JSON)
+    overwrites: int = 0  # this run's writes that replaced a file of its, unread (JSON)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from booking.sqlite_files import enable_wal, looks_like_sqlite
 from booking.stores import StoreBusy, StoreOptions
 from booking.stores.sighting import Sighting, Writer
 from booking.waits import bounded
+from booking.words import printable
 
 MAX_COUNT = 2**53
 READ = "SELECT count FROM stock WHERE id = 1"
@@ -27,8 +28,18 @@ RECORD_SALE = "INSERT INTO sales (run, buyer, sold_at) VALUES (?, ?, ?)"
 # A --reset rewrites the count without a sale: the `resets` table keeps it on record, so a
 # run the reset happened during knows its ledger cannot be set against one stock.
 RECORD_RESET = "INSERT INTO resets (run, tickets, reset_at) VALUES (?, ?, ?)"
-LAST_SALE = "SELECT coalesce(max(id), 0) FROM sales"
-LAST_RESET = "SELECT coalesce(max(id), 0) FROM resets"
+# rowid, not id: a sales table made by hand may have no id column (rowid always exists).
+LAST_SALE = "SELECT coalesce(max(rowid), 0) FROM sales"
+LAST_RESET = "SELECT coalesce(max(rowid), 0) FROM resets"
+
+
+def _stock(conn: sqlite3.Connection, path: Path) -> int:
+    """The count of stock row 1; a row deleted by hand meanwhile is a StoreError."""
+    row = conn.execute(READ).fetchone()
+    if row is None or type(row[0]) is not int:
+        raise StoreError(f"{path}: the stock table no longer holds a count in row id 1")
+    count: int = row[0]
+    return count
 
 
 def _connect(path: Path, timeout_s: float) -> sqlite3.Connection:
@@ -210,18 +221,24 @@ class SqliteStore:
     def count(self) -> int:
         conn = _connect(self.path, self._options.timeout_s)
         try:
-            (count,) = conn.execute(READ).fetchone()
+            return _stock(conn, self.path)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot read the count ({exc})") from None
         finally:
             conn.close()
-        value: int = count
-        return value
 
     def mark(self) -> int:
         """The count and the ledger's last sale and reset, read in one snapshot."""
+        try:
+            return self._mark_now()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot read the store ({exc})") from None
+
+    def _mark_now(self) -> int:
         conn = _connect(self.path, self._options.timeout_s)
         try:
             conn.execute("BEGIN")
-            (count,) = conn.execute(READ).fetchone()
+            count = _stock(conn, self.path)
             (sale,) = conn.execute(LAST_SALE).fetchone()
             (reset,) = conn.execute(LAST_RESET).fetchone()
             conn.execute("COMMIT")
@@ -243,13 +260,13 @@ class SqliteStore:
         conn = _connect(self.path, self._options.timeout_s)
         try:
             conn.execute("BEGIN")
-            (count,) = conn.execute(READ).fetchone()
+            count = _stock(conn, self.path)
             rows = conn.execute(
-                "SELECT run, count(*) FROM sales WHERE id > ? GROUP BY run ORDER BY min(id)",
+                "SELECT run, count(*) FROM sales WHERE rowid > ? GROUP BY run ORDER BY min(rowid)",
                 (sale,),
             ).fetchall()
             resets = conn.execute(
-                "SELECT run FROM resets WHERE id > ? ORDER BY id", (reset,)
+                "SELECT run FROM resets WHERE rowid > ? ORDER BY rowid", (reset,)
             ).fetchall()
             conn.execute("COMMIT")
         finally:
@@ -259,8 +276,8 @@ class SqliteStore:
             ledger=True,
             sales=sum(n for _, n in rows),
             count=count,
-            others=tuple(Writer(str(run), sales=n) for run, n in rows if run != own),
-            resets=tuple(str(run) for (run,) in resets),
+            others=tuple(Writer(printable(str(run)), sales=n) for run, n in rows if run != own),
+            resets=tuple(printable(str(run)) for (run,) in resets),
             overwritten=self._overwritten,
         )
 
@@ -270,11 +287,17 @@ class SqliteStore:
     def write_back(self, count: int, buyers: list[int]) -> None:
         """The manager's write-back; a count that changed since the mark was changed by
         someone else (no buyer touched the store), so note what it replaces."""
+        try:
+            self._write_back(count, buyers)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot write the count back ({exc})") from None
+
+    def _write_back(self, count: int, buyers: list[int]) -> None:
         conn = _connect(self.path, self._options.timeout_s)
         try:
             now = time.time()
             conn.execute("BEGIN IMMEDIATE")
-            (found,) = conn.execute(READ).fetchone()
+            found = _stock(conn, self.path)
             if found != self._mark[0]:
                 self._overwritten = found
             conn.execute(UPDATE, (count,))

@@ -455,3 +455,13 @@ def test_a_resets_table_of_another_shape_is_refused_untouched(tmp_path: Path) ->
     assert result.exit_code == 2
     assert "the resets table needs columns id, reset_at, run, tickets" in result.stderr
     assert store.read_bytes() == before
+
+
+def test_a_count_raised_by_someone_else_is_not_called_an_oversell() -> None:
+    # Started at 2; someone restocked to 5 (a hand edit, another run's --reset the buyers
+    # never saw as a reset): 4 receipts for "2 tickets" prove no oversell (found in review).
+    result = judge(run_facts(bought([2, 1, 5, 4]), tickets=2, remaining=3, sighting=Sighting()))
+    assert result.verdict == "INTERFERED"
+    assert any("raised the count above the 2" in line for line in result.explanation)
+    alone = judge(run_facts(bought([2, 1, 0, 0]), tickets=2, remaining=0, sighting=Sighting()))
+    assert alone.verdict == "OVERSOLD"  # no count above the start: a real oversell

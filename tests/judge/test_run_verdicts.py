@@ -472,3 +472,26 @@ def test_ctrl_c_in_the_middle_of_an_unguarded_race_is_interrupted_with_its_windo
     assert record["wall_s"] >= ran_at_least  # the gate opened before they all slept
     assert any(f"{buyers} were stopped inside their purchase" in x for x in record["explanation"])
     assert not any(exists(pid) for pid in seen)
+
+
+def test_a_dead_holder_with_buyers_still_to_arrive_is_deadlock_not_timeout() -> None:
+    # lock, --kill-holder, arrivals spread out: at the timeout buyer 1 waits for the lock
+    # the dead buyer 0 took with it, and buyer 2 has not arrived yet. It would wait too:
+    # nothing could move (found in review; was TIMEOUT because someone was "arriving").
+    records = [
+        cut(0, Outcome.KILLED, acquired=GATE + 1 * MS, end=GATE + 3 * MS, read=10),
+        cut(1, Outcome.STOPPED, begin=GATE + 5 * MS, end=GATE + 400 * MS),
+        cut(2, Outcome.STOPPED, begin=0, end=GATE + 400 * MS),
+    ]
+    judgement = judge(
+        facts(
+            records,
+            buyers=3,
+            timed_out=True,
+            stopped_ns=GATE + 400 * MS,
+            last_progress_ns=GATE + 5 * MS,
+            victims={0: "holder"},
+            exit_codes={0: -9, 1: 0, 2: 0},
+        )
+    )
+    assert judgement.verdict == "DEADLOCK"

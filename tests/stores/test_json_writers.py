@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from booking.stores import StoreOptions
-from booking.stores.json_store import JsonStore, tagged_write, tags_work
+from booking.stores.json_store import JsonStore
+from booking.stores.writer_tags import tagged_write, tags_work
 
 
 def test_a_buyer_that_overwrites_another_runs_file_unseen_reports_it(tmp_path: Path) -> None:
@@ -47,3 +48,45 @@ def test_a_buyer_that_overwrites_its_own_runs_file_reports_nothing(tmp_path: Pat
     finally:
         store.close()
     assert seen.others == ()
+
+
+def test_two_foreign_writes_between_a_read_and_a_write_are_seen(tmp_path: Path) -> None:
+    # ext4 gives a freed inode to the next new file: after two atomic writes elsewhere the
+    # store can carry the very inode number this buyer read. Only the tag tells them apart.
+    path = tmp_path / "tickets.json"
+    if not tags_work(tmp_path):
+        import pytest
+
+        pytest.skip("this filesystem keeps no extended attributes")
+    store = JsonStore(path, 10, create=True, reset=False, options=StoreOptions(run_id="B"))
+    try:
+        store.mark()
+        stock = store.connect(0)
+        assert stock.read() == 10
+        tagged_write(path, b'{"count": 9}', 0o644, b"A\tlock\t")
+        tagged_write(path, b'{"count": 8}', 0o644, b"A\tlock\t")
+        stock.write(9)
+        seen = store.sighting()
+    finally:
+        store.close()
+    [writer] = seen.others
+    assert (writer.run, writer.reads, writer.overwrites) == ("A", 0, 1)
+
+
+def test_control_characters_in_a_writer_tag_never_reach_the_terminal(tmp_path: Path) -> None:
+    path = tmp_path / "tickets.json"
+    if not tags_work(tmp_path):
+        import pytest
+
+        pytest.skip("this filesystem keeps no extended attributes")
+    store = JsonStore(path, 10, create=True, reset=False, options=StoreOptions(run_id="B"))
+    try:
+        store.mark()
+        stock = store.connect(0)
+        stock.read()
+        tagged_write(path, b'{"count": 9}', 0o644, b"\x1b[31mA\x07\tlock\t")
+        stock.write(9)
+        [writer] = store.sighting().others
+    finally:
+        store.close()
+    assert writer.run == "?[31mA?"

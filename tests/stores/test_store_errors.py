@@ -40,3 +40,21 @@ def test_a_sqlite_database_at_a_json_path_names_store_sqlite(tmp_path: Path) -> 
         app, ["run", "--buyers", "2", "--path", str(store), "--store", "sqlite", "--json"]
     )
     assert used.exit_code == 0, used.stderr
+
+
+def test_a_hand_made_sales_table_without_an_id_column_works(tmp_path: Path) -> None:
+    # The ledger is read by rowid: a store whose sales table has only the columns booking
+    # asks for (no id) is used, not a traceback after the store was changed.
+    import sqlite3
+
+    store = tmp_path / "hand.db"
+    conn = sqlite3.connect(store)
+    conn.executescript(
+        "CREATE TABLE stock (id INTEGER PRIMARY KEY, count INTEGER);"
+        "INSERT INTO stock VALUES (1, 5);"
+        "CREATE TABLE sales (run TEXT, buyer INTEGER, sold_at REAL);"
+    )
+    conn.close()
+    result = CliRunner().invoke(app, ["run", "--buyers", "2", "--path", str(store), "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert '"verdict": "SAFE"' in result.stdout
