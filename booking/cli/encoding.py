@@ -23,7 +23,12 @@ ASCII_STAND_INS = {
     "━": "-",
     "•": "*",
     "✓": "v",
-    **dict.fromkeys("▁▂▃▄▅▆▇█▏▎▍▌▋▊▉", "#"),
+    "÷": "/",
+    "≤": "<=",
+    "≥": ">=",
+    # The chart's bars, lowest to highest, so that heights still differ in ASCII.
+    **dict(zip("▁▂▃▄▅▆▇█", ".:-=+*%#", strict=True)),
+    **dict.fromkeys("▏▎▍▌▋▊▉", "#"),
 }
 HANDLER = "booking-ascii"
 #: A sample of what booking prints: a stream that cannot carry it gets the stand-ins.

@@ -148,7 +148,7 @@ def judge(facts: RunFacts) -> Judgement:
     # timeout's doing, not the strategy's: counted by its kind, not among the errors.
     counted = [r for r in failed_ops if not any(r is w for w in motion.cut_waits)]
     errors = len(counted) + len(crashed)
-    others = interference(facts, sold, lost, external)
+    others = interference(facts, sold, lost, external, inside)
 
     if motion.deadlocked:
         verdict = "DEADLOCK"

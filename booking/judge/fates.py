@@ -140,8 +140,8 @@ def buyer_fates(
         elif stopped_run and (cut is not None or code not in (None, 0)):
             if cut is None:
                 fate = "stopped"
-            elif cut.t_acquired:
-                fate = "stopped inside"
+            elif cut.t_acquired and not (facts.stopped_ns and cut.t_acquired > facts.stopped_ns):
+                fate = "stopped inside"  # a guard taken after the stop: it was still waiting
             else:
                 fate = "stopped waiting" if cut.t_begin else "stopped arriving"
         elif facts.exit_codes and code is None and b not in heard:

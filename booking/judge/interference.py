@@ -73,13 +73,18 @@ def _runs(writers: list[Writer]) -> str:
     return names if len(writers) == 1 else f"{len(writers)} other writers: {names}"
 
 
-def interference(facts: RunFacts, sold: int, lost: int, external: int) -> Interference:
+def interference(facts: RunFacts, sold: int, lost: int, external: int, inside: int) -> Interference:
     """Judge what the run saw of other writers of its store (see the notes above)."""
     seen = facts.sighting or Sighting(identity=False)
     tickets = facts.tickets
     stray = stray_counts(facts)
     others = list(seen.others)
-    proven = bool(external or stray or others or seen.resets or seen.overwritten is not None)
+    # Every purchase made alone, yet the count fell by less than the sales: this run's
+    # buyers cannot have overwritten one another, so someone else changed the count.
+    alone_yet_lost = bool(lost) and inside <= 1
+    proven = bool(
+        external or stray or others or seen.resets or seen.overwritten is not None or alone_yet_lost
+    )
     if not proven:
         return Interference()
     drop = tickets - facts.remaining if facts.remaining is not None else None
@@ -120,6 +125,11 @@ def interference(facts: RunFacts, sold: int, lost: int, external: int) -> Interf
         facts_seen.append(
             f"while the stock was in the manager its count changed from {tickets} to "
             f"{seen.overwritten}, and writing back erased that change"
+        )
+    if alone_yet_lost and not facts_seen:
+        facts_seen.append(
+            "every purchase of this run was made alone (at most 1 buyer inside the read -> "
+            "write window), so the difference is another process's write"
         )
     if stray and not facts_seen:
         shown = ", ".join(map(str, stray[:3])) + (", ..." if len(stray) > 3 else "")

@@ -68,8 +68,11 @@ def assess_motion(facts: RunFacts, operations: list[Record], cuts: list[Record])
         if r.failure is Failure.BUSY
         and (r.t_left or r.t_end) - (r.t_write or r.t_read or r.t_begin) >= bound_ns
     ]
-    holding = [r for r in halted if r.t_acquired]
-    waiting = [r for r in halted if r.t_begin and not r.t_acquired]
+    # A guard got after the stop was asked for was handed over by a holder that was
+    # stopping (it releases on the way out): its taker was still waiting at the stop.
+    late = {id(r) for r in halted if r.t_acquired and facts.stopped_ns and r.t_acquired > stop_ns}
+    holding = [r for r in halted if r.t_acquired and id(r) not in late]
+    waiting = [r for r in halted if r.t_begin and (not r.t_acquired or id(r) in late)]
     arriving = [r for r in halted if not r.t_begin]
 
     def stuck(wait: Record) -> bool:

@@ -60,8 +60,7 @@ def summary(result: Result, file: IO[str] | None = None) -> None:
     lat = result.latency_ms
     console.print(
         f"[dim]wall[/] {result.wall_s:.3f} s [dim](+{result.startup_s:.3f} s start-up)[/] · "
-        f"{figure(result.throughput)} attempts/s · [dim]latency[/] p50 {figure(lat['p50'])} "
-        f"p95 {figure(lat['p95'])} p99 {figure(lat['p99'])} max {figure(lat['max'])} ms"
+        f"{figure(result.throughput)} attempts/s · [dim]latency[/] {_latency(lat, result.attempts)}"
     )
     verdict = Text(f" {result.verdict} ", style=VERDICT_STYLE.get(result.verdict, "bold"))
     line = Text.assemble(verdict, " ", result.explanation[0] if result.explanation else "")
@@ -72,3 +71,14 @@ def summary(result: Result, file: IO[str] | None = None) -> None:
 
 def _flag(value: int) -> str:
     return f"[bold red]{value}[/]" if value else "0"
+
+
+def _latency(lat: dict[str, float], attempts: int) -> str:
+    """The percentiles, or a plain statement when no attempt finished: zeros would claim
+    a measurement that was never made."""
+    if not attempts:
+        return "not measured (no attempt finished)"
+    return (
+        f"p50 {figure(lat['p50'])} p95 {figure(lat['p95'])} p99 {figure(lat['p99'])} "
+        f"max {figure(lat['max'])} ms"
+    )

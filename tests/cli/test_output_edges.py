@@ -69,7 +69,7 @@ def test_compare_and_a_chinese_scenario_on_latin1_degrade_too() -> None:
 def test_stand_ins_cover_what_booking_prints() -> None:
     from booking.cli.encoding import ASCII_STAND_INS
 
-    printed = "· ± × † — – → ─ █ ▁"
+    printed = "· ± × † — – → ─ █ ▁ ÷"
     assert all(char in ASCII_STAND_INS for char in printed.split())
 
 

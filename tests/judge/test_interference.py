@@ -465,3 +465,13 @@ def test_a_count_raised_by_someone_else_is_not_called_an_oversell() -> None:
     assert any("raised the count above the 2" in line for line in result.explanation)
     alone = judge(run_facts(bought([2, 1, 0, 0]), tickets=2, remaining=0, sighting=Sighting()))
     assert alone.verdict == "OVERSOLD"  # no count above the start: a real oversell
+
+
+def test_a_loss_in_a_run_whose_purchases_never_overlapped_is_another_process() -> None:
+    # transaction, and someone outside restocked by 1 through SQLite's own lock: three
+    # sales, the count down by two. Serialised buyers cannot lose each other's updates, so
+    # this is not LOST_UPDATES of the strategy (found in review).
+    result = judge(run_facts(bought([10, 9, 8]), tickets=10, remaining=8, sighting=Sighting()))
+    assert result.max_inside == 1
+    assert result.verdict == "INTERFERED"
+    assert any("every purchase of this run was made alone" in s for s in result.explanation)

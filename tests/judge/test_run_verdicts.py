@@ -495,3 +495,18 @@ def test_a_dead_holder_with_buyers_still_to_arrive_is_deadlock_not_timeout() -> 
         )
     )
     assert judgement.verdict == "DEADLOCK"
+
+
+def test_a_guard_handed_over_after_the_stop_does_not_make_two_holders() -> None:
+    # lock, --stall-timeout: buyer 0 held the guard at the stop and released it on its way
+    # out; buyer 1 took it in that instant before its own stop. One lock, one holder.
+    stop = GATE + 400 * MS
+    records = [
+        cut(0, Outcome.STOPPED, acquired=GATE + 1 * MS, end=stop + 1 * MS),
+        cut(1, Outcome.STOPPED, begin=GATE + 2 * MS, acquired=stop + 2 * MS, end=stop + 3 * MS),
+    ]
+    judgement = judge(facts(records, buyers=2, timed_out=True, stopped_ns=stop))
+    text = " ".join(judgement.explanation)
+    assert "2 buyers were inside their purchase" not in text
+    assert "1 was stopped inside its purchase" in text
+    assert "1 was stopped while waiting for the guard" in text
