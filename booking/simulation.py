@@ -10,6 +10,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from booking import faults
@@ -20,9 +21,25 @@ from booking.judge.checker import RunFacts, judge, receipts
 from booking.judge.result import Result
 from booking.scenarios.scenario import Scenario
 from booking.stores import StoreFile, StoreOptions, load_store
+from booking.stores.presence import Presence
 from booking.stores.sighting import Sighting
 from booking.strategies import STRATEGIES, load_strategy
 from booking.words import plural
+
+
+@contextmanager
+def _presence(scenario: Scenario, path: Path) -> Iterator[Presence | None]:
+    """This run's presence on a --path store, from before its start mark to its end (a
+    store in a temporary folder of its own is nobody else's)."""
+    if scenario.path is None:
+        yield None
+        return
+    presence = Presence(path)
+    presence.enter()
+    try:
+        yield presence
+    finally:
+        presence.leave()
 
 
 @contextmanager
@@ -56,7 +73,7 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
     victims = faults.plan(scenario.buyers, scenario.kill_holder, scenario.kill_writer, seed)
     store_kind = load_store(scenario.store_name)
     strategy_kind = load_strategy(scenario.strategy)
-    with _store_path(scenario) as path:
+    with _store_path(scenario) as path, _presence(scenario, path) as presence:
         store: StoreFile = store_kind(
             path, scenario.initial_tickets, create=True, reset=scenario.reset, options=options
         )
@@ -105,6 +122,8 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
                 sighting = None  # the store is gone or unreadable: judged from counts alone
         finally:
             store.close()
+        if presence is not None and (presence.others_at_start or presence.others_now()):
+            sighting = replace(sighting or Sighting(identity=False), concurrent=True)
         judgement = judge(run_facts(scenario, tickets, raw, remaining, problem, victims, sighting))
     return Result(
         store=scenario.store_name,

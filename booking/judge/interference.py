@@ -82,9 +82,14 @@ def interference(facts: RunFacts, sold: int, lost: int, external: int, inside: i
     # Every purchase made alone, yet the count fell by less than the sales: this run's
     # buyers cannot have overwritten one another, so someone else changed the count.
     alone_yet_lost = bool(lost) and inside <= 1
-    proven = bool(
+    evidence = bool(
         external or stray or others or seen.resets or seen.overwritten is not None or alone_yet_lost
     )
+    # Another run on the store at this run's start or end shares its stock. That alone
+    # proves nothing against a strategy that coordinates runs (filelock, transaction):
+    # the store's own records judge those.
+    shared = seen.concurrent and not facts.across_runs
+    proven = evidence or shared
     if not proven:
         return Interference()
     drop = tickets - facts.remaining if facts.remaining is not None else None
@@ -125,6 +130,11 @@ def interference(facts: RunFacts, sold: int, lost: int, external: int, inside: i
         facts_seen.append(
             f"while the stock was in the manager its count changed from {tickets} to "
             f"{seen.overwritten}, and writing back erased that change"
+        )
+    if shared:
+        facts_seen.append(
+            "another booking run was using this store at the same time (at this run's "
+            "start or end), selling from the same stock"
         )
     if alone_yet_lost and not facts_seen:
         facts_seen.append(
@@ -167,6 +177,11 @@ def interference(facts: RunFacts, sold: int, lost: int, external: int, inside: i
         lines.append(
             f"{strategy} only coordinates runs that use it too, and the ledger shows "
             "someone did not."
+        )
+    elif others and seen.identity and all(w.same_lock for w in others):
+        lines.append(
+            "Every other writer held the store's lock file too, but the store's count was "
+            "also reset or written back meanwhile, which no lock file guards."
         )
     elif others and seen.identity:
         stranger = [w for w in others if not w.same_lock]

@@ -34,3 +34,4 @@ class Sighting:
     resets: tuple[str, ...] = ()  # runs that reset the store's count since the mark
     overwritten: int | None = None  # the changed count a write-back replaced (manager)
     identity: bool = True  # False: the store cannot tell writers apart (JSON inplace, no xattrs)
+    concurrent: bool = False  # another booking run was on the store at this run's start or end

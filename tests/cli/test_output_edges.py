@@ -115,6 +115,7 @@ def test_the_summary_never_shows_an_exponent_and_agrees_in_number() -> None:
     text = summary_of(
         buyers=1,
         tickets=1,
+        attempts=1,
         throughput=0.3333,
         latency_ms={"p50": 3880.4, "p95": 3901.0, "p99": 3999.0, "max": 12345.6},
     )
@@ -122,6 +123,8 @@ def test_the_summary_never_shows_an_exponent_and_agrees_in_number() -> None:
     assert "p50 3,880 p95 3,901 p99 3,999 max 12,346 ms" in text
     assert "0.333 attempts/s" in text
     assert "· 1 buyer ·" in text and "· 1 ticket ·" in text
+    unmeasured = summary_of(attempts=0)
+    assert "latency not measured (no attempt finished)" in unmeasured
 
 
 def test_one_run_shows_no_spread_it_never_measured() -> None:
