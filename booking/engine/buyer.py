@@ -65,6 +65,11 @@ class _Signals:
 
     @classmethod
     def _on_term(cls, signum: int, frame: FrameType | None) -> None:
+        if cls.pending:
+            # Already stopping: a second SIGTERM raising again would land wherever the
+            # first one's unwinding is, a FileLock's __del__ included, and be printed as
+            # "Exception ignored". The parent kills a buyer that takes too long anyway.
+            return
         cls.pending = True
         if not cls.deferring:
             raise Stopped
@@ -255,10 +260,22 @@ def main(buyer: int, strategy: Strategy, plan: BuyerPlan) -> int:
     """Run one buyer to the end; the return value is the process's exit code."""
     _Signals.install()
     try:
-        stock, guard = strategy.buyer_parts(buyer)
+        parts = strategy.buyer_parts(buyer)
     except Exception as exc:
         _send(plan, Record(Kind.FAILED, buyer, message=_failure(exc)[1]))
         return 1
+    try:
+        return _buy(buyer, parts, plan)
+    finally:
+        # The stock and the guard live in `parts` until this frame ends, after this line:
+        # a late SIGTERM cannot land in their finalisers (a FileLock's __del__) and be
+        # printed as "Exception ignored". The process ends with os._exit right after.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _buy(buyer: int, parts: tuple[Stock, Guard], plan: BuyerPlan) -> int:
+    """Through the gate, then the query and the purchase attempts."""
+    stock, guard = parts
     _send(plan, Record(Kind.READY, buyer, t_begin=now()))
     # The start gate: every buyer blocks here until the parent closes its end of the pipe.
     os.read(plan.gate_fd, 1)

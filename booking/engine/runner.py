@@ -76,6 +76,9 @@ class _Buyers:
                 _after_fork_in_child()
                 code = buyer.main(index, strategy, plan)
             except buyer.Stopped:
+                # A second SIGTERM must not land in a finaliser (a FileLock's __del__
+                # as this frame unwinds) and print "Exception ignored" on the terminal.
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
                 code = EXIT_STOPPED
             except BaseException:
                 code = EXIT_CRASHED

@@ -247,6 +247,8 @@ def _interleaving(
 ) -> list[str]:
     if not windows:
         return []
+    if windows == 1:
+        return ["Only one purchase window opened, so there was nothing to serialise."]
     if inside <= 1:
         if strategy == "none":
             return [

@@ -64,7 +64,7 @@ def stray_counts(facts: RunFacts) -> list[int]:
 
 def _writer(writer: Writer) -> str:
     if not writer.run:
-        return "a process outside booking"
+        return "a writer the store cannot name (its file carries no writer tag)"
     return f"run {writer.run}" + (f" ({writer.strategy})" if writer.strategy else "")
 
 
