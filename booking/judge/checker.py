@@ -292,8 +292,14 @@ def _failures(
                 parts.append(_plural(n, one, many))
         if Failure.TORN_READ in failures:
             parts[0] += " (the file was caught half-written by an in-place write)"
+        looks = sum(r.kind is Kind.QUERY for r in failed_ops)
+        where = ""
+        if looks == len(failed_ops):
+            where = " (all in the unguarded look-ups before buying, the seeds' search())"
+        elif looks:
+            where = f" ({looks} of them in the unguarded look-ups before buying)"
         lines.append(
-            f"{_plural(len(failures), 'operation')} failed: {', '.join(parts)}. "
+            f"{_plural(len(failures), 'operation')} failed{where}: {', '.join(parts)}. "
             f"First: {failed_ops[0].message}"
         )
     if crashed:

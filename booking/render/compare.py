@@ -12,6 +12,7 @@ from booking.comparison.cellstats import CellSummary
 from booking.comparison.driver import Comparison
 from booking.judge.result import INCONCLUSIVE, VERDICTS
 from booking.render.console import console as make_console
+from booking.render.console import print_whole
 from booking.scenarios.scenario import format_think
 from booking.words import plural
 
@@ -239,7 +240,6 @@ def to_markdown(comparison: Comparison) -> str:
 def table(comparison: Comparison, file: IO[str] | None = None, width: int | None = None) -> None:
     """The rich table, then the notes."""
     from rich import box
-    from rich.measure import Measurement
     from rich.table import Table
     from rich.text import Text
 
@@ -264,12 +264,7 @@ def table(comparison: Comparison, file: IO[str] | None = None, width: int | None
             style = "yellow"
         grid.add_row(*row(cell), style=style)
     console.print(Text(heading(comparison)))
-    # Narrower than the table (COLUMNS=60)? Draw it whole; the terminal wraps its lines.
-    natural = Measurement.get(console, console.options.update_width(10_000), grid).maximum
-    fitted = console.width
-    console.width = max(fitted, natural)
-    console.print(grid)
-    console.width = fitted
+    print_whole(console, grid)
     for note in notes(comparison):
         console.print(Text(note))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import errno
 import functools
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -50,3 +50,18 @@ def _console_class() -> type[Console]:
             raise BrokenPipeError(errno.EPIPE, "the reader of the output went away")
 
     return BookingConsole
+
+
+def print_whole(console: Console, table: Any) -> None:
+    """Print a table at its natural width even on a terminal narrower than that
+    (COLUMNS=60): the terminal wraps the lines, but no number or verdict is folded or
+    cut to fit."""
+    from rich.measure import Measurement
+
+    natural = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    fitted = console.width
+    console.width = max(fitted, natural)
+    try:
+        console.print(table)
+    finally:
+        console.width = fitted

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from booking.render.console import VERDICT_STYLE
+from booking.render.console import VERDICT_STYLE, print_whole
 from booking.render.console import console as make_console
 from booking.scenarios.scenario import format_think
 from booking.words import plural
@@ -134,7 +134,7 @@ def sessions(rows: list[dict[str, Any]], path: Path) -> None:
             _think(row["think_ms"]) if row["think_ms"] else "",
             outcome(row),
         )
-    console.print(table)
+    print_whole(console, table)
 
 
 def _words(value: Any) -> str:
@@ -229,4 +229,4 @@ def session(row: dict[str, Any], runs: list[dict[str, Any]]) -> None:
             f"{run['latency_p99_ms']:.3g}",
             f"[{VERDICT_STYLE.get(run['verdict'], 'bold')}]{escape(str(run['verdict']))}[/]",
         )
-    console.print(table)
+    print_whole(console, table)

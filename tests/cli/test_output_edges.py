@@ -196,3 +196,19 @@ def test_transaction_alone_picks_the_sqlite_store() -> None:
     assert json.loads(result.stdout)["store"] == "sqlite"
     on_json = CliRunner().invoke(app, ["run", "--strategy", "transaction", "--store", "json"])
     assert on_json.exit_code == 2
+
+
+def test_a_narrow_terminal_never_cuts_a_verdict_in_the_history(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    runner = CliRunner()
+    made = runner.invoke(
+        app,
+        ["run", "--buyers", "3", "--strategy", "none", "--think", "5", "--save", "--db", str(db)],
+    )
+    assert made.exit_code == 0, made.stderr
+    listed = runner.invoke(app, ["history", "--db", str(db)], env={"COLUMNS": "60"})
+    shown = runner.invoke(app, ["history", "show", "1", "--db", str(db)], env={"COLUMNS": "60"})
+    for result in (listed, shown):
+        assert result.exit_code == 0, result.stderr
+        assert "…" not in result.stdout
+        assert any(v in result.stdout for v in ("OVERSOLD", "LOST_UPDATES", "SAFE"))

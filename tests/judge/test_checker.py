@@ -291,7 +291,10 @@ def test_torn_read_query_is_an_error() -> None:
     assert (result.lock_timeouts, result.busy, result.failed_buyers) == (0, 0, 0)
     assert (result.sold, result.attempts, result.lost_updates) == (1, 1, 0)
     line = result.explanation[-1]
-    assert line.startswith("1 operation failed: 1 torn read")
+    assert line.startswith(
+        "1 operation failed (all in the unguarded look-ups before buying, the seeds' "
+        "search()): 1 torn read"
+    )
     assert line.endswith("First: torn read: read 0 bytes that are not a whole JSON document")
 
 

@@ -510,3 +510,15 @@ def test_a_guard_handed_over_after_the_stop_does_not_make_two_holders() -> None:
     assert "2 buyers were inside their purchase" not in text
     assert "1 was stopped inside its purchase" in text
     assert "1 was stopped while waiting for the guard" in text
+
+
+def test_torn_reads_in_the_look_ups_are_said_to_be_there() -> None:
+    # lock with --json-write inplace: every purchase is guarded, but the seeds' unguarded
+    # search() can catch the file half-written. The sentence says where they failed.
+    torn = Record(
+        Kind.QUERY, 1, 0, Outcome.ERROR, Failure.TORN_READ,
+        t_begin=GATE, t_end=GATE + 1 * MS, message="torn read: read 0 bytes",
+    )  # fmt: skip
+    judgement = judge(facts([bought(0, 10, GATE + 2 * MS), torn], buyers=2))
+    assert judgement.verdict == "ERRORS"
+    assert any("all in the unguarded look-ups before buying" in s for s in judgement.explanation)
