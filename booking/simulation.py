@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import os
 import random
-import secrets
 import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 from booking import faults
@@ -67,7 +65,7 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
         timeout_s=scenario.timeout_s,
         # Unique across processes and within one (two simulate() calls in a second):
         # another run's ledger rows and file tags are told apart by it.
-        run_id=f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{secrets.token_hex(3)}",
+        run_id=f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{os.urandom(3).hex()}",
         strategy=scenario.strategy,
     )
     victims = faults.plan(scenario.buyers, scenario.kill_holder, scenario.kill_writer, seed)
@@ -123,7 +121,7 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
         finally:
             store.close()
         if presence is not None and (presence.others_at_start or presence.others_now()):
-            sighting = replace(sighting or Sighting(identity=False), concurrent=True)
+            sighting = (sighting or Sighting(identity=False))._replace(concurrent=True)
         judgement = judge(run_facts(scenario, tickets, raw, remaining, problem, victims, sighting))
     return Result(
         store=scenario.store_name,

@@ -7,8 +7,7 @@ in the parent and used in each buyer."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     import random
@@ -33,8 +32,7 @@ def bounded(seconds: float) -> float:
     return min(seconds, MAX_WAIT_S)
 
 
-@dataclass(frozen=True)
-class Backoff:
+class Backoff(NamedTuple):
     """How a waiter spaces its polls: the pause after the k-th failed poll is at most
     w = min(cap_s, start_s * 2**(k-1)), drawn uniformly from [(1 - jitter) * w, w].
     start_s == cap_s with jitter 0 is a fixed poll (an explicit --poll-ms)."""

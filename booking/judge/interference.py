@@ -95,7 +95,7 @@ def interference(facts: RunFacts, sold: int, lost: int, external: int, inside: i
     drop = tickets - facts.remaining if facts.remaining is not None else None
     # The ledger's sales are set against the count read in the same snapshot (later than
     # `remaining` when another run is still selling).
-    books = tickets - seen.count if seen.count is not None else drop
+    books = tickets - seen.ledger_count if seen.ledger_count is not None else drop
     moved = (
         "" if drop is None else f"it went down by {drop}" if drop >= 0 else f"it went up by {-drop}"
     )

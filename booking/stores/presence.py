@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 import tempfile
 import time
@@ -23,6 +22,8 @@ ENTER_WAIT_S = 1.0
 
 
 def presence_path(store: Path) -> Path:
+    import hashlib  # only for a --path run: the start-up of the others never pays for it
+
     key = hashlib.sha256(os.path.realpath(store).encode()).hexdigest()[:32]
     return Path(tempfile.gettempdir()) / f"booking-runs-{os.getuid()}" / key
 

@@ -3,7 +3,6 @@ judge reads (in a module of their own, so `--help` never builds them)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 
@@ -19,8 +18,7 @@ class Writer(NamedTuple):
     overwrites: int = 0  # this run's writes that replaced a file of its, unread (JSON)
 
 
-@dataclass(frozen=True)
-class Sighting:
+class Sighting(NamedTuple):
     """What a store can tell about other writers between the start mark and now.
 
     The sqlite store keeps a ledger, so it counts every sale of every run exactly. A JSON
@@ -29,7 +27,7 @@ class Sighting:
 
     ledger: bool = False  # `sales` and each writer's `sales` are exact ledger counts
     sales: int = 0  # ledger rows since the mark, every run's
-    count: int | None = None  # the count read together with `sales` (one snapshot)
+    ledger_count: int | None = None  # the count read together with `sales` (one snapshot)
     others: tuple[Writer, ...] = ()
     resets: tuple[str, ...] = ()  # runs that reset the store's count since the mark
     overwritten: int | None = None  # the changed count a write-back replaced (manager)

@@ -275,7 +275,7 @@ class SqliteStore:
         return Sighting(
             ledger=True,
             sales=sum(n for _, n in rows),
-            count=count,
+            ledger_count=count,
             others=tuple(Writer(printable(str(run)), sales=n) for run, n in rows if run != own),
             resets=tuple(printable(str(run)) for (run,) in resets),
             overwritten=self._overwritten,

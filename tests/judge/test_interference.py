@@ -288,7 +288,7 @@ def test_a_json_file_written_by_another_lock_run_is_interference() -> None:
 
 def test_the_ledger_counts_the_oversell_across_runs() -> None:
     sighting = Sighting(
-        ledger=True, sales=51, count=0, others=(Writer("B", sales=21),), identity=True
+        ledger=True, sales=51, ledger_count=0, others=(Writer("B", sales=21),), identity=True
     )
     result = judge(
         run_facts(bought(list(range(39, 9, -1))), tickets=39, remaining=0, sighting=sighting)
@@ -389,7 +389,7 @@ def test_transaction_is_safe_exactly_when_the_ledger_balances(
     sales: int, count: int, verdict: str
 ) -> None:
     sighting = Sighting(
-        ledger=True, sales=sales, count=count, others=(Writer("B", sales=sales - 3),)
+        ledger=True, sales=sales, ledger_count=count, others=(Writer("B", sales=sales - 3),)
     )
     result = judge(
         run_facts(
@@ -411,7 +411,7 @@ def test_transaction_is_safe_exactly_when_the_ledger_balances(
 
 
 def test_a_reset_by_another_run_voids_an_oversell_by_receipts() -> None:
-    sighting = Sighting(ledger=True, sales=5, count=1, resets=("B",))
+    sighting = Sighting(ledger=True, sales=5, ledger_count=1, resets=("B",))
     result = judge(run_facts(bought([3, 2, 1, 3, 2]), tickets=3, remaining=1, sighting=sighting))
     assert result.oversold == 2
     assert result.verdict == "INTERFERED"
