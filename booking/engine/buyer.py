@@ -65,11 +65,9 @@ class _Signals:
 
     @classmethod
     def _on_term(cls, signum: int, frame: FrameType | None) -> None:
-        if cls.pending:
-            # Already stopping: a second SIGTERM raising again would land wherever the
-            # first one's unwinding is, a FileLock's __del__ included, and be printed as
-            # "Exception ignored". The parent kills a buyer that takes too long anyway.
-            return
+        # Raise on every SIGTERM, a second one too: a first Stopped swallowed somewhere
+        # (a finaliser) must not leave the buyer buying on until the parent's SIGKILL,
+        # which could cut a write from its report.
         cls.pending = True
         if not cls.deferring:
             raise Stopped
