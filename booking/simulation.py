@@ -67,6 +67,7 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
         # another run's ledger rows and file tags are told apart by it.
         run_id=f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{os.urandom(3).hex()}",
         strategy=scenario.strategy,
+        shared=scenario.path is not None,
     )
     victims = faults.plan(scenario.buyers, scenario.kill_holder, scenario.kill_writer, seed)
     store_kind = load_store(scenario.store_name)

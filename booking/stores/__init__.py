@@ -86,6 +86,9 @@ class StoreOptions:
     timeout_s: float = 30.0
     run_id: str = ""
     strategy: str = ""  # named in a JSON file's writer tag, so another run can judge it
+    # Other processes may write this store (a --path): watch for them. A fresh store in a
+    # temporary folder of its own has no one else, so a buyer's purchase skips the work.
+    shared: bool = True
 
 
 def infer_store(path: Path | None) -> str:

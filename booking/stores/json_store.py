@@ -158,7 +158,7 @@ class JsonStore:
         # Tags only mean something when every write makes a new file (not --json-write
         # inplace, which rewrites one file whose tag never changes).
         lock = os.path.realpath(self.lock_path)
-        self._tags = not self._inplace and tags_work(path.parent)
+        self._tags = options.shared and not self._inplace and tags_work(path.parent)
         self._tag = f"{options.run_id}\t{options.strategy}\t{lock}".encode() if self._tags else None
         if path.exists():
             if not path.is_file():

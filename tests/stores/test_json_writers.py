@@ -90,3 +90,23 @@ def test_control_characters_in_a_writer_tag_never_reach_the_terminal(tmp_path: P
     finally:
         store.close()
     assert writer.run == "?[31mA?"
+
+
+def test_a_store_nobody_else_can_write_is_not_watched(tmp_path: Path) -> None:
+    # A fresh store in a temporary folder of its own (no --path): no tag, no journal, no
+    # check before each write: the purchase loop skips work that could find nothing.
+    from booking.stores.writer_tags import writer_tag
+
+    path = tmp_path / "tickets.json"
+    options = StoreOptions(run_id="B", shared=False)
+    store = JsonStore(path, 10, create=True, reset=False, options=options)
+    try:
+        store.mark()
+        stock = store.connect(0)
+        stock.read()
+        stock.write(9)
+        seen = store.sighting()
+    finally:
+        store.close()
+    assert writer_tag(path) == b""
+    assert not seen.identity
