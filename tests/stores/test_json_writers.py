@@ -6,18 +6,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from booking.stores import StoreOptions
 from booking.stores.json_store import JsonStore
 from booking.stores.writer_tags import tagged_write, tags_work
 
 
-def test_a_buyer_that_overwrites_another_runs_file_unseen_reports_it(tmp_path: Path) -> None:
-    path = tmp_path / "tickets.json"
+def watched_store(tmp_path: Path, tickets: int) -> tuple[Path, JsonStore]:
+    """Run B's store, watched for other writers; skipped where files keep no xattrs."""
     if not tags_work(tmp_path):
-        import pytest
-
         pytest.skip("this filesystem keeps no extended attributes")
-    store = JsonStore(path, 40, create=True, reset=False, options=StoreOptions(run_id="B"))
+    path = tmp_path / "tickets.json"
+    options = StoreOptions(run_id="B")
+    return path, JsonStore(path, tickets, create=True, reset=False, options=options)
+
+
+def test_a_buyer_that_overwrites_another_runs_file_unseen_reports_it(tmp_path: Path) -> None:
+    path, store = watched_store(tmp_path, 40)
     try:
         assert store.mark() == 40
         stock = store.connect(0)
@@ -32,12 +38,7 @@ def test_a_buyer_that_overwrites_another_runs_file_unseen_reports_it(tmp_path: P
 
 
 def test_a_buyer_that_overwrites_its_own_runs_file_reports_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "tickets.json"
-    if not tags_work(tmp_path):
-        import pytest
-
-        pytest.skip("this filesystem keeps no extended attributes")
-    store = JsonStore(path, 40, create=True, reset=False, options=StoreOptions(run_id="B"))
+    path, store = watched_store(tmp_path, 40)
     try:
         store.mark()
         first, second = store.connect(0), store.connect(1)
@@ -53,12 +54,7 @@ def test_a_buyer_that_overwrites_its_own_runs_file_reports_nothing(tmp_path: Pat
 def test_two_foreign_writes_between_a_read_and_a_write_are_seen(tmp_path: Path) -> None:
     # ext4 gives a freed inode to the next new file: after two atomic writes elsewhere the
     # store can carry the very inode number this buyer read. Only the tag tells them apart.
-    path = tmp_path / "tickets.json"
-    if not tags_work(tmp_path):
-        import pytest
-
-        pytest.skip("this filesystem keeps no extended attributes")
-    store = JsonStore(path, 10, create=True, reset=False, options=StoreOptions(run_id="B"))
+    path, store = watched_store(tmp_path, 10)
     try:
         store.mark()
         stock = store.connect(0)
@@ -74,12 +70,7 @@ def test_two_foreign_writes_between_a_read_and_a_write_are_seen(tmp_path: Path) 
 
 
 def test_control_characters_in_a_writer_tag_never_reach_the_terminal(tmp_path: Path) -> None:
-    path = tmp_path / "tickets.json"
-    if not tags_work(tmp_path):
-        import pytest
-
-        pytest.skip("this filesystem keeps no extended attributes")
-    store = JsonStore(path, 10, create=True, reset=False, options=StoreOptions(run_id="B"))
+    path, store = watched_store(tmp_path, 10)
     try:
         store.mark()
         stock = store.connect(0)
