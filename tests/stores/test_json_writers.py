@@ -38,7 +38,7 @@ def test_a_buyer_that_overwrites_another_runs_file_unseen_reports_it(tmp_path: P
 
 
 def test_a_buyer_that_overwrites_its_own_runs_file_reports_nothing(tmp_path: Path) -> None:
-    path, store = watched_store(tmp_path, 40)
+    _, store = watched_store(tmp_path, 40)
     try:
         store.mark()
         first, second = store.connect(0), store.connect(1)
