@@ -24,7 +24,7 @@ LAYERS = [
     "stores",
     "ground",
 ]
-GROUND = {"errors", "files", "sqlite_files", "waits", "faults", "words"}
+GROUND = {"errors", "files", "sqlite_files", "waits", "faults", "words", "memory"}
 MAX_LINES = 400
 
 
