@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import os
 import select
 import signal
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
@@ -65,6 +66,9 @@ class _Buyers:
     def fork(self, index: int, strategy: Strategy, plan: buyer.BuyerPlan) -> None:
         pid = os.fork()
         if pid == 0:  # the child: never returns into the parent's code
+            # A short-lived buyer needs no cyclic collection, and one would write to the
+            # header of every object it walks, copying the parent's pages (FACTS.md).
+            gc.disable()
             # Not the parent's stop-request handlers: until the buyer installs its own, a
             # SIGTERM simply ends it (it has bought nothing yet) and Ctrl-C is the parent's.
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -146,6 +150,21 @@ class _StopRequests:
             signal.signal(sig, handler)
 
 
+@contextlib.contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """While buyers are forked, keep the parent's objects out of every collector's reach
+    (`gc.freeze()`, the remedy the CPython docs give for forking servers): a collection,
+    in a buyer or in the parent between two forks, would write to their headers and copy
+    their pages into every buyer. Thawed after, so what a long compare's runs leave can
+    still be collected. (No gc.collect() first: it costs ~4 ms a run, and the garbage it
+    would free is only frozen until the thaw.)"""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _after_fork_in_child() -> None:
     """Do what multiprocessing does in a child it forks: Manager proxies and locks
     registered 'after fork' hooks that give the child its own connections. Without
@@ -206,13 +225,14 @@ def _race(
             arrival_s,
             dict(faults or {}),
         )
-        for index in range(buyers):
-            if stop.requested:
-                break
-            try:
-                procs.fork(index, strategy, plan)
-            except OSError as exc:
-                raise ResourceError(_fork_failure(index, buyers, exc)) from None
+        with _frozen_heap():
+            for index in range(buyers):
+                if stop.requested:
+                    break
+                try:
+                    procs.fork(index, strategy, plan)
+                except OSError as exc:
+                    raise ResourceError(_fork_failure(index, buyers, exc)) from None
         procs.close_child_ends()
         # Start-up has no fixed length (forking 10,000 buyers takes ~40 s here); it only has
         # to keep moving: the watchdog restarts at every buyer that reports.
