@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from booking import Scenario, simulate
-from booking.engine import buyer, runner
+from booking.engine import buyer
 from booking.engine.buyer import BuyerPlan
 from booking.strategies import Strategy
 
@@ -66,7 +66,7 @@ def test_a_failed_fork_thaws_the_parent_too(monkeypatch: pytest.MonkeyPatch) -> 
     def no_fork() -> int:
         raise OSError(11, "Resource temporarily unavailable")
 
-    monkeypatch.setattr(runner.os, "fork", no_fork)
+    monkeypatch.setattr(os, "fork", no_fork)
     with pytest.raises(Exception, match="could not start buyer 1"):
         simulate(Scenario(buyers=2, strategy="lock", seed=1))
     assert gc.get_freeze_count() == 0
