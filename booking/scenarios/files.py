@@ -37,6 +37,7 @@ from booking.scenarios.values import (
     flag,
     number,
     show,
+    size,
     text,
     think,
     whole,
@@ -63,7 +64,9 @@ WORKLOAD_KEYS = (
     "manager_lock",
     "poll_ms",
 )
-KEYS = ("name", "description", "repeat", *WORKLOAD_KEYS)
+#: What the whole sweep shares and never sweeps: "max_memory" is the memory each run may
+#: use ("800M"), as --max-memory.
+KEYS = ("name", "description", "repeat", "max_memory", *WORKLOAD_KEYS)
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,7 @@ def parse(
             shown = key if key.isidentifier() else show(key)
             raise ScenarioError(f"{prefix}{shown}: unknown key; expected one of {', '.join(KEYS)}")
     name = text(doc.get("name", Path(source).stem), f"{prefix}name")
+    max_memory = size(doc["max_memory"], f"{prefix}max_memory") if "max_memory" in doc else None
     description = text(doc.get("description", ""), f"{prefix}description")
     repeat = whole(doc.get("repeat", DEFAULT_REPEAT), f"{prefix}repeat")
     if repeat < 1:
@@ -216,7 +220,10 @@ def parse(
     points = []
     for combo in itertools.product(*(values[key] for key in given)):
         chosen = dict(zip(given, combo, strict=True))
-        scenario = replace(Scenario(), **{_CONVERT[key][1]: value for key, value in chosen.items()})
+        scenario = replace(
+            Scenario(max_memory=max_memory),
+            **{_CONVERT[key][1]: value for key, value in chosen.items()},
+        )
         if not _applies(scenario, axes, prefix):
             continue
         try:
@@ -269,6 +276,12 @@ def _check_every_value_used(
             raise ScenarioError(
                 f"{prefix}{key} {_shown(key, value)}: no cell of the sweep can run it ({detail})"
             )
+
+
+def with_max_memory(scenario_file: ScenarioFile, limit: int) -> ScenarioFile:
+    """The command line's --max-memory (bytes) over the file's max_memory, at every point."""
+    points = tuple((cell, replace(point, max_memory=limit)) for cell, point in scenario_file.points)
+    return replace(scenario_file, points=points)
 
 
 def load(path: Path, overrides: Mapping[str, Any] | None = None) -> ScenarioFile:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from booking.errors import ScenarioError
+from booking.memory import parse_size
 from booking.scenarios.arrival import GATE, Arrival
 from booking.scenarios.scenario import parse_think
 
@@ -116,3 +117,14 @@ def choice(choices: Mapping[str, object], kind: str) -> Callable[[Any, str], str
         return name
 
     return convert
+
+
+def size(value: Any, where: str) -> int:
+    """A size such as "800M". A bare number is refused, as on the command line: it could
+    mean bytes or megabytes."""
+    if not isinstance(value, str):
+        raise ScenarioError(f'{where}: expected a size such as "800M" or "4G", found {show(value)}')
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise ScenarioError(f"{where}: {exc}") from None
