@@ -7,16 +7,17 @@ import random
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 from booking import faults
-from booking.engine import runner
+from booking.engine import admission, runner
 from booking.errors import BookingError
 from booking.faults import Fault
 from booking.judge.checker import RunFacts, judge, receipts
 from booking.judge.result import Result
+from booking.memory import meminfo
 from booking.scenarios.scenario import Scenario
 from booking.stores import StoreFile, StoreOptions, load_store
 from booking.stores.presence import Presence
@@ -54,11 +55,23 @@ def _store_path(scenario: Scenario) -> Iterator[Path]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+def admit(scenarios: Iterable[Scenario]) -> None:
+    """Raise ResourceError when the machine cannot hold one of these runs (the largest
+    first), before any of them starts: a comparison must not fail half-way. Each run is
+    admitted again when it starts, against the memory available then."""
+    info = meminfo()
+    runs = {(scenario.buyers, scenario.memory_limit) for scenario in scenarios}
+    for buyers, limit in sorted(runs, key=lambda run: run[0], reverse=True):
+        admission.admit(buyers, limit, info)
+
+
 def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
     """Run one scenario and judge it. Raises BookingError for bad input or an unusable
-    store, before any buyer starts and with the store untouched. `notes` collects
+    store, before any buyer starts and with the store untouched; ResourceError (one) for
+    a run this machine cannot hold, before the store is even opened. `notes` collects
     remarks for the user (such as a --tickets that the existing store overrides)."""
     scenario.validate()
+    admit([scenario])
     seed = scenario.seed if scenario.seed is not None else random.SystemRandom().randrange(2**32)
     options = StoreOptions(
         json_write=scenario.json_write,

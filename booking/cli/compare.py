@@ -13,6 +13,7 @@ from booking.cli.options import (
     CellsFailOption,
     DbOption,
     FormatOption,
+    MaxMemoryOption,
     OutOption,
     SaveOption,
     ThinkOption,
@@ -67,6 +68,7 @@ def compare(
     output_format: FormatOption = "table",
     out: OutOption = None,
     fail_on_anomaly: CellsFailOption = False,
+    max_memory: MaxMemoryOption = None,
     save: SaveOption = False,
     db: DbOption = None,
 ) -> None:
@@ -88,6 +90,7 @@ def compare(
         attempts=attempts,
         seed=seed,
         timeout_s=timeout,
+        max_memory=max_memory,
     )
     # Every check before any run; the cells say what the session covered.
     cells, _, _ = plan(workload, chosen_strategies, chosen_stores, repeat, reference)

@@ -1,6 +1,7 @@
 """The options several commands share, declared once: the workload (`run`, `compare`),
-keeping results (`run`, `compare`, `scenario run`) and output (`compare`, `scenario run`).
-Declarations only: typer reads these Annotated types when it builds the commands."""
+the memory a run may use and keeping results (`run`, `compare`, `scenario run`), output
+(`compare`, `scenario run`). Declarations, and the parser of a size: typer reads these
+Annotated types when it builds the commands."""
 
 from __future__ import annotations
 
@@ -48,6 +49,29 @@ TimeoutOption = Annotated[
         help="Watchdog for a run, in seconds; also bounds every lock wait. A run cut while "
         "it was still moving ends as TIMEOUT (raise it); one in which nothing could move, "
         "as DEADLOCK."
+    ),
+]
+
+
+def _size(text: str) -> int:
+    """A --max-memory value in bytes; a bad one is a usage error with parse_size's reason."""
+    from booking.memory import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+# Admission: shared by `run`, `compare` and `scenario run`.
+MaxMemoryOption = Annotated[
+    int | None,
+    typer.Option(
+        metavar="SIZE",
+        parser=_size,
+        help="Memory the run may use, e.g. 800M or 4G; a run estimated to need more is "
+        "refused before it starts.  \\[default: half of what is available]",
+        show_default=False,
     ),
 ]
 

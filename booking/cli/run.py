@@ -13,6 +13,7 @@ from booking.cli.options import (
     AttemptsOption,
     BuyersOption,
     DbOption,
+    MaxMemoryOption,
     SaveOption,
     SeedOption,
     ThinkOption,
@@ -123,6 +124,7 @@ def run(
             "exit 124 on TIMEOUT, which shows nothing either way.",
         ),
     ] = False,
+    max_memory: MaxMemoryOption = None,
     save: SaveOption = False,
     db: DbOption = None,
 ) -> None:
@@ -130,7 +132,7 @@ def run(
     from booking.history.saving import recording
     from booking.render import run as render
     from booking.scenarios.scenario import DEFAULT_POLL_MS, Scenario, parse_think
-    from booking.simulation import simulate
+    from booking.simulation import admit, simulate
 
     scenario = Scenario(
         buyers=buyers,
@@ -149,9 +151,11 @@ def run(
         kill_holder=kill_holder,
         kill_writer=kill_writer,
         stall_timeout_s=stall_timeout,
+        max_memory=max_memory,
     )
     notes: list[str] = []
     scenario.validate()  # bad input never opens a history session
+    admit([scenario])  # nor does a run the machine cannot hold
     if scenario.buyers >= BIG_RUN and sys.stderr.isatty():
         # Forking is ~3-5 ms a buyer here: say so before a long silent start.
         print(

@@ -8,7 +8,14 @@ from typing import Annotated, Any
 import typer
 
 from booking.cli.cells import check_output, finish
-from booking.cli.options import CellsFailOption, DbOption, FormatOption, OutOption, SaveOption
+from booking.cli.options import (
+    CellsFailOption,
+    DbOption,
+    FormatOption,
+    MaxMemoryOption,
+    OutOption,
+    SaveOption,
+)
 from booking.cli.session import run_recorded
 
 scenario_app = typer.Typer(
@@ -70,12 +77,14 @@ def scenario_run(
     output_format: FormatOption = "table",
     out: OutOption = None,
     fail_on_anomaly: CellsFailOption = False,
+    max_memory: MaxMemoryOption = None,
     save: SaveOption = False,
     db: DbOption = None,
 ) -> None:
     """Run a scenario file: every point of its sweep, repeated and interleaved."""
     from booking.comparison.driver import run_scenario
-    from booking.scenarios.files import load
+    from booking.scenarios.files import load, with_max_memory
+    from booking.simulation import admit
 
     check_output(output_format, out)
     overrides: dict[str, Any] = {
@@ -92,6 +101,10 @@ def scenario_run(
     }
     path = _scenario_path(file)
     scenario_file = load(path, overrides)
+    if max_memory is not None:
+        scenario_file = with_max_memory(scenario_file, max_memory)
+        overrides["max_memory"] = max_memory
+    admit(point for _, point in scenario_file.points)  # before a history session opens
     params = {"file": str(path), "overrides": overrides, "description": scenario_file.description}
     comparison = run_recorded(
         save,

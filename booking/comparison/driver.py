@@ -16,7 +16,7 @@ from booking.judge.result import Result
 from booking.scenarios.files import ScenarioFile
 from booking.scenarios.plan import Cell, parse_reference, plan_cells, round_seed, schedule
 from booking.scenarios.scenario import Scenario
-from booking.simulation import simulate
+from booking.simulation import admit, simulate
 from booking.strategies import STRATEGIES
 
 #: Told before each run (runs finished, runs planned, the cell about to run, its round)
@@ -61,8 +61,9 @@ def plan(
     repeat: int = 5,
     reference: str | None = None,
 ) -> tuple[list[Cell], list[tuple[int, Cell]], list[Cell] | None]:
-    """Check everything before the first run: the cells, the order, the reference cells.
-    Raises ScenarioError (a BookingError) for any bad choice."""
+    """Check everything before the first run: the cells, the order, the reference cells,
+    the machine's room for the runs. Raises ScenarioError (a BookingError) for any bad
+    choice, ResourceError for runs the machine cannot hold."""
     if workload.path is not None or workload.reset:
         raise ScenarioError("compare runs every cell on a fresh store; it takes no path")
     cells = plan_cells(strategies, stores)
@@ -70,6 +71,7 @@ def plan(
         replace(workload, strategy=cell.strategy, store=cell.store).validate()
     order = schedule(cells, repeat)
     candidates = parse_reference(reference, cells) if reference is not None else None
+    admit([workload])  # every cell has the workload's buyers
     return cells, order, candidates
 
 
@@ -186,9 +188,11 @@ def run_scenario(
     on_result: ResultHook | None = None,
 ) -> Comparison:
     """Run a scenario file's sweep: every point `repeat` times, round-robin, as compare
-    does, and summarise each point as a cell."""
+    does, and summarise each point as a cell. Raises ResourceError before the first run
+    when the machine cannot hold the largest point."""
     base = seed if seed is not None else new_seed()
     jobs = list(scenario_file.points)
+    admit(scenario for _, scenario in jobs)
     progress = run_cells(jobs, scenario_file.repeat, base, on_progress, on_result)
     workload = jobs[0][1] if jobs else Scenario()
     return _comparison(

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
-from booking.engine import buyer, stopping
+from booking.engine import admission, buyer, stopping
 from booking.engine.frames import EXIT_CRASHED, EXIT_STOPPED, Kind, Record, decode_stream
 from booking.errors import ResourceError
 from booking.faults import Fault
@@ -192,7 +192,9 @@ def run(
     buyers that kill themselves; `stall_timeout_s` ends a run in which no buyer has reported
     anything for that long (a dead lock holder), before the whole-run timeout."""
     timeout_ns = int(timeout_s * 1e9)
-    check_limits(buyers)
+    # The memory admission is simulate()'s, before the store is touched; the process
+    # limit is checked here too, for every caller.
+    admission.check_processes(buyers)
     with _StopRequests() as stop:
         return _race(strategy, buyers, attempts, think_ms, seed, timeout_ns, arrival_s,
                      faults, stall_timeout_s, stop)  # fmt: skip
@@ -284,57 +286,6 @@ def _race(
         raw.exit_codes = procs.exit_codes
         raw.pids = procs.pids
     return raw
-
-
-#: Private memory of one waiting buyer, measured here: ~1.6 MB (copy-on-write pages).
-BUYER_BYTES = 2 << 20
-#: Processes the user may already run besides the buyers (shell, editor, this parent...).
-PROCESS_RESERVE = 64
-
-
-def _raise_process_limit(soft: int, hard: int) -> str:
-    """How to get more processes: up to the hard limit, or, when the soft limit already
-    is the hard one, only by fewer buyers (raising a hard limit takes root)."""
-    import resource
-
-    fewer = f"use at most {max(soft - PROCESS_RESERVE, 1):,} buyers"
-    if hard == resource.RLIM_INFINITY:
-        return f"raise it with `ulimit -u unlimited` or {fewer}"
-    if hard > soft:
-        return f"raise it with `ulimit -u {hard}` or {fewer}"
-    return f"that is also the hard limit, which only root can raise; {fewer}"
-
-
-def check_limits(buyers: int) -> None:
-    """Refuse at the start, naming the limit and how to raise it, rather than die half-way:
-    the user's process limit, and the memory the buyers will need. (Descriptors are no
-    limit: the parent holds 4, however many buyers there are.)"""
-    import resource
-
-    soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
-    if soft != resource.RLIM_INFINITY and buyers + PROCESS_RESERVE > soft:
-        raise ResourceError(
-            f"{buyers:,} buyers need {buyers:,} processes, but the process limit "
-            f"(ulimit -u) is {soft:,}; {_raise_process_limit(soft, hard)}"
-        )
-    available = _available_memory()
-    if available is not None and buyers * BUYER_BYTES > available:
-        raise ResourceError(
-            f"{buyers:,} buyers need about {buyers * BUYER_BYTES / 2**30:.1f} GiB "
-            f"(~2 MiB each) but {available / 2**30:.1f} GiB is available; use at most "
-            f"{available // BUYER_BYTES:,} buyers here"
-        )
-
-
-def _available_memory() -> int | None:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
 
 
 def _read_frames(

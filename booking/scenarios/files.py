@@ -16,7 +16,6 @@ silently falls back to a default.
 from __future__ import annotations
 
 import itertools
-import json
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -24,14 +23,24 @@ from pathlib import Path
 from typing import Any
 
 from booking.errors import ScenarioError
-from booking.scenarios.arrival import GATE, Arrival
+from booking.scenarios.arrival import Arrival
 from booking.scenarios.plan import Cell
 from booking.scenarios.scenario import (
     DEFAULT_POLL_MS,
     JSON_WRITE_MODES,
     Scenario,
     format_think,
-    parse_think,
+)
+from booking.scenarios.values import (
+    arrival,
+    choice,
+    flag,
+    number,
+    show,
+    size,
+    text,
+    think,
+    whole,
 )
 from booking.stores import STORES
 from booking.strategies import STRATEGIES
@@ -55,7 +64,9 @@ WORKLOAD_KEYS = (
     "manager_lock",
     "poll_ms",
 )
-KEYS = ("name", "description", "repeat", *WORKLOAD_KEYS)
+#: What the whole sweep shares and never sweeps: "max_memory" is the memory each run may
+#: use ("800M"), as --max-memory.
+KEYS = ("name", "description", "repeat", "max_memory", *WORKLOAD_KEYS)
 
 
 @dataclass(frozen=True)
@@ -74,125 +85,20 @@ class ScenarioFile:
         return self.repeat * len(self.points)
 
 
-#: Whole numbers beyond this are never meant (and str() of a 4,300-digit one fails).
-HUGE = 10**100
-
-
-def _int(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ScenarioError(f"{where}: expected a whole number, found {_show(value)}")
-    if abs(value) >= HUGE:
-        raise ScenarioError(f"{where}: {_show(value)} is out of range")
-    return value
-
-
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ScenarioError(f"{where}: expected a number, found {_show(value)}")
-    if isinstance(value, int) and abs(value) >= HUGE:
-        raise ScenarioError(f"{where}: {_show(value)} is out of range")
-    return float(value)
-
-
-def _text(value: Any, where: str) -> str:
-    if not isinstance(value, str):
-        raise ScenarioError(f"{where}: expected a string, found {_show(value)}")
-    return value
-
-
-def _flag(value: Any, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise ScenarioError(f"{where}: expected true or false, found {_show(value)}")
-    return value
-
-
-def _show(value: Any) -> str:
-    """A value as the file wrote it, on one line whatever it holds."""
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int) and abs(value) >= HUGE:
-        return f"a {value.bit_length()}-bit whole number"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    return str(value)
-
-
-def _think(value: Any, where: str) -> tuple[float, float]:
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        if isinstance(value, int) and abs(value) >= HUGE:
-            raise ScenarioError(f"{where}: {_show(value)} is out of range")
-        text = f"{value}"
-    else:
-        raise ScenarioError(
-            f'{where}: expected "MIN:MAX" or a number of milliseconds, found {_show(value)}'
-        )
-    try:
-        return parse_think(text)
-    except ScenarioError as exc:
-        raise ScenarioError(f"{where}: {exc}") from None
-
-
-def _arrival(value: Any, where: str) -> Arrival:
-    if value == "gate":
-        return GATE
-    if not isinstance(value, dict):
-        raise ScenarioError(
-            f'{where}: expected "gate", {{ rate = N }} or {{ stagger_ms = [LOW, HIGH] }}, '
-            f"found {_show(value)}"
-        )
-    for key in value:
-        if key not in ("rate", "stagger_ms"):
-            shown = key if key.isidentifier() else _show(key)
-            raise ScenarioError(f"{where}.{shown}: unknown key; expected rate or stagger_ms")
-    if len(value) != 1:
-        raise ScenarioError(f"{where}: expected exactly one of rate or stagger_ms")
-    if "rate" in value:
-        arrival = Arrival(rate=_number(value["rate"], f"{where}.rate"))
-    else:
-        pair = value["stagger_ms"]
-        if not isinstance(pair, list) or len(pair) != 2:
-            raise ScenarioError(f"{where}.stagger_ms: expected [LOW, HIGH] in milliseconds")
-        low = _number(pair[0], f"{where}.stagger_ms[0]")
-        high = _number(pair[1], f"{where}.stagger_ms[1]")
-        arrival = Arrival(stagger_ms=(low, high))
-    try:
-        return arrival.validate()
-    except ScenarioError as exc:
-        raise ScenarioError(f"{where}: {exc}") from None
-
-
-def _choice(choices: Mapping[str, object], kind: str) -> Callable[[Any, str], str]:
-    def convert(value: Any, where: str) -> str:
-        name = _text(value, where)
-        if name not in choices:
-            raise ScenarioError(
-                f"{where}: unknown {kind} {_show(name)}; expected one of {', '.join(choices)}"
-            )
-        return name
-
-    return convert
-
-
 #: key -> (convert one value, the Scenario field it sets)
 _CONVERT: dict[str, tuple[Callable[[Any, str], Any], str]] = {
-    "strategy": (_choice(STRATEGIES, "strategy"), "strategy"),
-    "store": (_choice(STORES, "store"), "store"),
-    "buyers": (_int, "buyers"),
-    "tickets": (_int, "tickets"),
-    "think": (_think, "think_ms"),
-    "attempts": (_int, "attempts"),
-    "arrival": (_arrival, "arrival"),
-    "seed": (_int, "seed"),
-    "timeout": (_number, "timeout_s"),
-    "json_write": (_choice(dict.fromkeys(JSON_WRITE_MODES), "json-write mode"), "json_write"),
-    "manager_lock": (_flag, "manager_lock"),
-    "poll_ms": (_number, "poll_ms"),
+    "strategy": (choice(STRATEGIES, "strategy"), "strategy"),
+    "store": (choice(STORES, "store"), "store"),
+    "buyers": (whole, "buyers"),
+    "tickets": (whole, "tickets"),
+    "think": (think, "think_ms"),
+    "attempts": (whole, "attempts"),
+    "arrival": (arrival, "arrival"),
+    "seed": (whole, "seed"),
+    "timeout": (number, "timeout_s"),
+    "json_write": (choice(dict.fromkeys(JSON_WRITE_MODES), "json-write mode"), "json_write"),
+    "manager_lock": (flag, "manager_lock"),
+    "poll_ms": (number, "poll_ms"),
 }
 
 
@@ -289,11 +195,12 @@ def parse(
     prefix = f"{source}: "
     for key in doc:
         if key not in KEYS:
-            shown = key if key.isidentifier() else _show(key)
+            shown = key if key.isidentifier() else show(key)
             raise ScenarioError(f"{prefix}{shown}: unknown key; expected one of {', '.join(KEYS)}")
-    name = _text(doc.get("name", Path(source).stem), f"{prefix}name")
-    description = _text(doc.get("description", ""), f"{prefix}description")
-    repeat = _int(doc.get("repeat", DEFAULT_REPEAT), f"{prefix}repeat")
+    name = text(doc.get("name", Path(source).stem), f"{prefix}name")
+    max_memory = size(doc["max_memory"], f"{prefix}max_memory") if "max_memory" in doc else None
+    description = text(doc.get("description", ""), f"{prefix}description")
+    repeat = whole(doc.get("repeat", DEFAULT_REPEAT), f"{prefix}repeat")
     if repeat < 1:
         raise ScenarioError(f"{prefix}repeat: must be at least 1, not {repeat}")
     # Points vary in WORKLOAD_KEYS order (strategy slowest), so a table groups by strategy.
@@ -313,7 +220,10 @@ def parse(
     points = []
     for combo in itertools.product(*(values[key] for key in given)):
         chosen = dict(zip(given, combo, strict=True))
-        scenario = replace(Scenario(), **{_CONVERT[key][1]: value for key, value in chosen.items()})
+        scenario = replace(
+            Scenario(max_memory=max_memory),
+            **{_CONVERT[key][1]: value for key, value in chosen.items()},
+        )
         if not _applies(scenario, axes, prefix):
             continue
         try:
@@ -366,6 +276,12 @@ def _check_every_value_used(
             raise ScenarioError(
                 f"{prefix}{key} {_shown(key, value)}: no cell of the sweep can run it ({detail})"
             )
+
+
+def with_max_memory(scenario_file: ScenarioFile, limit: int) -> ScenarioFile:
+    """The command line's --max-memory (bytes) over the file's max_memory, at every point."""
+    points = tuple((cell, replace(point, max_memory=limit)) for cell, point in scenario_file.points)
+    return replace(scenario_file, points=points)
 
 
 def load(path: Path, overrides: Mapping[str, Any] | None = None) -> ScenarioFile:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from booking.errors import ScenarioError
+from booking.memory import parse_size
 from booking.scenarios.arrival import GATE, Arrival
 from booking.stores import STORES, infer_store
 from booking.strategies import STRATEGIES
@@ -88,6 +89,9 @@ class Scenario:
     kill_holder: int = 0  # buyers that SIGKILL themselves inside the critical section
     kill_writer: int = 0  # buyers that SIGKILL themselves half-way through a write
     stall_timeout_s: float | None = None  # end the run after this long with no progress
+    #: What the run may use, in bytes or as a size ("800M", "4G"); None: half of what is
+    #: available at its start (engine.admission).
+    max_memory: int | str | None = None
 
     @property
     def store_name(self) -> str:
@@ -107,6 +111,23 @@ class Scenario:
         if self.poll_ms is not None:
             return Backoff.fixed(self.poll_ms / 1000)
         return crowd_backoff(self.buyers)
+
+    @property
+    def memory_limit(self) -> int | None:
+        """max_memory in bytes. Raises ScenarioError for a bad size."""
+        value = self.max_memory
+        if value is None:
+            return None
+        if isinstance(value, str):
+            try:
+                return parse_size(value)
+            except ValueError as exc:
+                raise ScenarioError(f"max memory: {exc}") from None
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ScenarioError(
+                f'max memory must be a number of bytes or a size such as "800M", not {value!r}'
+            )
+        return value
 
     @property
     def initial_tickets(self) -> int:
@@ -175,4 +196,5 @@ class Scenario:
             )
         if self.poll_ms is not None and self.strategy != "filelock":
             raise ScenarioError("--poll-ms only applies to --strategy filelock")
+        _ = self.memory_limit  # a bad size raises
         return self

@@ -88,6 +88,11 @@ OPTION_CASES = [
     pytest.param(["--poll-ms", "nan", "--strategy", "filelock"], "poll", id="poll-nan"),
     pytest.param(["--poll-ms", "7"], "filelock", id="poll-without-filelock"),
     pytest.param(["--frobnicate"], "--frobnicate", id="unknown-option"),
+    pytest.param(["--max-memory", "800X"], "'800X' is not a size", id="max-memory-unit"),
+    pytest.param(["--max-memory", "4000"], "a number and a unit", id="max-memory-bare"),
+    # Refused for memory: the same contract, the store untouched.
+    pytest.param(["--max-memory", "1M"], "more than the 1.0 MiB", id="max-memory-too-small"),
+    pytest.param(["--max-memory", "100T"], "more than this machine", id="max-memory-too-large"),
 ]
 
 

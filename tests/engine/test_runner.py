@@ -212,18 +212,6 @@ def test_too_many_buyers_for_the_process_limit_are_refused_before_any_fork(
     assert forks == []
 
 
-def test_too_many_buyers_for_the_memory_are_refused_before_any_fork(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(runner, "_available_memory", lambda: 100 * runner.BUYER_BYTES)
-    forks = _count_forks(monkeypatch)
-    with pytest.raises(ResourceError, match="use at most 100 buyers here"):
-        runner.run(_StuckStrategy(Unlocked()), 101, 1, (0, 0), seed=1, timeout_s=1)
-    assert forks == []
-    assert "MemAvailable" in Path("/proc/meminfo").read_text()
-    assert (runner._available_memory() or 0) > 0
-
-
 def test_a_process_limit_that_is_also_the_hard_limit_is_not_told_to_raise_itself(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -140,9 +140,31 @@ def test_a_value_out_of_range_is_named_with_its_key_path(
 def test_an_unknown_top_level_key_is_an_error_listing_the_keys() -> None:
     assert error_of({"buyers": 10, "frobnicate": 1}) == (
         "x.toml: frobnicate: unknown key; expected one of name, description, repeat, "
-        "strategy, store, buyers, tickets, think, attempts, arrival, seed, timeout, "
-        "json_write, manager_lock, poll_ms"
+        "max_memory, strategy, store, buyers, tickets, think, attempts, arrival, seed, "
+        "timeout, json_write, manager_lock, poll_ms"
     )
+
+
+def test_max_memory_is_a_size_given_to_every_point() -> None:
+    parsed = parse({"max_memory": "800M", "buyers": [10, 40]}, "x.toml")
+    assert [point.max_memory for _, point in parsed.points] == [800 << 20, 800 << 20]
+    assert [point.max_memory for _, point in parse({}, "x.toml").points] == [None]
+    wider = scenario_file.with_max_memory(parsed, 4 << 30)
+    assert [point.max_memory for _, point in wider.points] == [4 << 30, 4 << 30]
+    assert labels(wider) == labels(parsed)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("800X", "x.toml: max_memory: '800X' is not a size: write a number and a unit"),
+        ("0M", "x.toml: max_memory: '0M' is not a size: it must be more than 0"),
+        (800, 'x.toml: max_memory: expected a size such as "800M" or "4G", found 800'),
+        (["1G", "2G"], 'x.toml: max_memory: expected a size such as "800M" or "4G", found a list'),
+    ],
+)
+def test_a_bad_max_memory_names_the_file_and_the_key(value: Any, message: str) -> None:
+    assert error_of({"max_memory": value}).startswith(message)
 
 
 @pytest.mark.parametrize(
@@ -653,8 +675,8 @@ def test_an_override_of_a_key_the_file_lacks() -> None:
         (
             {"frobnicate": 1},
             "x.toml: frobnicate: unknown key; expected one of name, description, repeat, "
-            "strategy, store, buyers, tickets, think, attempts, arrival, seed, timeout, "
-            "json_write, manager_lock, poll_ms",
+            "max_memory, strategy, store, buyers, tickets, think, attempts, arrival, seed, "
+            "timeout, json_write, manager_lock, poll_ms",
         ),
     ),
 )

@@ -1,0 +1,146 @@
+"""Admission: before anything is forked or a store is touched, refuse a run this machine
+cannot hold, naming the numbers and what to do, rather than let it die half-way (or take
+the machine down with it: without swap, running out of memory is the kernel's OOM killer).
+
+Two limits: the user's process limit (`ulimit -u`), and memory. The memory a run will use
+is estimated from the measured cost of one buyer, with a margin, and compared with what
+the run may use: `--max-memory` (`max_memory` in scenario files and the API) or, by
+default, half of MemAvailable read now.
+"""
+
+from __future__ import annotations
+
+import math
+
+from booking.errors import ResourceError
+from booking.memory import Meminfo, format_size
+
+MIB = 1 << 20
+
+#: What one buyer adds to the machine's memory in use at the run's peak: its own pages
+#: (the parent's heap copied on write) and the kernel's (page tables, its task). Measured:
+#: 1,000 lock/json buyers with think 0 peaked 1.7 GB above the idle machine. Work to cut
+#: it is under way; whoever cuts it updates this one number.
+PER_BUYER_BYTES = int(1.7 * MIB)
+#: The per-buyer figure is one measurement on one machine: strategies, stores and Python
+#: builds differ, so the estimate asks for a quarter more.
+MARGIN = 1.25
+#: What the run needs besides its buyers: a Manager server process for the manager
+#: strategy, the frames the parent collects, the store. A round figure, not a measurement.
+PARENT_BYTES = 64 * MIB
+#: The part of MemTotal no run may count on: the system and everything else on the machine
+#: need it. The live guard stops a run that eats into it; here a --max-memory that would
+#: is refused.
+MEMORY_FLOOR_FRACTION = 0.10
+#: By default a run may use this share of MemAvailable: another run, a browser or a build
+#: may start meanwhile.
+DEFAULT_SHARE = 0.5
+#: Processes the user may already run besides the buyers (shell, editor, this parent...).
+PROCESS_RESERVE = 64
+
+
+def estimate(buyers: int) -> int:
+    """Bytes the run will add to the machine's memory in use at its peak, margin included."""
+    return PARENT_BYTES + math.ceil(buyers * PER_BUYER_BYTES * MARGIN)
+
+
+def fitting(limit: int) -> int:
+    """The most buyers whose estimate stays within `limit` bytes (0 when none fit)."""
+    return max(0, int((limit - PARENT_BYTES) // (PER_BUYER_BYTES * MARGIN)))
+
+
+def admit(buyers: int, max_memory: int | None, info: Meminfo | None) -> None:
+    """Raise ResourceError unless the machine can hold `buyers` buyers: first the process
+    limit, then memory. `max_memory` is the user's limit in bytes (None: half of what
+    `info` says is available). When /proc/meminfo could not be read (`info` None) and no
+    limit was given, the run is admitted: refusing every run where the kernel does not say
+    would be worse than the risk, and the user can still give a limit."""
+    check_processes(buyers)
+    limit, source = _limit(max_memory, info)
+    need = estimate(buyers)
+    if limit is None or need <= limit:
+        return
+    more = info is None or need <= _ceiling(info)  # would a larger --max-memory do?
+    most = fitting(limit)
+    if most == 0:
+        advice = "not even one buyer fits; " + (
+            "give a larger --max-memory" if more else "free some memory first"
+        )
+    else:
+        advice = f"use at most {most:,} buyers" + (", or a larger --max-memory" if more else "")
+    raise ResourceError(_refusal(buyers, need, limit, source, advice))
+
+
+def _limit(max_memory: int | None, info: Meminfo | None) -> tuple[int | None, str]:
+    """What this run may use, and where that figure comes from. A --max-memory above what
+    the machine can give (available less the floor) is refused even when the run would
+    fit in it: the budget the user counted on is not there."""
+    if max_memory is not None:
+        if info is not None and max_memory > _ceiling(info):
+            raise ResourceError(
+                f"--max-memory {format_size(max_memory)} is more than this machine can give: "
+                f"{_machine(info)}; use --max-memory {max(_ceiling(info), 0) // MIB}M or less"
+            )
+        return max_memory, "set with --max-memory"
+    if info is None:
+        return None, ""
+    share = int(info.available * DEFAULT_SHARE)
+    if share <= _ceiling(info):
+        return share, (
+            f"half of the {format_size(info.available)} available; set it with --max-memory"
+        )
+    return max(_ceiling(info), 0), (
+        f"the {format_size(info.available)} available less {_floor_words(info)}"
+    )
+
+
+def _refusal(buyers: int, need: int, limit: int, source: str, advice: str) -> str:
+    margin = round((MARGIN - 1) * 100)
+    return (
+        f"{buyers:,} buyers need about {format_size(need)} ({format_size(PER_BUYER_BYTES)} "
+        f"each, with a {margin} % margin, and {format_size(PARENT_BYTES)} for the parent), "
+        f"more than the {format_size(limit)} this run may use ({source}); {advice}"
+    )
+
+
+def _ceiling(info: Meminfo) -> int:
+    """What a run may take before the machine's free memory reaches the floor."""
+    return info.available - int(info.total * MEMORY_FLOOR_FRACTION)
+
+
+def _floor_words(info: Meminfo) -> str:
+    return f"{round(MEMORY_FLOOR_FRACTION * 100)} % of the machine's {format_size(info.total)}"
+
+
+def _machine(info: Meminfo) -> str:
+    return (
+        f"{format_size(info.available)} is available and {_floor_words(info)} stays free, "
+        f"which leaves {format_size(max(_ceiling(info), 0))}"
+    )
+
+
+def _raise_process_limit(soft: int, hard: int) -> str:
+    """How to get more processes: up to the hard limit, or, when the soft limit already
+    is the hard one, only by fewer buyers (raising a hard limit takes root)."""
+    import resource
+
+    fewer = f"use at most {max(soft - PROCESS_RESERVE, 1):,} buyers"
+    if hard == resource.RLIM_INFINITY:
+        return f"raise it with `ulimit -u unlimited` or {fewer}"
+    if hard > soft:
+        return f"raise it with `ulimit -u {hard}` or {fewer}"
+    return f"that is also the hard limit, which only root can raise; {fewer}"
+
+
+def check_processes(buyers: int) -> None:
+    """Refuse, naming the limit and how to raise it, when `buyers` more processes would
+    pass the user's process limit. (Descriptors are no limit: the parent holds 4, however
+    many buyers there are.)"""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
+    if soft != resource.RLIM_INFINITY and buyers + PROCESS_RESERVE > soft:
+        raise ResourceError(
+            f"{buyers:,} buyers need {buyers:,} processes, but the process limit "
+            f"(ulimit -u) is {soft:,}; {_raise_process_limit(soft, hard)}"
+        )
