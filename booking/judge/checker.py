@@ -226,9 +226,8 @@ def judge(facts: RunFacts) -> Judgement:
 def aborted_sentence(reason: str) -> str:
     """Why a run was aborted and what to do about it."""
     return (
-        f"Aborted to keep the machine usable ({reason}): no more buyers were started and "
-        "the running ones were stopped; these are the numbers measured before the stop. "
-        "Run fewer --buyers, or free memory, and try again."
+        f"Aborted to keep the machine usable ({reason}); these are the numbers measured "
+        "before the stop. Run fewer --buyers, or free memory, and try again."
     )
 
 
