@@ -177,6 +177,7 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
         startup_s=judgement.startup_s,
         timed_out=raw.timed_out,
         interrupted=raw.interrupted,
+        aborted=raw.aborted,
         path=str(scenario.path) if scenario.path is not None else None,
         arrival=scenario.arrival.describe(),
         explanation=judgement.explanation,
@@ -222,4 +223,5 @@ def run_facts(
         sighting=sighting,
         stopped_ns=raw.stopped_ns,
         manager_lock=scenario.manager_lock,
+        aborted=raw.aborted,
     )

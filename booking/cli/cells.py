@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from booking.cli.exits import EXIT_ANOMALY
+from booking.cli.exits import EXIT_ABORTED, EXIT_ANOMALY
 from booking.engine import stopping
 from booking.errors import BookingError
 from booking.words import plural
@@ -31,12 +31,15 @@ def check_output(output_format: str, out: Path | None) -> None:
 
 
 def finish(comparison: Any, output_format: str, out: Path | None, fail_on_anomaly: bool) -> None:
-    """Show the cells, then exit as the comparison ended: error 2, Ctrl-C 130, anomaly 1."""
+    """Show the cells, then exit as the comparison ended: error 2, Ctrl-C 130, the memory
+    guard 75, anomaly 1."""
     emit(comparison, output_format, out)
     if comparison.stopped_by:
         raise BookingError(comparison.stopped_by)
     if comparison.interrupted:
         raise typer.Exit(stopping.exit_code())
+    if comparison.aborted:
+        raise typer.Exit(EXIT_ABORTED)
     if fail_on_anomaly and comparison.anomaly_in_a_safe_cell:
         raise typer.Exit(EXIT_ANOMALY)
 

@@ -2,6 +2,10 @@
 
 EXIT_ANOMALY = 1
 EXIT_USAGE = 2
+#: A run was ABORTED by the memory guard, with or without --fail-on-anomaly: EX_TEMPFAIL of
+#: sysexits.h, a temporary failure (try again later, or with fewer buyers). Neither 0, which
+#: would claim a finished measurement, nor 1, which says the strategy had an anomaly.
+EXIT_ABORTED = 75
 #: --fail-on-anomaly and the run was cut short while moving (TIMEOUT), as timeout(1) exits.
 EXIT_TIMEOUT = 124
 #: The reader of stdout went away (EPIPE): 128 + SIGPIPE, as a shell reports `yes | head`.

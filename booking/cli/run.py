@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from booking.cli.exits import EXIT_ANOMALY, EXIT_TIMEOUT
+from booking.cli.exits import EXIT_ABORTED, EXIT_ANOMALY, EXIT_TIMEOUT
 from booking.cli.options import (
     AttemptsOption,
     BuyersOption,
@@ -120,8 +120,9 @@ def run(
         bool,
         typer.Option(
             "--fail-on-anomaly",
-            help="Exit 1 when the verdict is an anomaly (not SAFE, TIMEOUT or INTERRUPTED); "
-            "exit 124 on TIMEOUT, which shows nothing either way.",
+            help="Exit 1 when the verdict is an anomaly (not SAFE, TIMEOUT, INTERRUPTED or "
+            "ABORTED); exit 124 on TIMEOUT, which shows nothing either way. ABORTED (the "
+            "memory guard) exits 75 with or without this option.",
         ),
     ] = False,
     max_memory: MaxMemoryOption = None,
@@ -167,7 +168,7 @@ def run(
         result = simulate(scenario, notes)
         if recorder is not None:
             recorder.add(result)
-            recorder.status = "interrupted" if result.interrupted else "complete"
+            recorder.status = _status(result)
     say_saved(recorder)
     for note in notes:
         print(f"booking: note: {note}", file=sys.stderr)
@@ -177,10 +178,19 @@ def run(
         render.summary(result)
     if result.interrupted:
         raise typer.Exit(stopping.exit_code())
+    if result.aborted:
+        raise typer.Exit(EXIT_ABORTED)
     if fail_on_anomaly and result.anomalous:
         raise typer.Exit(EXIT_ANOMALY)
     if fail_on_anomaly and not result.safe:  # TIMEOUT: no anomaly, and no proof of safety
         raise typer.Exit(EXIT_TIMEOUT)
+
+
+def _status(result: Any) -> str:
+    """How the run ended, as the history records its session."""
+    if result.interrupted:
+        return "interrupted"
+    return "aborted" if result.aborted else "complete"
 
 
 def _run_name(scenario: Any) -> str:

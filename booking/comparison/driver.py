@@ -34,6 +34,8 @@ class Comparison:
     finished_runs: int
     interrupted: bool = False
     stopped_by: str = ""  # the error that ended the comparison early, if one did
+    aborted: str = ""  # why the memory guard stopped a run (and so the comparison), if it did
+    aborted_cell: str = ""  # the label of the cell whose run it stopped
     reference: str | None = None  # label of the reference cell
     reference_given: bool = False  # named with --reference, not the default fastest safe cell
     title: str = ""  # a scenario's name; compare's heading is built from the workload
@@ -44,10 +46,13 @@ class Comparison:
 
     @property
     def status(self) -> str:
-        """How it ended, as the history records it: complete, interrupted or error."""
+        """How it ended, as the history records it: complete, interrupted, error or
+        aborted (the memory guard stopped a run)."""
         if self.stopped_by:
             return "error"
-        return "interrupted" if self.interrupted else "complete"
+        if self.interrupted:
+            return "interrupted"
+        return "aborted" if self.aborted else "complete"
 
     @property
     def anomaly_in_a_safe_cell(self) -> bool:
@@ -85,6 +90,8 @@ class _Progress:
     finished: int = 0
     interrupted: bool = False
     stopped_by: str = ""
+    aborted: str = ""
+    aborted_cell: str = ""
 
 
 def run_cells(
@@ -109,6 +116,13 @@ def run_cells(
             result = simulate(run)
             if result.interrupted:  # a run cut short is not a sample
                 progress.interrupted = True
+                break
+            if result.aborted:
+                # Not a sample either; saved for its reason. The machine is short of memory:
+                # starting the next run would only take more.
+                progress.aborted, progress.aborted_cell = result.aborted, cell.label
+                if on_result is not None:
+                    on_result(cell, run, result)
                 break
             progress.results[cell].append(result)
             progress.finished += 1
@@ -158,8 +172,8 @@ def compare(
 ) -> Comparison:
     """Run every cell `repeat` times, round-robin, and summarise each cell.
 
-    Ctrl-C (or an error such as a fork limit) ends it early: the runs finished so far are
-    summarised and the Comparison says it is incomplete."""
+    Ctrl-C, the memory guard or an error (such as a fork limit) ends it early: the runs
+    finished so far are summarised and the Comparison says it is incomplete."""
     cells, _, candidates = plan(workload, strategies, stores, repeat, reference)
     seed = workload.seed if workload.seed is not None else new_seed()
     jobs = [
@@ -228,6 +242,8 @@ def _comparison(
         finished_runs=progress.finished,
         interrupted=progress.interrupted,
         stopped_by=progress.stopped_by,
+        aborted=progress.aborted,
+        aborted_cell=progress.aborted_cell,
         reference=chosen.label if chosen else None,
         reference_given=candidates is not None,
         title=title,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+from booking.engine.memory_guard import MEMORY_FLOOR_FRACTION
 from booking.errors import ResourceError
 from booking.memory import Meminfo, format_size
 
@@ -28,10 +29,6 @@ MARGIN = 1.25
 #: What the run needs besides its buyers: a Manager server process for the manager
 #: strategy, the frames the parent collects, the store. A round figure, not a measurement.
 PARENT_BYTES = 64 * MIB
-#: The part of MemTotal no run may count on: the system and everything else on the machine
-#: need it. The live guard stops a run that eats into it; here a --max-memory that would
-#: is refused.
-MEMORY_FLOOR_FRACTION = 0.10
 #: By default a run may use this share of MemAvailable: another run, a browser or a build
 #: may start meanwhile.
 DEFAULT_SHARE = 0.5

@@ -24,6 +24,7 @@ from typing import Any
 
 from booking.engine import admission, buyer, stopping
 from booking.engine.frames import EXIT_CRASHED, EXIT_STOPPED, Kind, Record, decode_stream
+from booking.engine.memory_guard import MemoryGuard
 from booking.errors import ResourceError
 from booking.faults import Fault
 from booking.strategies import Strategy
@@ -49,6 +50,7 @@ class RawRun:
     stopped_ns: int = 0  # when the watchdog or a stop request ended the run (0: it ended)
     timed_out: bool = False
     interrupted: bool = False
+    aborted: str = ""  # why the memory guard stopped the run ("": it did not)
     exit_codes: dict[int, int] = field(default_factory=dict)  # buyer -> exit code (<0: signal)
     pids: list[int] = field(default_factory=list)
 
@@ -214,6 +216,7 @@ def _race(
 ) -> RawRun:
     raw = RawRun(started_ns=time.monotonic_ns())
     procs = _Buyers()
+    guard = MemoryGuard()
     buffer = bytearray()
     finished = False
     try:
@@ -229,7 +232,7 @@ def _race(
         )
         with _frozen_heap():
             for index in range(buyers):
-                if stop.requested:
+                if _stopping(stop, guard, raw):
                     break
                 try:
                     procs.fork(index, strategy, plan)
@@ -241,7 +244,7 @@ def _race(
         deadline = time.monotonic_ns() + timeout_ns
         # Wait until every buyer is at the gate (or failed to get there), then open it.
         settled: set[int] = set()
-        while len(settled) < len(procs.pids) and not stop.requested:
+        while len(settled) < len(procs.pids) and not _stopping(stop, guard, raw):
             records = _read_frames(procs, buffer, raw, deadline)
             if records is None or raw.timed_out:
                 break
@@ -253,9 +256,13 @@ def _race(
                 deadline = time.monotonic_ns() + timeout_ns
         raw.gate_ns = raw.last_progress_ns = time.monotonic_ns()
         deadline = raw.gate_ns + timeout_ns  # the run itself: from the gate
-        procs.open_gate()
+        if stop.requested or raw.aborted:
+            # Stopped before the gate: it stays shut, so no buyer buys before it is dead.
+            raw.stopped_ns = raw.gate_ns
+        else:
+            procs.open_gate()
         stall_ns = int(stall_timeout_s * 1e9) if stall_timeout_s else None
-        while not raw.timed_out and not stop.requested:
+        while not raw.timed_out and not _stopping(stop, guard, raw):
             until = deadline
             if stall_ns is not None:
                 until = min(deadline, raw.last_progress_ns + stall_ns)
@@ -266,8 +273,8 @@ def _race(
                 # Let frames pile up: one read per batch instead of a wake-up per frame
                 # leaves the cores to the buyers (+9-12 % purchases/s on sqlite, 2 cores).
                 time.sleep(BATCH_S)
-        if stop.requested:
-            raw.interrupted = True
+        if stop.requested or raw.aborted:
+            raw.interrupted = stop.requested
             raw.timed_out = False
             _stop(procs, buffer, raw)
         elif raw.timed_out:
@@ -277,11 +284,10 @@ def _race(
         raw.interrupted = True
         _stop(procs, buffer, raw)
     finally:
-        procs.open_gate()
         if not finished:
             procs.signal_all(signal.SIGKILL)
         procs.reap(block=True)
-        procs.close()
+        procs.close()  # the gate too, if it never opened: nobody is left to pass it
         raw.finished_ns = time.monotonic_ns()
         raw.exit_codes = procs.exit_codes
         raw.pids = procs.pids
@@ -311,11 +317,17 @@ def _read_frames(
     return records
 
 
+def _stopping(stop: _StopRequests, guard: MemoryGuard, raw: RawRun) -> bool:
+    """Whether to stop now: a stop request, or memory below the floor (noted in raw)."""
+    raw.aborted = raw.aborted or guard.check()
+    return stop.requested or bool(raw.aborted)
+
+
 def _stop(procs: _Buyers, buffer: bytearray, raw: RawRun) -> None:
     """SIGTERM the buyers, keep what they report while they finish a write (and the steps
-    they had reached), then SIGKILL."""
+    they had reached), then SIGKILL. A gate still shut stays shut: a buyer waiting at it
+    dies there (SIGTERM interrupts its read) rather than buy while the run is stopping."""
     raw.stopped_ns = raw.stopped_ns or time.monotonic_ns()
-    procs.open_gate()
     procs.signal_all(signal.SIGTERM)
     grace = RawRun(records=raw.records)  # its own clock flags: the run's stay as they are
     grace_end = time.monotonic_ns() + int(STOP_GRACE_S * 1e9)

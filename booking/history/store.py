@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 ENV_VAR = "BOOKING_DB"
 KINDS = ("run", "compare", "scenario")
-STATUSES = ("running", "complete", "interrupted", "error")
+STATUSES = ("running", "complete", "interrupted", "error", "aborted")
 BUSY_TIMEOUT_S = 30.0
 
 SESSION_COLUMNS: dict[str, type] = {
@@ -340,7 +340,8 @@ class History:
         return run_id
 
     def finish(self, session_id: int, status: str) -> None:
-        """Close a session: status "complete", "interrupted" or "error"."""
+        """Close a session: status "complete", "interrupted", "error" or "aborted" (the
+        memory guard stopped a run)."""
         if status not in STATUSES[1:]:
             raise ValueError(f"status must be one of {', '.join(STATUSES[1:])}, not {status!r}")
         with self._write():

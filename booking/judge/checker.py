@@ -49,6 +49,12 @@ class RunFacts:
     sighting: Sighting | None = None  # what the store saw of other writers; None: not asked
     stopped_ns: int = 0  # when the watchdog or a stop request ended the run (0: it ended)
     manager_lock: bool = True  # False: the manager strategy's guard holds nothing
+    aborted: str = ""  # why the memory guard stopped the run ("": it did not)
+
+    @property
+    def stopped(self) -> bool:
+        """Ended by the watchdog, a stop request or the memory guard, not by itself."""
+        return self.timed_out or self.interrupted or bool(self.aborted)
 
 
 @dataclass(frozen=True)
@@ -119,7 +125,7 @@ def judge(facts: RunFacts) -> Judgement:
     failures = [r.failure for r in failed_ops]
     crashed = {r.buyer for r in facts.records if r.kind is Kind.FAILED}
     killed = killed_victims(facts, cuts)
-    if not (facts.timed_out or facts.interrupted):  # else the stop itself set the exit codes
+    if not facts.stopped:  # else the stop itself set the exit codes
         crashed.update(b for b, code in facts.exit_codes.items() if code not in (0, EXIT_STOPPED))
     crashed -= killed  # killed on purpose: counted apart, not as errors
 
@@ -162,6 +168,8 @@ def judge(facts: RunFacts) -> Judgement:
         verdict = "LOST_UPDATES"
     elif errors:
         verdict = "ERRORS"
+    elif facts.aborted:
+        verdict = "ABORTED"
     elif facts.interrupted:
         verdict = "INTERRUPTED"
     elif facts.timed_out or motion.cut_waits:
@@ -176,10 +184,12 @@ def judge(facts: RunFacts) -> Judgement:
     story += _failures([r.failure for r in counted], counted, crashed, facts)
     story += killed_lines(killed, facts, cuts, motion)
     fates = buyer_fates(facts, attempts, cuts, killed, crashed)
-    if killed or facts.timed_out or facts.interrupted:
+    if killed or facts.stopped:
         story.append(fates_sentence(fates, facts.buyers, {r.buyer for r in bought}))
     story += ending_lines(facts, motion, sum(len(fates[k]) for k in STOPPED))
-    if facts.interrupted:
+    if facts.aborted:
+        story.append(aborted_sentence(facts.aborted))
+    elif facts.interrupted:
         story.append("Interrupted: these are the numbers measured before the stop.")
     if remaining is None:
         story.append(f"The store could not be read after the run: {facts.store_problem}")
@@ -210,6 +220,14 @@ def judge(facts: RunFacts) -> Judgement:
         store_sales=others.store_sales,
         store_oversold=others.store_oversold,
         other_runs=list(others.other_runs),
+    )
+
+
+def aborted_sentence(reason: str) -> str:
+    """Why a run was aborted and what to do about it."""
+    return (
+        f"Aborted to keep the machine usable ({reason}); these are the numbers measured "
+        "before the stop. Run fewer --buyers, or free memory, and try again."
     )
 
 

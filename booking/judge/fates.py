@@ -58,11 +58,7 @@ def after_death(facts: RunFacts, died: list[Record], motion: Motion) -> str:
         stuck = sorted({w.buyer for w in motion.stuck_waits})
         line = f"{DEATH_HOLDS[facts.strategy]}, so the {facts.strategy} guard was never released"
         if stuck:
-            how = (
-                "until the run was stopped"
-                if facts.timed_out or facts.interrupted
-                else "until their lock waits ran out"
-            )
+            how = "until the run was stopped" if facts.stopped else "until their lock waits ran out"
             return f"{line}: {_plural(len(stuck), 'other buyer')} waited for it {how}"
         return (
             f"{line}, but no other buyer came for it afterwards (the others had finished), "
@@ -81,7 +77,7 @@ def killed_victims(facts: RunFacts, cuts: list[Record]) -> set[int]:
     """The victims that died by their fault: each says so just before it dies. (Without that
     report, a victim SIGKILLed in a run that was not stopped.)"""
     said = {r.buyer for r in cuts if r.outcome is Outcome.KILLED}
-    stopped = facts.timed_out or facts.interrupted
+    stopped = facts.stopped
     return {
         b
         for b in facts.victims
@@ -122,7 +118,7 @@ def buyer_fates(
 ) -> dict[str, list[int]]:
     """Every buyer exactly once, by what became of it (the keys of _FATE_WORDS), so that
     the numbers told add up to the buyers. A stop outranks a purchase made before it."""
-    stopped_run = facts.timed_out or facts.interrupted
+    stopped_run = facts.stopped
     halted = {r.buyer: r for r in cuts if r.outcome is Outcome.STOPPED}
     bought = {r.buyer for r in attempts if r.outcome is Outcome.BOUGHT}
     sold_out = {r.buyer for r in attempts if r.outcome is Outcome.SOLD_OUT}

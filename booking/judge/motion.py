@@ -47,7 +47,7 @@ def assess_motion(facts: RunFacts, operations: list[Record], cuts: list[Record])
     for that long. A lock wait that ran into the --timeout limit is judged the same way;
     a database-busy wait that did is never stuck (the kernel frees a dead holder's lock)."""
     attempts = [r for r in operations if r.kind is Kind.ATTEMPT]
-    stopped = facts.timed_out or facts.interrupted
+    stopped = facts.stopped
     stop_ns = facts.stopped_ns or facts.finished_ns
     stuck_s = min(STUCK_S, facts.stall_timeout_s or STUCK_S)
     stuck_ns = int(stuck_s * 1e9)

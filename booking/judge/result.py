@@ -15,10 +15,12 @@ VERDICTS = (
     "INTERFERED",
     "TIMEOUT",
     "INTERRUPTED",
+    "ABORTED",
 )
 #: Verdicts of a run that ended before it could show the strategy safe, without having
 #: seen anything wrong: no anomaly of the strategy, and no proof of its safety either.
-INCONCLUSIVE = frozenset({"TIMEOUT", "INTERRUPTED"})
+#: ABORTED: the memory guard stopped it (below MEMORY_FLOOR_FRACTION of MemTotal).
+INCONCLUSIVE = frozenset({"TIMEOUT", "INTERRUPTED", "ABORTED"})
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Result:
     startup_s: float = 0.0
     timed_out: bool = False
     interrupted: bool = False
+    aborted: str = ""  # why the memory guard stopped the run ("memory: ..."); "": it did not
     path: str | None = None
     arrival: str = "gate"  # everyone at the gate at once; or "200/s", "stagger 0:50 ms"
     explanation: list[str] = field(default_factory=list)
@@ -76,7 +79,7 @@ class Result:
     @property
     def anomalous(self) -> bool:
         """Something went wrong with the tickets or the guard: neither SAFE nor merely
-        cut short (a too-short --timeout, Ctrl-C)."""
+        cut short (a too-short --timeout, Ctrl-C, the memory guard)."""
         return not self.safe and self.verdict not in INCONCLUSIVE
 
     def to_dict(self) -> dict[str, Any]:

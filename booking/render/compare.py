@@ -20,17 +20,19 @@ FORMATS = ("table", "json", "csv", "markdown")
 LATENCY_KEYS = ("p50", "p95", "p99")
 CSV_LEADING = ("store", "strategy", "runs", "anomaly_runs", "anomaly_rate")
 #: Added later: last, so the columns before them keep their places.
-CSV_TRAILING = ("status", "planned_runs")
+CSV_TRAILING = ("status", "planned_runs", "aborted")
 
 
 def cell_records(comparison: Comparison) -> list[dict[str, Any]]:
     """One JSON object per cell: its statistics, then the workload every cell shared, and
-    how the comparison ended (`status`: complete, interrupted or error), so a file kept
-    from a stopped comparison says it holds only some of the runs."""
+    how the comparison ended (`status`: complete, interrupted, error or aborted, with the
+    memory guard's reason in `aborted`), so a file kept from a stopped comparison says it
+    holds only some of the runs."""
     workload = comparison.workload
     shared = {
         "status": comparison.status,
         "planned_runs": comparison.repeat,
+        "aborted": comparison.aborted,
         "buyers": workload.buyers,
         "tickets": workload.initial_tickets,
         "think_ms": list(workload.think_ms),
@@ -167,6 +169,13 @@ def findings(comparison: Comparison) -> list[str]:
         lines.append(
             f"{why} after {comparison.finished_runs} of {comparison.planned_runs} runs: "
             "the cells hold the runs finished so far."
+        )
+    elif comparison.aborted:
+        lines.append(
+            f"ABORTED after {comparison.finished_runs} of {comparison.planned_runs} runs: "
+            f"a run of {comparison.aborted_cell} was stopped ({comparison.aborted}), and no "
+            "further run was started. The cells hold the runs finished before it; run fewer "
+            "--buyers, or free memory, and try again."
         )
     for cell in comparison.cells:
         if cell.anomalous:

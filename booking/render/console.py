@@ -20,6 +20,7 @@ VERDICT_STYLE = {
     "INTERFERED": "bold red",
     "TIMEOUT": "bold yellow",  # cut short while moving: no anomaly, no proof of safety
     "INTERRUPTED": "bold yellow",
+    "ABORTED": "bold yellow",  # stopped by the memory guard: no anomaly, no proof of safety
 }
 
 

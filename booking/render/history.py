@@ -230,3 +230,6 @@ def session(row: dict[str, Any], runs: list[dict[str, Any]]) -> None:
             f"[{VERDICT_STYLE.get(run['verdict'], 'bold')}]{escape(str(run['verdict']))}[/]",
         )
     print_whole(console, table)
+    for run in runs:
+        if run.get("aborted"):  # a history saved before the memory guard has no such column
+            console.print(f"run {run['id']} was ABORTED: {escape(str(run['aborted']))}")

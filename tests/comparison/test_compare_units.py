@@ -348,6 +348,7 @@ def test_summarize_mixed_cell() -> None:
         "INTERFERED": 0,
         "TIMEOUT": 0,
         "INTERRUPTED": 0,
+        "ABORTED": 0,
     }
     assert list(summary.verdicts) == list(VERDICTS)
     # OVERSOLD outranks more lost updates, which outrank errors.

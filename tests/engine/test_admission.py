@@ -9,6 +9,7 @@ import pytest
 
 from booking.engine import admission
 from booking.engine.admission import MIB, admit, estimate, fitting
+from booking.engine.memory_guard import MEMORY_FLOOR_FRACTION
 from booking.errors import ResourceError
 from booking.memory import Meminfo
 
@@ -69,7 +70,7 @@ def test_max_memory_replaces_the_default() -> None:
 
 def test_max_memory_beyond_what_the_machine_can_give_is_refused() -> None:
     # The floor: 10 % of the total stays free, so 4.0 - 0.8 GiB is the most a run may take.
-    ceiling = MACHINE.available - int(MACHINE.total * admission.MEMORY_FLOOR_FRACTION)
+    ceiling = MACHINE.available - int(MACHINE.total * MEMORY_FLOOR_FRACTION)
     admit(10, ceiling, MACHINE)
     assert refusal(10, 100 * GIB, MACHINE) == (
         "--max-memory 100 GiB is more than this machine can give: 4.0 GiB is available and "

@@ -389,7 +389,9 @@ def test_bad_kinds_and_statuses_are_programming_errors(history: History) -> None
     sid = history.begin("run", "x", {})
     with pytest.raises(ValueError) as caught:
         history.finish(sid, "running")
-    assert str(caught.value) == "status must be one of complete, interrupted, error, not 'running'"
+    assert str(caught.value) == (
+        "status must be one of complete, interrupted, error, aborted, not 'running'"
+    )
     assert [(s["name"], s["status"]) for s in history.sessions()] == [("x", "running")]
 
 

@@ -328,11 +328,11 @@ def test_fates_count_each_buyer_once_whatever_happened_to_it() -> None:
 # --- verdicts in compare ---------------------------------------------------------------------
 
 
-def test_timeout_and_interrupted_are_verdicts_and_not_anomalies() -> None:
-    assert {"TIMEOUT", "INTERRUPTED"} <= set(VERDICTS)
+def test_timeout_interrupted_and_aborted_are_verdicts_and_not_anomalies() -> None:
+    assert {"TIMEOUT", "INTERRUPTED", "ABORTED"} <= set(VERDICTS)
     for verdict in VERDICTS:
         result = fake_result(verdict=verdict)
-        assert result.anomalous == (verdict not in ("SAFE", "TIMEOUT", "INTERRUPTED"))
+        assert result.anomalous == (verdict not in ("SAFE", "TIMEOUT", "INTERRUPTED", "ABORTED"))
         assert result.safe == (verdict == "SAFE")
 
 

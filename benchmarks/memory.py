@@ -1,0 +1,187 @@
+"""What many buyers cost the machine (issue 11): each buyer's private memory (USS, from
+/proc/PID/smaps_rollup) while it waits at the gate and while it buys, the machine's peak
+memory in use, and start-up per buyer, at 1,000 / 2,000 / 10,000 buyers (lock, JSON,
+think 0: every buyer alive at once).
+
+Run it with the Python of a regular install (an editable one adds import hooks):
+
+    python3 -m venv /tmp/bench && /tmp/bench/bin/pip install -q . &&
+        /tmp/bench/bin/python benchmarks/memory.py [--buyers 1000 2000 10000]
+
+Each size runs `booking run` in a child process, in-process through the console script's
+own entry point, with two probes: just before the gate opens it samples the USS of up to
+100 waiting buyers; 0.3 s after, that of up to 100 live ones (queued for the lock: they
+have looked at the count and are buying). A watcher reads MemAvailable every 20 ms and
+kills the run's process group below a floor of 4 GB, as ../shared/tools/memwatch does.
+It prints a Markdown table for BENCHMARKS.md. Nothing here is a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+FLOOR_BYTES = 4 << 30
+#: The targets of issue 11.
+USS_TARGET_KB = 512
+PEAK_TARGETS = {2000: 1.2 * 2**30, 10000: 5 * 2**30}
+START_TARGET_S = {10000: 25.0}
+
+#: Runs inside the child: the console script's main() with the two probes installed.
+PROBE = r"""
+import json, os, statistics, sys, time
+import booking.engine.runner as runner
+
+def uss_kb(pid):
+    total = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith((b"Private_Clean:", b"Private_Dirty:")):
+                    total += int(line.split()[1])
+    except OSError:
+        return None
+    return total
+
+def sample(pids):
+    pids = list(pids)
+    values = [v for v in map(uss_kb, pids[:: max(1, len(pids) // 100)]) if v]
+    return statistics.median(values) if values else None
+
+seen = {}
+open_gate = runner._Buyers.open_gate
+def probed_gate(self):
+    if "waiting_kb" not in seen and self.pids:
+        seen["waiting_kb"] = sample(self.pids)
+    return open_gate(self)
+runner._Buyers.open_gate = probed_gate
+
+read_frames = runner._read_frames
+def probed_read(procs, buffer, raw, until_ns):
+    if raw.gate_ns and "buying_kb" not in seen and time.monotonic_ns() - raw.gate_ns > 3e8:
+        seen["buying_kb"] = sample(procs.alive)
+        seen["buying_alive"] = len(procs.alive)
+    return read_frames(procs, buffer, raw, until_ns)
+runner._read_frames = probed_read
+
+from booking.cli.entry import main
+sys.argv = ["booking", *sys.argv[1:]]
+try:
+    main()
+finally:
+    with open(os.environ["PROBE_OUT"], "w") as f:
+        json.dump(seen, f)
+"""
+
+
+def available() -> int:
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    raise SystemExit("no MemAvailable in /proc/meminfo")
+
+
+def measure(buyers: int, work: Path) -> dict[str, float | str | None]:
+    """One run of `buyers` lock/json buyers, think 0; its probes, peak and record."""
+    out = work / "probe.json"
+    cmd = [
+        sys.executable, "-c", PROBE, "run", "--buyers", str(buyers), "--tickets", "100",
+        "--strategy", "lock", "--think", "0", "--json", "--timeout", "300",
+        "--path", str(work / "tickets.json"), "--reset",
+    ]  # fmt: skip
+    base = low = available()
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PROBE_OUT": str(out)},
+        start_new_session=True,
+    )
+    killed = threading.Event()
+
+    def watch() -> None:
+        nonlocal low
+        while proc.poll() is None:
+            now = available()
+            low = min(low, now)
+            if now < FLOOR_BYTES and not killed.is_set():
+                killed.set()
+                os.killpg(proc.pid, signal.SIGKILL)
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    stdout, _ = proc.communicate()
+    whole_s = time.monotonic() - started
+    watcher.join()
+    record = json.loads(stdout) if stdout.strip() else {}
+    probes = json.loads(out.read_text()) if out.exists() else {}
+    return {
+        "verdict": "killed below the floor" if killed.is_set() else record.get("verdict"),
+        "waiting_kb": probes.get("waiting_kb"),
+        "buying_kb": probes.get("buying_kb"),
+        "peak_bytes": base - low,
+        "whole_s": whole_s,
+        "startup_s": record.get("startup_s"),
+    }
+
+
+def row(buyers: int, m: dict[str, float | str | None]) -> str:
+    peak = float(m["peak_bytes"] or 0)
+    startup = float(m["startup_s"] or 0)
+    targets = []
+    if buyers == 1000:
+        targets.append(f"USS ≤ {USS_TARGET_KB} kB")
+    if buyers in PEAK_TARGETS:
+        targets.append(f"peak ≤ {PEAK_TARGETS[buyers] / 2**30:g} GiB")
+    if buyers in START_TARGET_S:
+        targets.append(f"whole ≤ {START_TARGET_S[buyers]:g} s")
+    met = []
+    if buyers == 1000:
+        met.append(float(m["waiting_kb"] or 1e9) <= USS_TARGET_KB)
+    if buyers in PEAK_TARGETS:
+        met.append(peak <= PEAK_TARGETS[buyers])
+    if buyers in START_TARGET_S:
+        met.append(float(m["whole_s"] or 1e9) <= START_TARGET_S[buyers])
+    verdict = "—" if not met else ("met" if all(met) else "MISSED")
+    kb = lambda v: f"{float(v):,.0f} kB" if v else "-"  # noqa: E731
+    return (
+        f"| {buyers:,} | {kb(m['waiting_kb'])} | {kb(m['buying_kb'])} "
+        f"| {peak / 2**30:.2f} GiB ({peak / buyers / 2**20:.2f} MiB/buyer) "
+        f"| {float(m['whole_s'] or 0):.1f} s | {startup:.1f} s "
+        f"({1000 * startup / buyers:.2f} ms/buyer) | {m['verdict']} "
+        f"| {', '.join(targets) or '—'} | {verdict} |"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--buyers", type=int, nargs="+", default=[1000, 2000, 10000])
+    args = parser.parse_args()
+    print(
+        "| buyers | USS waiting (median) | USS buying (median) | peak memory in use "
+        "| whole run | start-up | verdict | target | met |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for buyers in args.buyers:
+        need = buyers * 2 * 2**20 + FLOOR_BYTES
+        if available() < need:
+            print(f"| {buyers:,} | skipped: needs ~{need / 2**30:.0f} GiB available |")
+            continue
+        with tempfile.TemporaryDirectory() as work:
+            print(row(buyers, measure(buyers, Path(work))), flush=True)
+        time.sleep(2)  # let the machine settle: exited buyers' pages are freed lazily
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
