@@ -90,13 +90,16 @@ def available() -> int:
     raise SystemExit("no MemAvailable in /proc/meminfo")
 
 
-def measure(buyers: int, work: Path) -> dict[str, float | str | None]:
-    """One run of `buyers` lock/json buyers, think 0; its probes, peak and record."""
+def measure(
+    buyers: int, work: Path, strategy: str = "lock", store: str = "json"
+) -> dict[str, float | str | None]:
+    """One run of `buyers` buyers, think 0; its probes, peak and record."""
     out = work / "probe.json"
+    path = work / ("tickets.db" if store == "sqlite" else "tickets.json")
     cmd = [
         sys.executable, "-c", PROBE, "run", "--buyers", str(buyers), "--tickets", "100",
-        "--strategy", "lock", "--think", "0", "--json", "--timeout", "300",
-        "--path", str(work / "tickets.json"), "--reset",
+        "--strategy", strategy, "--think", "0", "--json", "--timeout", "300",
+        "--path", str(path), "--reset", "--max-memory", f"{max_memory() >> 20}M",
     ]  # fmt: skip
     base = low = available()
     started = time.monotonic()
@@ -135,7 +138,14 @@ def measure(buyers: int, work: Path) -> dict[str, float | str | None]:
     }
 
 
-def row(buyers: int, m: dict[str, float | str | None]) -> str:
+def max_memory() -> int:
+    """The largest --max-memory booking accepts here: what is available less its floor."""
+    with open("/proc/meminfo") as f:
+        total = next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemTotal:"))
+    return int((available() - total // 10) * 0.97)  # what is available moves meanwhile
+
+
+def row(buyers: int, m: dict[str, float | str | None], cell: str) -> str:
     peak = float(m["peak_bytes"] or 0)
     startup = float(m["startup_s"] or 0)
     targets = []
@@ -155,7 +165,7 @@ def row(buyers: int, m: dict[str, float | str | None]) -> str:
     verdict = "—" if not met else ("met" if all(met) else "MISSED")
     kb = lambda v: f"{float(v):,.0f} kB" if v else "-"  # noqa: E731
     return (
-        f"| {buyers:,} | {kb(m['waiting_kb'])} | {kb(m['buying_kb'])} "
+        f"| {buyers:,} {cell} | {kb(m['waiting_kb'])} | {kb(m['buying_kb'])} "
         f"| {peak / 2**30:.2f} GiB ({peak / buyers / 2**20:.2f} MiB/buyer) "
         f"| {float(m['whole_s'] or 0):.1f} s | {startup:.1f} s "
         f"({1000 * startup / buyers:.2f} ms/buyer) | {m['verdict']} "
@@ -166,20 +176,26 @@ def row(buyers: int, m: dict[str, float | str | None]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--buyers", type=int, nargs="+", default=[1000, 2000, 10000])
+    parser.add_argument(
+        "--cells", nargs="+", default=["lock/json"], help="strategy/store pairs to measure"
+    )
     args = parser.parse_args()
     print(
         "| buyers | USS waiting (median) | USS buying (median) | peak memory in use "
         "| whole run | start-up | verdict | target | met |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
-    for buyers in args.buyers:
-        need = buyers * 2 * 2**20 + FLOOR_BYTES
-        if available() < need:
-            print(f"| {buyers:,} | skipped: needs ~{need / 2**30:.0f} GiB available |")
-            continue
-        with tempfile.TemporaryDirectory() as work:
-            print(row(buyers, measure(buyers, Path(work))), flush=True)
-        time.sleep(2)  # let the machine settle: exited buyers' pages are freed lazily
+    for cell in args.cells:
+        strategy, _, store = cell.partition("/")
+        for buyers in args.buyers:
+            need = int(buyers * 1.7 * 2**20) + FLOOR_BYTES
+            if available() < need:
+                print(f"| {buyers:,} {cell} | skipped: needs ~{need / 2**30:.0f} GiB available |")
+                continue
+            with tempfile.TemporaryDirectory() as work:
+                m = measure(buyers, Path(work), strategy, store or "json")
+                print(row(buyers, m, cell), flush=True)
+            time.sleep(2)  # let the machine settle: exited buyers' pages are freed lazily
     return 0
 
 

@@ -60,9 +60,13 @@ def admit(scenarios: Iterable[Scenario]) -> None:
     first), before any of them starts: a comparison must not fail half-way. Each run is
     admitted again when it starts, against the memory available then."""
     info = meminfo()
-    runs = {(scenario.buyers, scenario.memory_limit) for scenario in scenarios}
-    for buyers, limit in sorted(runs, key=lambda run: run[0], reverse=True):
-        admission.admit(buyers, limit, info)
+    runs = [
+        (admission.per_buyer(scenario.strategy, scenario.store_name), scenario)
+        for scenario in scenarios
+    ]
+    runs.sort(key=lambda run: admission.estimate(run[1].buyers, run[0]), reverse=True)
+    for each, scenario in runs:
+        admission.admit(scenario.buyers, scenario.memory_limit, info, each)
 
 
 def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:

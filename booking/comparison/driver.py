@@ -72,11 +72,12 @@ def plan(
     if workload.path is not None or workload.reset:
         raise ScenarioError("compare runs every cell on a fresh store; it takes no path")
     cells = plan_cells(strategies, stores)
-    for cell in cells:
-        replace(workload, strategy=cell.strategy, store=cell.store).validate()
+    runs = [replace(workload, strategy=cell.strategy, store=cell.store) for cell in cells]
+    for run in runs:
+        run.validate()
     order = schedule(cells, repeat)
     candidates = parse_reference(reference, cells) if reference is not None else None
-    admit([workload])  # every cell has the workload's buyers
+    admit(runs)  # the dearest cell first: a filelock buyer costs twice a lock buyer
     return cells, order, candidates
 
 

@@ -18,11 +18,33 @@ from booking.memory import Meminfo, format_size
 
 MIB = 1 << 20
 
-#: What one buyer adds to the machine's memory in use at the run's peak: its own pages
-#: (the parent's heap copied on write) and the kernel's (page tables, its task). Measured:
-#: 1,000 lock/json buyers with think 0 peaked 1.7 GB above the idle machine. Work to cut
-#: it is under way; whoever cuts it updates this one number.
-PER_BUYER_BYTES = int(1.7 * MIB)
+#: What one buyer adds to the machine's memory in use at the run's peak, in MiB: its own
+#: pages (the parent's heap copied on write as the buyer runs Python code) and the
+#: kernel's (page tables, its task). Measured by benchmarks/memory.py, 1,000 buyers, think
+#: 0, on a 2-core 24 GiB machine (BENCHMARKS.md). The filelock library runs much more code
+#: in each buyer (its fork hooks and lock objects): twice the cost.
+PER_BUYER_MIB: dict[tuple[str, str], float] = {
+    ("none", "json"): 1.2,
+    ("lock", "json"): 1.6,
+    ("manager", "json"): 1.6,
+    ("filelock", "json"): 2.7,
+    ("none", "sqlite"): 1.9,
+    ("lock", "sqlite"): 1.7,
+    ("manager", "sqlite"): 1.7,
+    ("transaction", "sqlite"): 1.7,
+    ("filelock", "sqlite"): 3.4,
+}
+
+
+def per_buyer(strategy: str, store: str) -> int:
+    """The measured cost of one buyer of this strategy on this store, in bytes; for a
+    pair never measured, the dearest one measured."""
+    mib = PER_BUYER_MIB.get((strategy, store), max(PER_BUYER_MIB.values()))
+    return int(mib * MIB)
+
+
+#: The README's run: lock on JSON.
+PER_BUYER_BYTES = per_buyer("lock", "json")
 #: The per-buyer figure is one measurement on one machine: strategies, stores and Python
 #: builds differ, so the estimate asks for a quarter more.
 MARGIN = 1.25
@@ -36,17 +58,20 @@ DEFAULT_SHARE = 0.5
 PROCESS_RESERVE = 64
 
 
-def estimate(buyers: int) -> int:
-    """Bytes the run will add to the machine's memory in use at its peak, margin included."""
-    return PARENT_BYTES + math.ceil(buyers * PER_BUYER_BYTES * MARGIN)
+def estimate(buyers: int, each: int = PER_BUYER_BYTES) -> int:
+    """Bytes the run will add to the machine's memory in use at its peak, margin included,
+    when one buyer costs `each` bytes."""
+    return PARENT_BYTES + math.ceil(buyers * each * MARGIN)
 
 
-def fitting(limit: int) -> int:
+def fitting(limit: int, each: int = PER_BUYER_BYTES) -> int:
     """The most buyers whose estimate stays within `limit` bytes (0 when none fit)."""
-    return max(0, int((limit - PARENT_BYTES) // (PER_BUYER_BYTES * MARGIN)))
+    return max(0, int((limit - PARENT_BYTES) // (each * MARGIN)))
 
 
-def admit(buyers: int, max_memory: int | None, info: Meminfo | None) -> None:
+def admit(
+    buyers: int, max_memory: int | None, info: Meminfo | None, each: int = PER_BUYER_BYTES
+) -> None:
     """Raise ResourceError unless the machine can hold `buyers` buyers: first the process
     limit, then memory. `max_memory` is the user's limit in bytes (None: half of what
     `info` says is available). When /proc/meminfo could not be read (`info` None) and no
@@ -54,18 +79,18 @@ def admit(buyers: int, max_memory: int | None, info: Meminfo | None) -> None:
     would be worse than the risk, and the user can still give a limit."""
     check_processes(buyers)
     limit, source = _limit(max_memory, info)
-    need = estimate(buyers)
+    need = estimate(buyers, each)
     if limit is None or need <= limit:
         return
     more = info is None or need <= _ceiling(info)  # would a larger --max-memory do?
-    most = fitting(limit)
+    most = fitting(limit, each)
     if most == 0:
         advice = "not even one buyer fits; " + (
             "give a larger --max-memory" if more else "free some memory first"
         )
     else:
         advice = f"use at most {most:,} buyers" + (", or a larger --max-memory" if more else "")
-    raise ResourceError(_refusal(buyers, need, limit, source, advice))
+    raise ResourceError(_refusal(buyers, need, each, limit, source, advice))
 
 
 def _limit(max_memory: int | None, info: Meminfo | None) -> tuple[int | None, str]:
@@ -91,10 +116,10 @@ def _limit(max_memory: int | None, info: Meminfo | None) -> tuple[int | None, st
     )
 
 
-def _refusal(buyers: int, need: int, limit: int, source: str, advice: str) -> str:
+def _refusal(buyers: int, need: int, each: int, limit: int, source: str, advice: str) -> str:
     margin = round((MARGIN - 1) * 100)
     return (
-        f"{buyers:,} buyers need about {format_size(need)} ({format_size(PER_BUYER_BYTES)} "
+        f"{buyers:,} buyers need about {format_size(need)} ({format_size(each)} "
         f"each, with a {margin} % margin, and {format_size(PARENT_BYTES)} for the parent), "
         f"more than the {format_size(limit)} this run may use ({source}); {advice}"
     )
