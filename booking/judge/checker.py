@@ -141,9 +141,14 @@ def judge(facts: RunFacts) -> Judgement:
     inside = max_overlap(windows)
     ends = [r.t_end for r in facts.records if r.t_end]
     wall_s = max(0, max(ends, default=facts.gate_ns) - facts.gate_ns) / 1e9
-    if facts.stopped_ns:  # a stopped run ran until the stop, reports or not
-        wall_s = max(wall_s, (facts.stopped_ns - facts.gate_ns) / 1e9)
-    throughput = len(attempts) / wall_s if wall_s > 0 else 0.0
+    timed = attempts
+    if facts.stopped_ns:
+        # A stopped run is measured up to the stop, reports or not: what buyers finished
+        # while being stopped (a write let finish, a database wait that only ends at its
+        # busy timeout) is no measure of its speed.
+        wall_s = max(0, facts.stopped_ns - facts.gate_ns) / 1e9
+        timed = [r for r in attempts if r.t_end <= facts.stopped_ns]
+    throughput = len(timed) / wall_s if wall_s > 0 else 0.0
     latency = latency_summary((r.t_end - r.t_begin) / 1e6 for r in attempts)
     # The acquire step alone: how long a buyer waited for the guard (to its timeout if
     # it never came).

@@ -76,7 +76,9 @@ def assess_motion(facts: RunFacts, operations: list[Record], cuts: list[Record])
     arriving = [r for r in halted if not r.t_begin]
 
     def stuck(wait: Record) -> bool:
-        begin, end = wait.t_begin, wait.t_end
+        # Watched until the stop at most: a buyer that only reported later (a database
+        # wait runs on to its busy timeout) was not seen waiting meanwhile.
+        begin, end = wait.t_begin, min(wait.t_end, stop_ns) if stopped else wait.t_end
         if any(acquired > end for acquired, _, _ in holds):
             return False  # the guard moved again afterwards
         last = max([0] + [min(left, end) for acquired, left, _ in holds if acquired <= end])
