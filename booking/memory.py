@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 KIB = 1 << 10
 _UNITS = {"K": KIB, "M": KIB**2, "G": KIB**3, "T": KIB**4}
-_SIZE = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([KMGT])(?:I?B)?\s*", re.IGNORECASE)
+_SIZE = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([KMGT])(?:IB?|B)?\s*", re.IGNORECASE | re.ASCII)
 
 
 class Meminfo(NamedTuple):
@@ -41,12 +41,17 @@ def parse_size(text: str) -> int:
     """'800M' -> 838860800. A number without a unit is refused: '4000' could mean bytes
     or megabytes, and a wrong guess either refuses every run or admits any."""
     match = _SIZE.fullmatch(text)
+    if match is None and text.strip().startswith("-"):
+        raise ValueError(f"{text!r} is not a size: it must be more than 0")
     if match is None:
         raise ValueError(
             f"{text!r} is not a size: write a number and a unit, K, M, G or T "
             f"(binary: 1G = 1024M), e.g. 800M or 4G"
         )
-    size = int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+    exact = float(match.group(1)) * _UNITS[match.group(2).upper()]
+    if exact > 2**63:  # also what float() made of 400 digits: inf
+        raise ValueError(f"{text!r} is not a size this machine could have")
+    size = int(exact)
     if size <= 0:
         raise ValueError(f"{text!r} is not a size: it must be more than 0")
     return size

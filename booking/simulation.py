@@ -55,10 +55,11 @@ def _store_path(scenario: Scenario) -> Iterator[Path]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def admit(scenarios: Iterable[Scenario]) -> None:
-    """Raise ResourceError when the machine cannot hold one of these runs (the largest
+def admit(scenarios: Iterable[Scenario], name: str = "max_memory") -> None:
+    """Raise ResourceError when the machine cannot hold one of these runs (the dearest
     first), before any of them starts: a comparison must not fail half-way. Each run is
-    admitted again when it starts, against the memory available then."""
+    admitted again when it starts, against the memory available then. `name` is how the
+    user gave the limit (the option, or the key of a scenario file and of Scenario)."""
     info = meminfo()
     runs = [
         (admission.per_buyer(scenario.strategy, scenario.store_name), scenario)
@@ -66,7 +67,8 @@ def admit(scenarios: Iterable[Scenario]) -> None:
     ]
     runs.sort(key=lambda run: admission.estimate(run[1].buyers, run[0]), reverse=True)
     for each, scenario in runs:
-        admission.admit(scenario.buyers, scenario.memory_limit, info, each)
+        what = f"{scenario.strategy}/{scenario.store_name}"
+        admission.admit(scenario.buyers, scenario.memory_limit, info, each, what=what, name=name)
 
 
 def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:

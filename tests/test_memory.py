@@ -19,15 +19,30 @@ from booking.memory import Meminfo, format_size, meminfo, parse_size
         ("512KB", 512 << 10),
         (" 2T ", 2 << 40),
         (".5G", 1 << 29),
+        ("800Mi", 800 << 20),
     ],
 )
 def test_sizes_are_binary_and_need_a_unit(text: str, size: int) -> None:
     assert parse_size(text) == size
 
 
-@pytest.mark.parametrize("text", ["4000", "", "G", "-1G", "1e3M", "4X", "4 GB extra", "0M"])
+@pytest.mark.parametrize(
+    "text", ["4000", "", "G", "-1G", "1e3M", "4X", "4 GB extra", "0M", "８００M", "nan", "inf"]
+)
 def test_a_bad_size_is_refused_with_an_example(text: str) -> None:
     with pytest.raises(ValueError, match="size"):
+        parse_size(text)
+
+
+@pytest.mark.parametrize("text", ["-5G", "0M", "0.0001K"])
+def test_a_size_of_nothing_says_it_must_be_more(text: str) -> None:
+    with pytest.raises(ValueError, match="must be more than 0"):
+        parse_size(text)
+
+
+@pytest.mark.parametrize("text", ["9" * 400 + "T", "99999999T"])
+def test_a_size_past_any_machine_is_a_clear_error_not_an_overflow(text: str) -> None:
+    with pytest.raises(ValueError, match="not a size this machine could have"):
         parse_size(text)
 
 

@@ -93,7 +93,9 @@ def compare(
         max_memory=max_memory,
     )
     # Every check before any run; the cells say what the session covered.
-    cells, _, _ = plan(workload, chosen_strategies, chosen_stores, repeat, reference)
+    cells, _, _ = plan(
+        workload, chosen_strategies, chosen_stores, repeat, reference, "--max-memory"
+    )
     params = {
         **compare_params(workload, cells),
         "repeat": repeat,

@@ -156,7 +156,7 @@ def run(
     )
     notes: list[str] = []
     scenario.validate()  # bad input never opens a history session
-    admit([scenario])  # nor does a run the machine cannot hold
+    admit([scenario], "--max-memory")  # nor does a run the machine cannot hold
     if scenario.buyers >= BIG_RUN and sys.stderr.isatty():
         # Forking is ~3-5 ms a buyer here: say so before a long silent start.
         print(

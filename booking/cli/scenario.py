@@ -104,7 +104,11 @@ def scenario_run(
     if max_memory is not None:
         scenario_file = with_max_memory(scenario_file, max_memory)
         overrides["max_memory"] = max_memory
-    admit(point for _, point in scenario_file.points)  # before a history session opens
+    # Before a history session opens; the limit is the option's, or the file's.
+    admit(
+        (point for _, point in scenario_file.points),
+        "--max-memory" if max_memory is not None else "max_memory",
+    )
     params = {"file": str(path), "overrides": overrides, "description": scenario_file.description}
     comparison = run_recorded(
         save,

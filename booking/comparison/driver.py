@@ -65,6 +65,7 @@ def plan(
     stores: Sequence[str] | None = None,
     repeat: int = 5,
     reference: str | None = None,
+    limit_name: str = "max_memory",
 ) -> tuple[list[Cell], list[tuple[int, Cell]], list[Cell] | None]:
     """Check everything before the first run: the cells, the order, the reference cells,
     the machine's room for the runs. Raises ScenarioError (a BookingError) for any bad
@@ -77,7 +78,7 @@ def plan(
         run.validate()
     order = schedule(cells, repeat)
     candidates = parse_reference(reference, cells) if reference is not None else None
-    admit(runs)  # the dearest cell first: a filelock buyer costs twice a lock buyer
+    admit(runs, limit_name)  # the dearest cell first: a filelock buyer costs twice a lock one
     return cells, order, candidates
 
 

@@ -70,15 +70,22 @@ def fitting(limit: int, each: int = PER_BUYER_BYTES) -> int:
 
 
 def admit(
-    buyers: int, max_memory: int | None, info: Meminfo | None, each: int = PER_BUYER_BYTES
+    buyers: int,
+    max_memory: int | None,
+    info: Meminfo | None,
+    each: int = PER_BUYER_BYTES,
+    *,
+    what: str = "",
+    name: str = "--max-memory",
 ) -> None:
     """Raise ResourceError unless the machine can hold `buyers` buyers: first the process
     limit, then memory. `max_memory` is the user's limit in bytes (None: half of what
-    `info` says is available). When /proc/meminfo could not be read (`info` None) and no
-    limit was given, the run is admitted: refusing every run where the kernel does not say
-    would be worse than the risk, and the user can still give a limit."""
+    `info` says is available), given as `name` (the option or key the message names);
+    `what` names the buyers ("filelock/sqlite"). When /proc/meminfo could not be read
+    (`info` None) and no limit was given, the run is admitted: refusing every run where the
+    kernel does not say would be worse than the risk, and the user can still give a limit."""
     check_processes(buyers)
-    limit, source = _limit(max_memory, info)
+    limit, source = _limit(max_memory, info, name)
     need = estimate(buyers, each)
     if limit is None or need <= limit:
         return
@@ -86,40 +93,39 @@ def admit(
     most = fitting(limit, each)
     if most == 0:
         advice = "not even one buyer fits; " + (
-            "give a larger --max-memory" if more else "free some memory first"
+            f"give a larger {name}" if more else "free some memory first"
         )
     else:
-        advice = f"use at most {most:,} buyers" + (", or a larger --max-memory" if more else "")
-    raise ResourceError(_refusal(buyers, need, each, limit, source, advice))
+        advice = f"use at most {most:,} buyers" + (f", or a larger {name}" if more else "")
+    who = f"{buyers:,} {what} buyers" if what else f"{buyers:,} buyers"
+    raise ResourceError(_refusal(who, need, each, limit, source, advice))
 
 
-def _limit(max_memory: int | None, info: Meminfo | None) -> tuple[int | None, str]:
+def _limit(max_memory: int | None, info: Meminfo | None, name: str) -> tuple[int | None, str]:
     """What this run may use, and where that figure comes from. A --max-memory above what
     the machine can give (available less the floor) is refused even when the run would
     fit in it: the budget the user counted on is not there."""
     if max_memory is not None:
         if info is not None and max_memory > _ceiling(info):
             raise ResourceError(
-                f"--max-memory {format_size(max_memory)} is more than this machine can give: "
-                f"{_machine(info)}; use --max-memory {max(_ceiling(info), 0) // MIB}M or less"
+                f"{name} {format_size(max_memory)} is more than this machine can give: "
+                f"{_machine(info)}; use {name} {max(_ceiling(info), 0) // MIB}M or less"
             )
-        return max_memory, "set with --max-memory"
+        return max_memory, f"set with {name}"
     if info is None:
         return None, ""
     share = int(info.available * DEFAULT_SHARE)
     if share <= _ceiling(info):
-        return share, (
-            f"half of the {format_size(info.available)} available; set it with --max-memory"
-        )
+        return share, (f"half of the {format_size(info.available)} available; set it with {name}")
     return max(_ceiling(info), 0), (
         f"the {format_size(info.available)} available less {_floor_words(info)}"
     )
 
 
-def _refusal(buyers: int, need: int, each: int, limit: int, source: str, advice: str) -> str:
+def _refusal(who: str, need: int, each: int, limit: int, source: str, advice: str) -> str:
     margin = round((MARGIN - 1) * 100)
     return (
-        f"{buyers:,} buyers need about {format_size(need)} ({format_size(each)} "
+        f"{who} need about {format_size(need)} ({format_size(each)} "
         f"each, with a {margin} % margin, and {format_size(PARENT_BYTES)} for the parent), "
         f"more than the {format_size(limit)} this run may use ({source}); {advice}"
     )
