@@ -31,17 +31,17 @@ def check_output(output_format: str, out: Path | None) -> None:
 
 
 def finish(comparison: Any, output_format: str, out: Path | None, fail_on_anomaly: bool) -> None:
-    """Show the cells, then exit as the comparison ended: error 2, Ctrl-C 130, the memory
-    guard 75, anomaly 1."""
+    """Show the cells, then exit as the comparison ended: error 2, Ctrl-C 130, anomaly 1
+    (with --fail-on-anomaly, even when the memory guard then stopped it), the guard 75."""
     emit(comparison, output_format, out)
     if comparison.stopped_by:
         raise BookingError(comparison.stopped_by)
     if comparison.interrupted:
         raise typer.Exit(stopping.exit_code())
-    if comparison.aborted:
-        raise typer.Exit(EXIT_ABORTED)
     if fail_on_anomaly and comparison.anomaly_in_a_safe_cell:
         raise typer.Exit(EXIT_ANOMALY)
+    if comparison.aborted:
+        raise typer.Exit(EXIT_ABORTED)
 
 
 def emit(comparison: Any, output_format: str, out: Path | None) -> None:

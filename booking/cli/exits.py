@@ -2,7 +2,8 @@
 
 EXIT_ANOMALY = 1
 EXIT_USAGE = 2
-#: A run was ABORTED by the memory guard, with or without --fail-on-anomaly: EX_TEMPFAIL of
+#: A run was ABORTED by the memory guard (unless it proved an anomaly first and
+#: --fail-on-anomaly asks for 1): EX_TEMPFAIL of
 #: sysexits.h, a temporary failure (try again later, or with fewer buyers). Neither 0, which
 #: would claim a finished measurement, nor 1, which says the strategy had an anomaly.
 EXIT_ABORTED = 75

@@ -178,10 +178,10 @@ def run(
         render.summary(result)
     if result.interrupted:
         raise typer.Exit(stopping.exit_code())
+    if fail_on_anomaly and result.anomalous:  # proven before a memory stop: an anomaly still
+        raise typer.Exit(EXIT_ANOMALY)
     if result.aborted:
         raise typer.Exit(EXIT_ABORTED)
-    if fail_on_anomaly and result.anomalous:
-        raise typer.Exit(EXIT_ANOMALY)
     if fail_on_anomaly and not result.safe:  # TIMEOUT: no anomaly, and no proof of safety
         raise typer.Exit(EXIT_TIMEOUT)
 

@@ -120,9 +120,12 @@ def run_cells(
                 progress.interrupted = True
                 break
             if result.aborted:
-                # Not a sample either; saved for its reason. The machine is short of memory:
-                # starting the next run would only take more.
+                # Not a sample, unless it proved an anomaly before the stop; saved for its
+                # reason. The machine is short of memory: the next run would take more.
                 progress.aborted, progress.aborted_cell = result.aborted, cell.label
+                if result.anomalous:
+                    progress.results[cell].append(result)
+                    progress.finished += 1
                 if on_result is not None:
                     on_result(cell, run, result)
                 break

@@ -274,14 +274,14 @@ def _race(
                 # leaves the cores to the buyers (+9-12 % purchases/s on sqlite, 2 cores).
                 time.sleep(BATCH_S)
         if stop.requested or raw.aborted:
-            raw.interrupted = stop.requested
+            raw.interrupted = not raw.aborted  # the first cause is the run's: one verdict
             raw.timed_out = False
             _stop(procs, buffer, raw)
         elif raw.timed_out:
             _stop(procs, buffer, raw)
         finished = True
     except KeyboardInterrupt:
-        raw.interrupted = True
+        raw.interrupted = not raw.aborted
         _stop(procs, buffer, raw)
     finally:
         if not finished:
@@ -319,7 +319,8 @@ def _read_frames(
 
 def _stopping(stop: _StopRequests, guard: MemoryGuard, raw: RawRun) -> bool:
     """Whether to stop now: a stop request, or memory below the floor (noted in raw)."""
-    raw.aborted = raw.aborted or guard.check()
+    if not stop.requested:  # a run the user stopped is not then aborted as well
+        raw.aborted = raw.aborted or guard.check()
     return stop.requested or bool(raw.aborted)
 
 

@@ -140,8 +140,8 @@ def buyer_fates(
                 fate = "stopped inside"  # a guard taken after the stop: it was still waiting
             else:
                 fate = "stopped waiting" if cut.t_begin else "stopped arriving"
-        elif facts.exit_codes and code is None and b not in heard:
-            fate = "not started"
+        elif (facts.exit_codes or stopped_run) and code is None and b not in heard:
+            fate = "not started"  # a stopped run reaped every buyer it started
         elif b in bought:
             fate = "bought"
         elif b in sold_out:

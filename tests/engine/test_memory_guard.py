@@ -153,6 +153,9 @@ def test_memory_short_while_forking_stops_the_forks_and_the_gate_never_opens(
     assert all(code in stopped for code in raw.exit_codes.values())
     assert result.errors == 0 and result.failed_buyers == 0
     assert REASON in result.explanation[-1] and "fewer --buyers" in result.explanation[-1]
+    never = 20 - len(raw.pids)
+    assert any(f"{never} were never started" in line for line in result.explanation)
+    assert not any("made no attempt" in line for line in result.explanation)
     assert_nothing_left(raw)
     assert count_of(path) == 10
 
