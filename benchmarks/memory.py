@@ -184,8 +184,10 @@ RULE = "|---|---|---|---|---|---|---|---|---|"
 
 def measure_row(buyers: int, cell: str) -> str:
     """Measure one run and return its table row (or why it was skipped)."""
+    from booking.engine.admission import estimate, per_buyer
+
     strategy, _, store = cell.partition("/")
-    need = int(buyers * 1.7 * 2**20) + FLOOR_BYTES
+    need = estimate(buyers, per_buyer(strategy, store or "json")) + FLOOR_BYTES
     if available() < need:
         return f"| {buyers:,} {cell} | skipped: needs ~{need / 2**30:.0f} GiB available |"
     with tempfile.TemporaryDirectory() as work:
