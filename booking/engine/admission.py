@@ -18,21 +18,22 @@ from booking.memory import Meminfo, format_size
 
 MIB = 1 << 20
 
-#: What one buyer adds to the machine's memory in use at the run's peak, in MiB: its own
-#: pages (the parent's heap copied on write as the buyer runs Python code) and the
-#: kernel's (page tables, its task). Measured by benchmarks/memory.py, 1,000 buyers, think
-#: 0, on a 2-core 24 GiB machine (BENCHMARKS.md). The filelock library runs much more code
-#: in each buyer (its fork hooks and lock objects): twice the cost.
+#: What one buyer adds to the memory the machine holds at the run's peak, in MiB: its own
+#: pages (the parent's, copied as the buyer runs Python code), its page tables, kernel
+#: stack and kernel objects. Measured by benchmarks/memory.py, 1,000 buyers, think 0, on a
+#: 2-core 24 GiB machine with Python 3.11 (BENCHMARKS.md, section 6), rounded up. A sqlite
+#: buyer keeps a connection and its page cache; the filelock library runs much more code in
+#: each buyer (its fork hooks, a lock object): twice a lock buyer's cost.
 PER_BUYER_MIB: dict[tuple[str, str], float] = {
-    ("none", "json"): 1.2,
-    ("lock", "json"): 1.6,
-    ("manager", "json"): 1.6,
-    ("filelock", "json"): 2.7,
-    ("none", "sqlite"): 1.9,
-    ("lock", "sqlite"): 1.7,
-    ("manager", "sqlite"): 1.7,
-    ("transaction", "sqlite"): 1.7,
-    ("filelock", "sqlite"): 3.4,
+    ("none", "json"): 1.8,
+    ("lock", "json"): 1.8,
+    ("manager", "json"): 2.2,
+    ("filelock", "json"): 3.4,
+    ("none", "sqlite"): 2.4,
+    ("lock", "sqlite"): 2.4,
+    ("manager", "sqlite"): 2.3,
+    ("transaction", "sqlite"): 2.3,
+    ("filelock", "sqlite"): 4.2,
 }
 
 
@@ -45,9 +46,10 @@ def per_buyer(strategy: str, store: str) -> int:
 
 #: The README's run: lock on JSON.
 PER_BUYER_BYTES = per_buyer("lock", "json")
-#: The per-buyer figure is one measurement on one machine: strategies, stores and Python
-#: builds differ, so the estimate asks for a quarter more.
-MARGIN = 1.25
+#: The same run measures within ~2 % from one time to the next; other Python builds and
+#: machines differ more. The estimate asks for 15 % more, and the live guard (memory_guard)
+#: stops whatever the estimate still misses.
+MARGIN = 1.15
 #: What the run needs besides its buyers: a Manager server process for the manager
 #: strategy, the frames the parent collects, the store. A round figure, not a measurement.
 PARENT_BYTES = 64 * MIB

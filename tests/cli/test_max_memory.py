@@ -60,6 +60,10 @@ def refused(result: Result) -> str:
     return line
 
 
+#: What 50 buyers of each strategy on json are estimated to need, and one buyer's cost.
+NEED_50 = {"lock": "167 MiB (1.8 MiB each,", "manager": "190 MiB (2.2 MiB each,"}
+
+
 @pytest.mark.parametrize("strategy", ["lock", "manager"])
 def test_a_run_refused_for_memory_forks_nothing_and_leaves_the_store(
     tmp_path: Path, no_fork: list[int], strategy: str
@@ -69,8 +73,8 @@ def test_a_run_refused_for_memory_forks_nothing_and_leaves_the_store(
     args = ["--buyers", "50", "--max-memory", "1M", "--strategy", strategy]
     line = refused(booking("run", *args, "--path", str(store), "--reset", "--tickets", "9"))
     assert line == (
-        f"booking: error: 50 {strategy}/json buyers need about 164 MiB (1.6 MiB each, with a "
-        "25 % margin, and "
+        f"booking: error: 50 {strategy}/json buyers need about {NEED_50[strategy]} with a "
+        "15 % margin, and "
         "64 MiB for the parent), more than the 1.0 MiB this run may use (set with "
         "--max-memory); not even one buyer fits; give a larger --max-memory"
     )
@@ -86,9 +90,9 @@ def test_the_default_limit_is_half_of_what_is_available(
     small_machine: None, no_fork: list[int], tmp_path: Path
 ) -> None:
     line = refused(booking("run", "--buyers", "100", "--save", "--db", str(tmp_path / "h.db")))
-    assert "100 lock/json buyers need about 264 MiB" in line
+    assert "100 lock/json buyers need about 271 MiB" in line
     assert "more than the 200 MiB this run may use (half of the 400 MiB available; " in line
-    assert line.endswith("use at most 68 buyers, or a larger --max-memory")
+    assert line.endswith("use at most 65 buyers, or a larger --max-memory")
     assert not (tmp_path / "h.db").exists()  # no history session for a refused run
 
 
@@ -118,8 +122,8 @@ def test_a_bad_size_is_a_usage_error(command: list[str], no_fork: list[int]) -> 
 
 def test_compare_refuses_before_its_first_run(no_fork: list[int]) -> None:
     line = refused(booking("compare", "--buyers", "50", "--repeat", "1", "--max-memory", "1M"))
-    # The dearest cell is named: filelock on sqlite, 3.4 MiB a buyer.
-    assert "50 filelock/sqlite buyers need about 276 MiB (3.4 MiB each" in line
+    # The dearest cell is named: filelock on sqlite, 4.2 MiB a buyer.
+    assert "50 filelock/sqlite buyers need about 305 MiB (4.2 MiB each" in line
     assert "more than the 1.0 MiB this run may use" in line
 
 
@@ -129,8 +133,8 @@ def test_scenario_run_refuses_its_largest_point_before_any_run(
     file = tmp_path / "sweep.toml"
     file.write_text('buyers = [2, 100]\nthink = 0\nrepeat = 1\nmax_memory = "100M"\n')
     line = refused(booking("scenario", "run", str(file)))
-    assert "100 lock/json buyers need about 264 MiB" in line
-    assert "(set with max_memory); use at most 18 buyers, or a larger max_memory" in line
+    assert "100 lock/json buyers need about 271 MiB" in line
+    assert "(set with max_memory); use at most 17 buyers, or a larger max_memory" in line
     # --max-memory overrides the file's.
     line = refused(booking("scenario", "run", str(file), "--max-memory", "150M"))
     assert "more than the 150 MiB this run may use (set with --max-memory)" in line

@@ -46,26 +46,26 @@ def test_the_default_limit_is_half_of_what_is_available() -> None:
     admit(fitting(2 * GIB), None, MACHINE)
     message = refusal(2000, None, MACHINE)
     assert message == (
-        "2,000 buyers need about 4.0 GiB (1.6 MiB each, with a 25 % margin, and 64 MiB for "
+        "2,000 buyers need about 4.1 GiB (1.8 MiB each, with a 15 % margin, and 64 MiB for "
         "the parent), more than the 2.0 GiB this run may use (half of the 4.0 GiB "
-        "available; set it with --max-memory); use at most 992 buyers"
+        "available; set it with --max-memory); use at most 958 buyers"
     )
-    assert fitting(2 * GIB) == 992
+    assert fitting(2 * GIB) == 958
 
 
 def test_a_larger_max_memory_is_offered_only_where_the_machine_has_it() -> None:
     # 1,200 buyers (2.6 GiB) fit in the 3.2 GiB the machine can give; 2,000 do not.
-    assert "use at most 992 buyers, or a larger --max-memory" in refusal(1200, None, MACHINE)
-    assert refusal(2000, None, MACHINE).endswith("use at most 992 buyers")
+    assert "use at most 958 buyers, or a larger --max-memory" in refusal(1200, None, MACHINE)
+    assert refusal(2000, None, MACHINE).endswith("use at most 958 buyers")
 
 
 def test_max_memory_replaces_the_default() -> None:
     admit(1200, 3 * GIB, MACHINE)
     message = refusal(50, 1 * MIB, MACHINE)
-    assert message.startswith("50 buyers need about 164 MiB")
+    assert message.startswith("50 buyers need about 167 MiB")
     assert "more than the 1.0 MiB this run may use (set with --max-memory)" in message
     assert message.endswith("not even one buyer fits; give a larger --max-memory")
-    assert "use at most 480 buyers, or a larger --max-memory" in refusal(500, GIB, MACHINE)
+    assert "use at most 463 buyers, or a larger --max-memory" in refusal(500, GIB, MACHINE)
 
 
 def test_max_memory_beyond_what_the_machine_can_give_is_refused() -> None:
@@ -87,7 +87,7 @@ def test_the_default_never_eats_into_the_floor() -> None:
     assert "more than the 717 MiB this run may use (the 1.5 GiB available less 10 % of the" in (
         message
     )
-    assert message.endswith("use at most 326 buyers")
+    assert message.endswith("use at most 315 buyers")
     nothing = Meminfo(available=100 * MIB, total=8 * GIB)
     assert refusal(1, None, nothing).endswith("not even one buyer fits; free some memory first")
 
@@ -96,7 +96,7 @@ def test_without_meminfo_a_run_is_admitted_unless_a_limit_was_given() -> None:
     admit(100_000, None, None)
     message = refusal(1000, GIB, None)
     assert "more than the 1.0 GiB this run may use (set with --max-memory)" in message
-    assert message.endswith("use at most 480 buyers, or a larger --max-memory")
+    assert message.endswith("use at most 463 buyers, or a larger --max-memory")
 
 
 def test_the_process_limit_is_checked_first(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -116,5 +116,5 @@ def test_a_buyer_costs_what_its_strategy_and_store_were_measured_at() -> None:
 def test_filelock_buyers_are_refused_where_as_many_lock_buyers_fit() -> None:
     limit = estimate(1000)
     admit(1000, limit, MACHINE)
-    with pytest.raises(ResourceError, match=r"3\.4 MiB each"):
+    with pytest.raises(ResourceError, match=r"4\.2 MiB each"):
         admit(1000, limit, MACHINE, admission.per_buyer("filelock", "sqlite"))
