@@ -200,7 +200,7 @@ def row(buyers: int, m: dict[str, float | str | None], cell: str) -> str:
 
 
 HEADER = (
-    "| buyers | USS waiting (median) | USS buying (median) | peak memory in use "
+    "| buyers | USS waiting (median) | USS buying (median) | peak memory held "
     "| whole run | start-up | verdict | target | met |"
 )
 RULE = "|---|---|---|---|---|---|---|---|---|"
