@@ -44,6 +44,7 @@ def params_of(scenario: Any) -> dict[str, Any]:
         "timeout_s": scenario.timeout_s,
         "path": None if scenario.path is None else str(scenario.path),
         "arrival": scenario.arrival.describe(),
+        "max_memory": scenario.memory_limit,  # bytes; None: half of what was available
     }
 
 

@@ -146,9 +146,19 @@ def _words(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def _size(value: Any) -> str:
+    """A saved --max-memory: bytes as a size; a string (an older or odd row) as it is."""
+    from booking.memory import format_size
+
+    return format_size(value) if isinstance(value, int) else _words(value)
+
+
 def _flags(overrides: dict[str, Any]) -> str:
     """A scenario's overrides as the command line gave them: 'with --repeat 1 --buyers 5'."""
-    return "with " + " ".join(f"--{key} {_words(value)}" for key, value in overrides.items())
+    return "with " + " ".join(
+        f"--max-memory {_size(value)}" if key == "max_memory" else f"--{key} {_words(value)}"
+        for key, value in overrides.items()
+    )
 
 
 #: How each known option reads, given its value; None or an empty value is left out.
@@ -160,6 +170,7 @@ _OPTION_WORDS: dict[str, Callable[[Any], str]] = {
     "path": lambda p: f"store file {p}",
     "seed": lambda n: f"seed {n}",
     "timeout_s": lambda t: f"timeout {_words(t)} s",
+    "max_memory": lambda n: f"max memory {_size(n)}",
     "strategies": lambda names: f"strategies {_words(names or 'all')}",
     "stores": lambda names: f"stores {_words(names or 'all')}",
     "repeat": lambda n: f"{plural(n, 'run')} per cell",

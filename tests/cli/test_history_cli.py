@@ -223,7 +223,10 @@ def test_show_json_gives_the_params_as_an_object(tmp_path: Path) -> None:
         "timeout_s": 30.0,
         "path": None,
         "arrival": "gate",
+        "max_memory": None,
     }
+    ok(cli("run", "--buyers", "2", "--max-memory", "2G", "--save", "--db", str(db)))
+    assert show(db, 2)["session"]["params"]["max_memory"] == 2 << 30
 
 
 def test_show_says_the_workload_and_options_in_words(
@@ -372,3 +375,14 @@ def test_the_list_fits_100_columns_and_a_pipe_gets_120(tmp_path: Path) -> None:
     # status: the names are not squeezed to make room for it.
     assert len(in_100.splitlines()) == len(in_a_pipe.splitlines()) == 3 + 5 + 1
     assert rows_of(in_100) == rows_of(in_a_pipe)
+
+
+def test_a_saved_memory_limit_reads_as_a_size(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    ok(cli("run", "--buyers", "2", "--max-memory", "2G", "--save", "--db", str(db)))
+    shown = ok(cli("history", "show", "1", "--db", str(db))).stdout
+    assert "max memory 2.0 GiB" in shown
+    file = tmp_path / "s.toml"
+    file.write_text("buyers = 2\nrepeat = 1\n")
+    ok(cli("scenario", "run", str(file), "--max-memory", "1500M", "--save", "--db", str(db)))
+    assert "with --max-memory 1.5 GiB" in ok(cli("history", "show", "2", "--db", str(db))).stdout
