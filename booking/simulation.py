@@ -62,7 +62,7 @@ def admit(scenarios: Iterable[Scenario], name: str = "max_memory") -> None:
     user gave the limit (the option, or the key of a scenario file and of Scenario)."""
     info = meminfo()
     runs = [
-        (admission.per_buyer(scenario.strategy, scenario.store_name), scenario)
+        (admission.per_buyer(scenario.strategy, scenario.store_name, scenario.attempts), scenario)
         for scenario in scenarios
     ]
     runs.sort(key=lambda run: admission.estimate(run[1].buyers, run[0]), reverse=True)

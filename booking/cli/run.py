@@ -122,7 +122,8 @@ def run(
             "--fail-on-anomaly",
             help="Exit 1 when the verdict is an anomaly (not SAFE, TIMEOUT, INTERRUPTED or "
             "ABORTED); exit 124 on TIMEOUT, which shows nothing either way. ABORTED (the "
-            "memory guard) exits 75 with or without this option.",
+            "memory guard) exits 75 with or without this option; a run it stopped after "
+            "an anomaly was proven exits 1 with it.",
         ),
     ] = False,
     max_memory: MaxMemoryOption = None,
