@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from booking.stores import Stock, StoreFile
+from booking.stores import STORES, Stock, StoreFile
 
 if TYPE_CHECKING:
     from booking.waits import Backoff
@@ -27,9 +27,26 @@ class StrategyInfo(NamedTuple):
     # True when the guard is shared by every run on the store that uses it (a lock file,
     # the database's write lock), not only by the buyers of one run.
     across_runs: bool = False
+    # For `booking strategies`: how a purchase is made, what that costs, where it comes from.
+    protocol: str = ""
+    cost: str = ""
+    origin: str = ""
 
     def supports(self, store: str) -> bool:
         return self.stores is None or store in self.stores
+
+    def record(self, name: str) -> dict[str, object]:
+        """This entry as plain values: a row of `booking strategies --json`."""
+        return {
+            "name": name,
+            "summary": self.summary,
+            "protocol": self.protocol,
+            "stores": list(self.stores) if self.stores is not None else list(STORES),
+            "claims_safe": self.claims_safe,
+            "across_runs": self.across_runs,
+            "cost": self.cost,
+            "origin": self.origin,
+        }
 
 
 #: name -> StrategyInfo. The keys are the CLI's choices.
@@ -38,24 +55,46 @@ STRATEGIES: dict[str, StrategyInfo] = {
         "booking.strategies.unguarded:Unguarded",
         "no coordination: the seeds without a Lock",
         claims_safe=False,
+        protocol="read -> think -> write with nothing held: every buyer may read the same count",
+        cost="nothing; it oversells and loses sales, which is what it is for",
+        origin="the seeds' ticket program run without its multiprocessing.Lock",
     ),
     "lock": StrategyInfo(
-        "booking.strategies.mp_lock:MpLock", "one multiprocessing.Lock inherited by all"
+        "booking.strategies.mp_lock:MpLock",
+        "one multiprocessing.Lock inherited by all",
+        protocol="one multiprocessing.Lock, made before the fork, held across read -> think "
+        "-> write",
+        cost="one purchase at a time, think included; a hand-off wakes the next waiter "
+        "(~0.5 us uncontended)",
+        origin="the seeds' ticket program (multiprocessing.Lock)",
     ),
     "filelock": StrategyInfo(
         "booking.strategies.file_lock:FileLockStrategy",
         "filelock.FileLock on <store>.lock, built in each buyer",
         across_runs=True,
+        protocol="filelock.FileLock on <store>.lock held across read -> think -> write; "
+        "waiters poll with a back-off",
+        cost="one purchase at a time; ~200 us an acquire, a hand-off waits for the next "
+        "poll; twice a lock buyer's memory",
+        origin="the filelock library (flock on Linux); coordinates other runs on the store too",
     ),
     "manager": StrategyInfo(
         "booking.strategies.manager:ManagerDict",
         "the stock in a multiprocessing.Manager dict, under the manager's lock",
+        protocol="the count in a multiprocessing.Manager dict, read and written under the "
+        "manager's Lock (--no-manager-lock: none)",
+        cost="one purchase at a time; every read, write and lock call is a round trip to "
+        "the manager process (~160 us a lock)",
+        origin="the seeds' Manager dict (multiprocessing.Manager)",
     ),
     "transaction": StrategyInfo(
         "booking.strategies.db_transaction:DbTransaction",
         "SQLite's own write lock: BEGIN IMMEDIATE around read -> think -> write",
         stores=("sqlite",),
         across_runs=True,
+        protocol="BEGIN IMMEDIATE takes SQLite's write lock; read -> think -> write -> COMMIT",
+        cost="one purchase at a time; waiters sleep in SQLite's busy handler (1-100 ms back-off)",
+        origin="the SQLite documentation (BEGIN IMMEDIATE); coordinates other runs too",
     ),
 }
 

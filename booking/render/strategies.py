@@ -1,0 +1,35 @@
+"""`booking strategies`: the registry as people read it, one strategy a block: its name
+beside its protocol, then its stores and safety, its cost and where it comes from. A block
+wraps at word boundaries on any terminal width, where a six-column table would fold
+words like multiprocessing.Lock in half."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from booking.render.console import console as make_console
+
+
+def table(records: list[dict[str, Any]]) -> None:
+    """Every strategy, in registry order."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = make_console()
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for n, record in enumerate(records):
+        if n:
+            grid.add_row("", "")  # a blank line between strategies
+        safety = "claims safety" if record["claims_safe"] else "[red]unsafe by design[/]"
+        details = "\n".join(
+            (
+                escape(record["protocol"]),
+                f"[dim]stores[/] {', '.join(record['stores'])} · {safety}",
+                f"[dim]cost[/] {escape(record['cost'])}",
+                f"[dim]from[/] {escape(record['origin'])}",
+            )
+        )
+        grid.add_row(f"[bold]{escape(record['name'])}[/]", details)
+    console.print(grid)
