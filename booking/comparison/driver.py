@@ -116,23 +116,22 @@ def run_cells(
             base = scenario.seed if scenario.seed is not None else seed
             run = replace(scenario, seed=round_seed(base, round_))
             result = simulate(run)
-            if result.interrupted:  # a run cut short is not a sample
+            # A run cut short (Ctrl-C, the memory guard) is no sample of the strategy's
+            # speed or safety, unless it proved an anomaly before the stop: that one is
+            # real. Nothing runs after it: the user asked to stop, or the machine is short
+            # of memory and the next run would take more.
+            cut_short = result.interrupted or bool(result.aborted)
+            if not cut_short or result.anomalous:
+                progress.results[cell].append(result)
+                progress.finished += 1
+            if on_result is not None and (not result.interrupted or result.anomalous):
+                on_result(cell, run, result)  # an aborted run is kept for its reason
+            if result.interrupted:
                 progress.interrupted = True
                 break
             if result.aborted:
-                # Not a sample, unless it proved an anomaly before the stop; saved for its
-                # reason. The machine is short of memory: the next run would take more.
                 progress.aborted, progress.aborted_cell = result.aborted, cell.label
-                if result.anomalous:
-                    progress.results[cell].append(result)
-                    progress.finished += 1
-                if on_result is not None:
-                    on_result(cell, run, result)
                 break
-            progress.results[cell].append(result)
-            progress.finished += 1
-            if on_result is not None:
-                on_result(cell, run, result)
         if on_progress is not None:
             on_progress(progress.finished, len(order), None, repeat)
     except KeyboardInterrupt:

@@ -174,8 +174,9 @@ def findings(comparison: Comparison) -> list[str]:
         lines.append(
             f"ABORTED after {comparison.finished_runs} of {comparison.planned_runs} runs: "
             f"a run of {comparison.aborted_cell} was stopped ({comparison.aborted}), and no "
-            "further run was started. The cells hold the runs finished before it; run fewer "
-            "--buyers, or free memory, and try again."
+            "further run was started. The cells hold the runs finished before it (and it, if "
+            "it had proven an anomaly first); run fewer --buyers, or free memory, and try "
+            "again."
         )
     for cell in comparison.cells:
         if cell.anomalous:

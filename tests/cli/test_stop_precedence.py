@@ -126,3 +126,24 @@ def test_compare_counts_an_aborted_run_that_proved_an_anomaly(
         progress = driver.run_cells([(cell, Scenario(strategy="none"))], 3, seed=1)
         assert progress.aborted == "memory: low"
         assert progress.results[cell] == counted  # and no run after it
+
+
+def test_compare_counts_an_interrupted_run_that_proved_an_anomaly_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = simulate(Scenario(buyers=2, tickets=5, strategy="none", seed=1))
+    proven = dataclasses.replace(real, verdict="LOST_UPDATES", interrupted=True)
+    inconclusive = dataclasses.replace(real, verdict="INTERRUPTED", interrupted=True)
+    for result, counted in ((proven, [proven]), (inconclusive, [])):
+        monkeypatch.setattr(driver, "simulate", lambda scenario, r=result: r)
+        saved: list[object] = []
+        cell = Cell("none", "json")
+        progress = driver.run_cells(
+            [(cell, Scenario(strategy="none"))],
+            3,
+            seed=1,
+            on_result=lambda *a, s=saved: s.append(a),
+        )
+        assert progress.interrupted and not progress.aborted
+        assert progress.results[cell] == counted  # and no run after it
+        assert len(saved) == len(counted)  # kept in the history only when it counts
