@@ -145,14 +145,14 @@ def judge(facts: RunFacts) -> Judgement:
     if facts.stopped_ns:
         # A stopped run is measured up to the stop, reports or not: what buyers finished
         # while being stopped (a write let finish, a database wait that only ends at its
-        # busy timeout) is no measure of its speed.
+        # busy timeout) is no measure of its speed, nor of how long a purchase takes.
         wall_s = max(0, facts.stopped_ns - facts.gate_ns) / 1e9
         timed = [r for r in attempts if r.t_end <= facts.stopped_ns]
     throughput = len(timed) / wall_s if wall_s > 0 else 0.0
-    latency = latency_summary((r.t_end - r.t_begin) / 1e6 for r in attempts)
+    latency = latency_summary((r.t_end - r.t_begin) / 1e6 for r in timed)
     # The acquire step alone: how long a buyer waited for the guard (to its timeout if
     # it never came).
-    lock_wait = latency_summary(((r.t_acquired or r.t_end) - r.t_begin) / 1e6 for r in attempts)
+    lock_wait = latency_summary(((r.t_acquired or r.t_end) - r.t_begin) / 1e6 for r in timed)
     handoff = latency_summary(handoff_gaps_ms(attempts)) if inside <= 1 else {}
     motion = assess_motion(facts, attempts + queries, cuts)
     # A wait that ran into the limit --timeout sets while the run kept moving is the

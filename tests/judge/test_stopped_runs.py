@@ -42,6 +42,7 @@ def test_a_stopped_run_is_timed_up_to_the_stop() -> None:
     assert result.wall_s == 0.5
     assert result.throughput == 50 / 0.5  # the purchase finished after the stop is not timed
     assert result.sold == 51  # but it was sold
+    assert result.latency_ms["max"] == 2.0  # its 1.5 s, mostly after the stop, is not timed
 
 
 def test_a_wait_seen_stuck_before_the_stop_is_still_a_deadlock() -> None:
