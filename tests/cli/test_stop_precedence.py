@@ -42,9 +42,10 @@ def every_check_reads(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def short_after_two_writes(path: Path, ctrl_c: bool = False) -> object:
-    """Memory is short once the store shows two purchases written (so every buyer has read
-    the count: they all left the gate together and think 50 ms); with `ctrl_c`, the reading
-    that first says so also sends this process SIGINT, as a user might meanwhile."""
+    """Memory is short once the store's count reads 98: the ten buyers left the gate
+    together and think 50 ms, so their first purchases all read 100 and wrote 99 (lost
+    updates, proven), and 98 is a second round's write. With `ctrl_c`, the reading that
+    first says so also sends this process SIGINT, as a user might meanwhile."""
     sent: list[bool] = []
 
     def meminfo(path_: str = "/proc/meminfo") -> Meminfo:
