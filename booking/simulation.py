@@ -112,6 +112,8 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
                 timeout_s=scenario.timeout_s,
                 manager_lock=scenario.manager_lock,
                 poll=scenario.poll_backoff,
+                buyers=scenario.buyers,
+                retries=scenario.retries,
             )
             try:
                 raw = runner.run(

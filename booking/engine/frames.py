@@ -23,6 +23,7 @@ class Kind(IntEnum):
     ATTEMPT = 3  # one read -> think -> write purchase try
     FAILED = 4  # the buyer could not start, or crashed outside an attempt
     CUT = 5  # an attempt cut short (outcome STOPPED or KILLED): the steps it had reached
+    CONFLICT = 6  # one try of a compare-and-set attempt that found the store changed
 
 
 class Outcome(IntEnum):
@@ -32,6 +33,7 @@ class Outcome(IntEnum):
     ERROR = 3
     STOPPED = 4  # a CUT attempt: the parent's stop (Ctrl-C, the watchdog) ended it
     KILLED = 5  # a CUT attempt: its buyer is about to SIGKILL itself (--kill-holder/-writer)
+    GAVE_UP = 6  # every try of a compare-and-set attempt found the store changed
 
 
 class Failure(IntEnum):

@@ -29,6 +29,13 @@ MAX_THINK_MS = 3_600_000.0  # an hour: beyond it time.sleep overflows, and nobod
 #: (4.3 s against 0.8 s at 50 ms). An explicit --poll-ms is a fixed poll.
 DEFAULT_POLL_MS: float | None = None
 MAX_POLL_MS = MAX_POLL_S * 1000
+DEFAULT_RETRIES = 3
+MAX_RETRIES = 1_000
+#: Why a fault option cannot apply to a strategy that the registry gives no such fault.
+_NO_FAULT = {
+    "holder": "its buyers hold nothing while they think (no guard, no read of their own)",
+    "writer": "its buyers never write the store",
+}
 
 
 def _quote(text: str) -> str:
@@ -92,6 +99,9 @@ class Scenario:
     #: What the run may use, in bytes or as a size ("800M", "4G"); None: half of what is
     #: available at its start (engine.admission).
     max_memory: int | str | None = None
+    #: `optimistic`: how many times a buyer re-reads and tries again after a conflict
+    #: before it gives up (ignored by the other strategies).
+    retries: int = DEFAULT_RETRIES
 
     @property
     def store_name(self) -> str:
@@ -194,7 +204,26 @@ class Scenario:
             raise ScenarioError(
                 f"stall timeout must be a positive number of seconds, not {self.stall_timeout_s}"
             )
+        if isinstance(self.retries, bool) or not isinstance(self.retries, int):
+            raise ScenarioError(f"retries must be a whole number, not {self.retries!r}")
+        if not 0 <= self.retries <= MAX_RETRIES:
+            raise ScenarioError(
+                f"retries must be between 0 and {MAX_RETRIES:,}, not {self.retries}"
+            )
+        self._check_faults()
         if self.poll_ms is not None and self.strategy != "filelock":
             raise ScenarioError("--poll-ms only applies to --strategy filelock")
         _ = self.memory_limit  # a bad size raises
         return self
+
+    def _check_faults(self) -> None:
+        """A fault option that means nothing for this strategy's protocol is refused."""
+        info = STRATEGIES[self.strategy]
+        for kind, count in (("holder", self.kill_holder), ("writer", self.kill_writer)):
+            if count and info.fault(kind) is None:
+                can = " and ".join(f"--kill-{k} ({what})" for k, what in info.faults)
+                raise ScenarioError(
+                    f"--kill-{kind} does not apply to --strategy {self.strategy}: "
+                    f"{_NO_FAULT.get(kind, 'nothing to kill there')}"
+                    + (f"; it takes {can}" if can else "")
+                )

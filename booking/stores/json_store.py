@@ -128,10 +128,20 @@ class JsonStock:
         os.write(fd, half)
         faults.die()
 
-    def write(self, count: int) -> None:
-        """Rewrite the document of the last read() with a new count, other keys kept."""
+    def version(self) -> int:
+        """The "version" of the document of the last read() (`optimistic`); 0 if none."""
+        version = self._doc.get("version")
+        return version if type(version) is int else 0
+
+    def write(self, count: int, version: int | None = None) -> None:
+        """Rewrite the document of the last read() with a new count, other keys kept. A
+        "version" key (`optimistic`) goes up with the count, whoever writes it."""
         doc = self._doc
         doc["count"] = count
+        if version is not None:
+            doc["version"] = version
+        elif type(doc.get("version")) is int:
+            doc["version"] += 1
         if self._inplace:
             inplace_write(self._path, encode(doc))
         else:

@@ -22,6 +22,15 @@ from booking.words import printable
 MAX_COUNT = 2**53
 READ = "SELECT count FROM stock WHERE id = 1"
 UPDATE = "UPDATE stock SET count = ? WHERE id = 1"
+# `atomic`: one statement that reads and decrements, only above zero.
+TAKE = "UPDATE stock SET count = count - 1 WHERE id = 1 AND count > 0 RETURNING count"
+# `optimistic`: the version goes up with every change of the count, whoever makes it (a
+# trigger, so another strategy's write, or one made by hand, is a conflict too).
+READ_VERSIONED = "SELECT count, version FROM stock WHERE id = 1"
+SWAP = "UPDATE stock SET count = ? WHERE id = 1 AND version = ?"
+ADD_VERSION = "ALTER TABLE stock ADD COLUMN version INTEGER NOT NULL DEFAULT 0"
+VERSION_TRIGGER = """CREATE TRIGGER IF NOT EXISTS stock_version AFTER UPDATE OF count ON stock
+BEGIN UPDATE stock SET version = version + 1 WHERE id = NEW.id; END"""
 SALES_COLUMNS = {"run", "buyer", "sold_at"}
 RESETS_COLUMNS = {"id", "run", "tickets", "reset_at"}
 RECORD_SALE = "INSERT INTO sales (run, buyer, sold_at) VALUES (?, ?, ?)"
@@ -47,9 +56,24 @@ def _connect(path: Path, timeout_s: float) -> sqlite3.Connection:
     return sqlite3.connect(path, timeout=bounded(timeout_s), isolation_level=None)
 
 
-def _busy_or(exc: sqlite3.OperationalError) -> Exception:
-    """SQLITE_BUSY and SQLITE_LOCKED are contention; anything else is a plain error."""
+STALE_SNAPSHOT = "SQLITE_BUSY_SNAPSHOT"
+
+
+def _busy_or(exc: sqlite3.OperationalError, upgrading: bool = False) -> Exception:
+    """SQLITE_BUSY and SQLITE_LOCKED are contention; anything else is a plain error.
+    `upgrading`: the write was made inside a transaction that so far only read."""
     message = str(exc)
+    name = getattr(exc, "sqlite_errorname", "")
+    if name == STALE_SNAPSHOT:
+        return StoreBusy(
+            f"{message} ({STALE_SNAPSHOT}: another buyer committed after this "
+            "transaction's read, so its snapshot could not be upgraded to write)"
+        )
+    if upgrading and name == "SQLITE_BUSY":
+        return StoreBusy(
+            f"{message} (SQLITE_BUSY at once: another buyer held the write lock, and a "
+            "transaction that has read cannot wait for it without risking a deadlock)"
+        )
     if "locked" in message or "busy" in message:
         return StoreBusy(message)
     return exc
@@ -62,6 +86,7 @@ class SqliteStock:
         self._conn = _connect(path, options.timeout_s)
         self._conn.execute("PRAGMA synchronous = NORMAL")
         self._sale = (options.run_id, buyer)
+        self._version = -1
 
     def read(self) -> int:
         try:
@@ -88,7 +113,55 @@ class SqliteStock:
         except sqlite3.OperationalError as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            raise _busy_or(exc, upgrading=not own) from None
+
+    def take(self) -> int | None:
+        """`atomic`: decrement only above zero and record the sale, in one transaction."""
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            row = conn.execute(TAKE).fetchone()
+            if row is not None:
+                conn.execute(RECORD_SALE, (*self._sale, time.time()))
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise _busy_or(exc) from None
+        return None if row is None else int(row[0])
+
+    def die_taking(self) -> None:
+        """--kill-writer: the conditional update made, then death before COMMIT."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        self._conn.execute(TAKE).fetchall()
+        faults.die()
+
+    def read_versioned(self) -> int:
+        """`optimistic`: the count, and the version kept for swap()."""
+        try:
+            row = self._conn.execute(READ_VERSIONED).fetchone()
+        except sqlite3.OperationalError as exc:
+            raise _busy_or(exc) from None
+        if row is None or type(row[0]) is not int or type(row[1]) is not int:
+            raise ValueError(f"the stock table holds {row!r}, not a count and a version")
+        self._version = int(row[1])
+        return int(row[0])
+
+    def swap(self, count: int) -> bool:
+        """Write `count` and the sale only if the version is the one read: False, and
+        nothing written, when another write came first."""
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            changed = conn.execute(SWAP, (count, self._version)).rowcount
+            if changed:
+                conn.execute(RECORD_SALE, (*self._sale, time.time()))
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise _busy_or(exc) from None
+        return changed > 0
 
     def die_writing(self, count: int) -> None:
         """--kill-writer: update the count inside a write transaction, then die before
@@ -98,24 +171,26 @@ class SqliteStock:
         self._conn.execute(UPDATE, (count,))
         faults.die()
 
-    def transaction(self) -> TransactionGuard:
-        """A guard on this connection: the purchase runs inside one write transaction."""
-        return TransactionGuard(self._conn)
+    def transaction(self, begin: str = "BEGIN IMMEDIATE") -> TransactionGuard:
+        """A guard on this connection: the purchase runs inside one transaction."""
+        return TransactionGuard(self._conn, begin)
 
 
 class TransactionGuard:
-    """SQLite's own write lock as the guard: BEGIN IMMEDIATE ... COMMIT around a purchase.
+    """SQLite's own transaction as the guard: BEGIN ... COMMIT around a purchase.
 
     BEGIN IMMEDIATE takes the database's write lock up front, so the read that follows
-    cannot go stale. A waiter sleeps in SQLite's busy handler until the run's timeout.
+    cannot go stale; a waiter sleeps in SQLite's busy handler until the run's timeout.
+    BEGIN DEFERRED takes nothing: the read starts a snapshot that the write must upgrade.
     """
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE") -> None:
         self._conn = conn
+        self._begin = begin
 
     def acquire(self) -> bool:
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute(self._begin)
         except sqlite3.OperationalError as exc:
             if isinstance(_busy_or(exc), StoreBusy):
                 return False
@@ -163,6 +238,10 @@ class SqliteStore:
                     {"id": int, "count": int}, pk="id", not_null={"count"}, if_not_exists=True
                 )
                 db.table("stock").insert({"id": 1, "count": tickets}, ignore=True)
+                columns = {row[1] for row in db.execute("PRAGMA table_info(stock)").fetchall()}
+                if "version" not in columns:
+                    db.execute(ADD_VERSION)
+                db.execute(VERSION_TRIGGER)
                 db.table("sales").create(
                     {"id": int, "run": str, "buyer": int, "sold_at": float},
                     pk="id",

@@ -1,9 +1,9 @@
 """Strategies: how buyers coordinate a purchase. A registry, and the parts a buyer gets.
 
-A strategy is built in the parent before any buyer is forked (so an mp.Lock or a Manager
-can be inherited) and asked, inside each buyer, for that buyer's `Stock` (what it reads
-and writes) and `Guard` (what it holds across read -> think -> write). Strategy modules
-are imported only when chosen; they may import stores and the ground floor only.
+A strategy is built in the parent before any buyer is forked (so an mp.Lock, a Manager or
+a seller process can be inherited) and asked, inside each buyer, for that buyer's
+`Purchase`: its protocol (protocols.py) with the stock it reads and writes. Strategy
+modules are imported only when chosen; they may import stores and the ground floor only.
 """
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from booking.stores import STORES, Stock, StoreFile
+from booking.stores import STORES, StoreFile
+from booking.strategies.protocols import Guard, Guarded, Purchase, Unlocked
+
+__all__ = ["STRATEGIES", "Guard", "Guarded", "Purchase", "Strategy", "StrategyInfo", "Unlocked"]
 
 if TYPE_CHECKING:
     from booking.waits import Backoff
@@ -31,6 +34,19 @@ class StrategyInfo(NamedTuple):
     protocol: str = ""
     cost: str = ""
     origin: str = ""
+    # The shape of its protocol: "guard" (held across read -> think -> write),
+    # "conditional" (one update that decrements only above zero), "compare-and-set"
+    # (write only if unchanged, retry), "seller" (one process sells, buyers ask).
+    design: str = "guard"
+    # The fault options that mean something for it, and what each one kills.
+    faults: tuple[tuple[str, str], ...] = (
+        ("holder", "a buyer holding the guard, during its think"),
+        ("writer", "a buyer half-way through writing the store"),
+    )
+
+    def fault(self, kind: str) -> str | None:
+        """What --kill-<kind> kills under this strategy; None: it cannot apply."""
+        return dict(self.faults).get(kind)
 
     def supports(self, store: str) -> bool:
         return self.stores is None or store in self.stores
@@ -46,6 +62,8 @@ class StrategyInfo(NamedTuple):
             "across_runs": self.across_runs,
             "cost": self.cost,
             "origin": self.origin,
+            "design": self.design,
+            "faults": {kind: what for kind, what in self.faults},
         }
 
 
@@ -96,20 +114,73 @@ STRATEGIES: dict[str, StrategyInfo] = {
         cost="one purchase at a time; waiters sleep in SQLite's busy handler (1-100 ms back-off)",
         origin="the SQLite documentation (BEGIN IMMEDIATE); coordinates other runs too",
     ),
+    "deferred": StrategyInfo(
+        "booking.strategies.db_transaction:DbDeferred",
+        "BEGIN DEFERRED around read -> think -> write: the write must upgrade a stale read",
+        stores=("sqlite",),
+        protocol="BEGIN DEFERRED; read (a read transaction) -> think -> write, which must "
+        "upgrade to SQLite's write lock; a stale snapshot cannot, and fails with SQLITE_BUSY",
+        cost="reads and thinks in parallel, but once another buyer commits every open "
+        "purchase fails: its busy errors are the lesson (why transaction uses BEGIN IMMEDIATE)",
+        origin="the SQLite documentation (BEGIN DEFERRED, WAL snapshots)",
+        faults=(
+            ("holder", "a buyer inside its read transaction, during its think"),
+            ("writer", "a buyer inside its write transaction, before COMMIT"),
+        ),
+    ),
+    "atomic": StrategyInfo(
+        "booking.strategies.atomic:AtomicUpdate",
+        "think with nothing held, then UPDATE ... WHERE count > 0: one statement that "
+        "cannot oversell",
+        stores=("sqlite",),
+        protocol="think with nothing held, then one conditional decrement (UPDATE stock SET "
+        "count = count - 1 WHERE count > 0 RETURNING count) and the ledger row in one "
+        "transaction; no row changed: sold out",
+        cost="thinks in parallel; only the one-statement write is serialised, by SQLite's "
+        "write lock",
+        origin="the SQLite documentation (UPDATE ... RETURNING); the usual design of real "
+        "booking systems",
+        design="conditional",
+        faults=(("writer", "a buyer inside its conditional update, before COMMIT"),),
+    ),
+    "optimistic": StrategyInfo(
+        "booking.strategies.optimistic:Optimistic",
+        "read a count and a version, think, write only if the version is unchanged; retry",
+        stores=("sqlite", "json"),
+        protocol="read the count and its version, think, then compare-and-set: write only "
+        "if the version is unchanged, else re-read and try again, up to --retries times "
+        "(json: the compare and the write under a short filelock, never the think)",
+        cost="thinks in parallel; a conflict costs a re-read and another think, and a buyer "
+        "out of retries gives up",
+        origin="optimistic concurrency control (Kung and Robinson, 1981); version columns in ORMs",
+        design="compare-and-set",
+        faults=(
+            ("holder", "a buyer between its read and its compare-and-set"),
+            ("writer", "a buyer half-way through its compare-and-set write"),
+        ),
+    ),
+    "queue": StrategyInfo(
+        "booking.strategies.seller:SingleSeller",
+        "one seller process owns the store; buyers think, then ask it on a queue",
+        stores=("sqlite", "json"),
+        protocol="one seller process reads and writes the store, one request at a time; "
+        "buyers think, put a request on a multiprocessing.SimpleQueue and wait for the "
+        "answer on their own Pipe",
+        cost="thinks in parallel; each purchase is two messages and the seller's read and "
+        "write, serialised; one more process, and two file descriptors a buyer",
+        origin="the seeds' Queue and Pipe; the actor / single-writer pattern",
+        design="seller",
+        faults=(
+            ("holder", "the seller, between its read and its write for that buyer"),
+            ("writer", "the seller, half-way through writing that buyer's sale"),
+        ),
+    ),
 }
 
 
-class Guard(Protocol):
-    """Held across a purchase. acquire() returns False when its bounded wait runs out."""
-
-    def acquire(self) -> bool: ...
-
-    def release(self) -> None: ...
-
-
 class Strategy(Protocol):
-    def buyer_parts(self, buyer: int) -> tuple[Stock, Guard]:
-        """In the buyer process: what it reads and writes, and what it holds meanwhile."""
+    def buyer_parts(self, buyer: int) -> Purchase:
+        """In the buyer process: how it looks at the count and makes a purchase."""
         ...
 
     def finish(self, sold_by: list[int]) -> int:
@@ -122,18 +193,15 @@ class Strategy(Protocol):
 
 class StrategyKind(Protocol):
     def __call__(
-        self, store: StoreFile, *, timeout_s: float, manager_lock: bool, poll: Backoff
+        self,
+        store: StoreFile,
+        *,
+        timeout_s: float,
+        manager_lock: bool,
+        poll: Backoff,
+        buyers: int = 1,
+        retries: int = 3,
     ) -> Strategy: ...
-
-
-class Unlocked:
-    """The guard of `none`: nothing to wait for."""
-
-    def acquire(self) -> bool:
-        return True
-
-    def release(self) -> None:
-        return None
 
 
 def load_strategy(name: str) -> StrategyKind:

@@ -12,8 +12,8 @@ import multiprocessing
 from typing import Any
 
 from booking.errors import StoreError
-from booking.stores import Stock, StoreFile
-from booking.strategies import Guard, Unlocked
+from booking.stores import StoreFile
+from booking.strategies import Guard, Guarded, Unlocked
 from booking.strategies.mp_lock import TimedLock
 from booking.waits import Backoff
 
@@ -32,7 +32,14 @@ class DictStock:
 
 class ManagerDict:
     def __init__(
-        self, store: StoreFile, *, timeout_s: float, manager_lock: bool, poll: Backoff
+        self,
+        store: StoreFile,
+        *,
+        timeout_s: float,
+        manager_lock: bool,
+        poll: Backoff,
+        buyers: int = 1,
+        retries: int = 3,
     ) -> None:
         self._store = store
         self._manager = multiprocessing.get_context("fork").Manager()
@@ -41,8 +48,8 @@ class ManagerDict:
             TimedLock(self._manager.Lock(), timeout_s) if manager_lock else Unlocked()
         )
 
-    def buyer_parts(self, buyer: int) -> tuple[Stock, Guard]:
-        return DictStock(self._shared), self._guard
+    def buyer_parts(self, buyer: int) -> Guarded:
+        return Guarded(DictStock(self._shared), self._guard)
 
     def finish(self, sold_by: list[int]) -> int:
         try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import multiprocessing
 
-from booking.stores import Stock, StoreFile
-from booking.strategies import Guard
+from booking.stores import StoreFile
+from booking.strategies import Guarded
 from booking.waits import Backoff, bounded
 
 
@@ -29,13 +29,20 @@ class TimedLock:
 
 class MpLock:
     def __init__(
-        self, store: StoreFile, *, timeout_s: float, manager_lock: bool, poll: Backoff
+        self,
+        store: StoreFile,
+        *,
+        timeout_s: float,
+        manager_lock: bool,
+        poll: Backoff,
+        buyers: int = 1,
+        retries: int = 3,
     ) -> None:
         self._store = store
         self._guard = TimedLock(multiprocessing.get_context("fork").Lock(), timeout_s)
 
-    def buyer_parts(self, buyer: int) -> tuple[Stock, Guard]:
-        return self._store.connect(buyer), self._guard
+    def buyer_parts(self, buyer: int) -> Guarded:
+        return Guarded(self._store.connect(buyer), self._guard)
 
     def finish(self, sold_by: list[int]) -> int:
         return self._store.count()

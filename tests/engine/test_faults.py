@@ -133,7 +133,7 @@ def test_a_writer_killed_mid_inplace_write_leaves_the_store_corrupt_and_says_so(
 def test_a_dead_manager_is_reported_not_a_traceback(tmp_path: Path) -> None:
     store = JsonStore(tmp_path / "t.json", 10, create=True, reset=False, options=StoreOptions())
     strategy = ManagerDict(store, timeout_s=1, manager_lock=True, poll=Backoff.fixed(0.005))
-    stock, _ = strategy.buyer_parts(0)
+    stock = strategy.buyer_parts(0).stock
     assert stock.read() == 10
     process = strategy._manager._process  # type: ignore[attr-defined]
     os.kill(process.pid, signal.SIGKILL)

@@ -16,8 +16,7 @@ from booking.engine import runner
 from booking.errors import ResourceError
 from booking.judge.checker import judge
 from booking.simulation import run_facts
-from booking.stores import Stock
-from booking.strategies import Guard, Unlocked
+from booking.strategies import Guard, Guarded, Unlocked
 from tests.helpers import booking_process, children_of, exists, no_children_left
 
 
@@ -44,8 +43,8 @@ class _StuckStrategy:
     def __init__(self, guard: Guard) -> None:
         self._guard = guard
 
-    def buyer_parts(self, buyer: int) -> tuple[Stock, Guard]:
-        return _Count(), self._guard
+    def buyer_parts(self, buyer: int) -> Guarded:
+        return Guarded(_Count(), self._guard)
 
     def finish(self, sold_by: list[int]) -> int:
         return 1
@@ -166,7 +165,7 @@ class _SlowToStart(_StuckStrategy):
         self._step_s = step_s
         self._hang = hang
 
-    def buyer_parts(self, buyer: int) -> tuple[Stock, Guard]:
+    def buyer_parts(self, buyer: int) -> Guarded:
         time.sleep(3600 if buyer == self._hang else (buyer + 1) * self._step_s)
         return super().buyer_parts(buyer)
 

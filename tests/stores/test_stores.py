@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from booking import files
-from booking.engine import buyer
+from booking.engine import reports
 from booking.engine.buyer import BuyerPlan, attempt
 from booking.engine.frames import NO_VALUE, Failure, Kind, Outcome, Record, decode_stream
 from booking.errors import StoreError
 from booking.stores import StoreBusy, StoreFile, StoreOptions, TornRead, load_store
+from booking.strategies import Guarded
 
 KINDS = ["json", "sqlite"]
 SUFFIX = {"json": "s.json", "sqlite": "s.db"}
@@ -441,7 +442,7 @@ def sent(read_fd: int) -> Record:
 def test_attempt_that_buys(events: tuple[int, BuyerPlan]) -> None:
     read_fd, plan = events
     stock, guard = FakeStock(5), FakeGuard()
-    assert attempt(11, 2, stock, guard, 0, plan) is Outcome.BOUGHT
+    assert attempt(11, 2, Guarded(stock, guard), 0, plan.events_fd) is Outcome.BOUGHT
     record = sent(read_fd)
     assert (record.kind, record.buyer, record.attempt) == (Kind.ATTEMPT, 11, 2)
     assert (record.outcome, record.failure) == (Outcome.BOUGHT, Failure.NONE)
@@ -459,13 +460,13 @@ def test_attempt_that_buys(events: tuple[int, BuyerPlan]) -> None:
     assert stamps == sorted(stamps)
     assert stock.writes == [4]
     assert (guard.acquired, guard.released) == (1, 1)
-    assert buyer._Signals.deferring is False
+    assert reports.Signals.deferring is False
 
 
 def test_attempt_on_a_sold_out_stock(events: tuple[int, BuyerPlan]) -> None:
     read_fd, plan = events
     stock, guard = FakeStock(0), FakeGuard()
-    assert attempt(3, 0, stock, guard, 0, plan) is Outcome.SOLD_OUT
+    assert attempt(3, 0, Guarded(stock, guard), 0, plan.events_fd) is Outcome.SOLD_OUT
     record = sent(read_fd)
     assert (record.outcome, record.failure) == (Outcome.SOLD_OUT, Failure.NONE)
     assert (record.read_value, record.written_value) == (0, NO_VALUE)
@@ -479,7 +480,7 @@ def test_attempt_on_a_sold_out_stock(events: tuple[int, BuyerPlan]) -> None:
 def test_attempt_with_a_torn_read(events: tuple[int, BuyerPlan]) -> None:
     read_fd, plan = events
     stock, guard = FakeStock(5, TornRead("half a file")), FakeGuard()
-    assert attempt(4, 1, stock, guard, 0, plan) is Outcome.ERROR
+    assert attempt(4, 1, Guarded(stock, guard), 0, plan.events_fd) is Outcome.ERROR
     record = sent(read_fd)
     assert (record.outcome, record.failure) == (Outcome.ERROR, Failure.TORN_READ)
     assert (record.read_value, record.written_value) == (NO_VALUE, NO_VALUE)
@@ -494,20 +495,20 @@ def test_attempt_whose_write_finds_the_store_busy(events: tuple[int, BuyerPlan])
     read_fd, plan = events
     stock, guard = FakeStock(5), FakeGuard()
     stock.write_error = StoreBusy("database is locked")
-    assert attempt(4, 0, stock, guard, 0, plan) is Outcome.ERROR
+    assert attempt(4, 0, Guarded(stock, guard), 0, plan.events_fd) is Outcome.ERROR
     record = sent(read_fd)
     assert (record.outcome, record.failure) == (Outcome.ERROR, Failure.BUSY)
     assert (record.read_value, record.written_value) == (5, NO_VALUE)
     assert record.message == "store busy: database is locked"
     assert 0 < record.t_write <= record.t_left <= record.t_end
     assert (guard.acquired, guard.released) == (1, 1)
-    assert buyer._Signals.deferring is False
+    assert reports.Signals.deferring is False
 
 
 def test_attempt_whose_lock_wait_times_out(events: tuple[int, BuyerPlan]) -> None:
     read_fd, plan = events
     stock, guard = FakeStock(5), FakeGuard(grant=False)
-    assert attempt(6, 0, stock, guard, 0, plan) is Outcome.ERROR
+    assert attempt(6, 0, Guarded(stock, guard), 0, plan.events_fd) is Outcome.ERROR
     record = sent(read_fd)
     assert (record.kind, record.buyer) == (Kind.ATTEMPT, 6)
     assert (record.outcome, record.failure) == (Outcome.ERROR, Failure.LOCK_TIMEOUT)

@@ -220,7 +220,7 @@ def test_a_held_lock_file_times_the_guard_out(tmp_path: Path) -> None:
     with held(store.lock_path):
         assert not guard.acquire()
         assert fake.now == pytest.approx(100.5)
-        _, real_guard = strategy.buyer_parts(0)
+        real_guard = strategy.buyer_parts(0).guard
         assert not real_guard.acquire()  # the real clock: still bounded by the timeout
     assert real_guard.acquire()  # released: the next try gets it
     real_guard.release()

@@ -1,0 +1,103 @@
+"""`optimistic`: read a count and its version, think, write only if the version is unchanged.
+
+A compare-and-set with retry (protocols.CompareAndSet): nothing is held across the think,
+so buyers think in parallel; a write that finds the store changed writes nothing (a
+conflict), and the buyer re-reads and tries again, up to --retries times, then gives up.
+- sqlite: a `version` column that a trigger bumps on every change of the count, and
+  `UPDATE stock SET count = ? WHERE id = 1 AND version = ?` in one transaction with the sale.
+- json: a "version" key; the compare and the replace are done under a short filelock on
+  <store>.lock, held only for the re-read and the write, never across the think.
+"""
+
+from __future__ import annotations
+
+import filelock
+
+from booking.stores import StoreFile
+from booking.stores.json_store import JsonStock
+from booking.stores.sqlite_store import SqliteStock
+from booking.strategies.file_lock import FileGuard
+from booking.strategies.protocols import CompareAndSet, GuardTimeout
+from booking.waits import Backoff
+
+
+class SqliteVersioned:
+    """The version column read with the count, and the conditional UPDATE."""
+
+    def __init__(self, stock: SqliteStock) -> None:
+        self._stock = stock
+
+    def read(self) -> int:
+        return self._stock.read_versioned()
+
+    def swap(self, count: int) -> bool:
+        return self._stock.swap(count)
+
+    def die_writing(self, count: int) -> None:
+        self._stock.die_writing(count)
+
+
+class JsonVersioned:
+    """The "version" key read with the count; the compare and the replace under a short
+    filelock (a JSON file has no conditional write of its own)."""
+
+    def __init__(self, stock: JsonStock, lock: FileGuard) -> None:
+        self._stock = stock
+        self._lock = lock
+        self._seen = (-1, -1)
+
+    def read(self) -> int:
+        count = self._stock.read()
+        self._seen = (count, self._stock.version())
+        return count
+
+    def swap(self, count: int) -> bool:
+        if not self._lock.acquire():
+            raise GuardTimeout("the compare-and-set lock wait timed out")
+        try:
+            # The file now, under the lock: unchanged since read() means same count and
+            # version (a version bumped by every write of ours; the count for the rest).
+            now = self._stock.read()
+            version = self._stock.version()
+            if (now, version) != self._seen:
+                return False
+            self._stock.write(count, version + 1)
+            return True
+        finally:
+            self._lock.release()
+
+    def die_writing(self, count: int) -> None:
+        # Under the lock, as a real write would be: the kernel frees it at the death.
+        self._lock.acquire()
+        self._stock.die_writing(count)
+
+
+class Optimistic:
+    def __init__(
+        self,
+        store: StoreFile,
+        *,
+        timeout_s: float,
+        manager_lock: bool,
+        poll: Backoff,
+        buyers: int = 1,
+        retries: int = 3,
+    ) -> None:
+        self._store = store
+        self._timeout_s = timeout_s
+        self._poll = poll
+        self._retries = retries
+
+    def buyer_parts(self, buyer: int) -> CompareAndSet:
+        stock = self._store.connect(buyer)
+        if isinstance(stock, SqliteStock):
+            return CompareAndSet(SqliteVersioned(stock), self._retries)
+        assert isinstance(stock, JsonStock)
+        lock = FileGuard(filelock.FileLock(self._store.lock_path), self._poll, self._timeout_s)
+        return CompareAndSet(JsonVersioned(stock, lock), self._retries)
+
+    def finish(self, sold_by: list[int]) -> int:
+        return self._store.count()
+
+    def close(self) -> None:
+        return None
