@@ -127,9 +127,12 @@ class Recorder:
         self._fresh()
         Signals.end_deferral()
 
-    def served(self, answer: Served) -> None:
+    def served(self, ask: Callable[[], Served]) -> Served:
+        Signals.deferring = True  # the seller may sell: its answer must reach the record
+        answer = ask()
         self.read_value, self.written_value = answer.read_value, answer.written_value
         self.t_read, self.t_write, self.t_left = answer.t_read, answer.t_write, answer.t_left
+        return answer
 
     @property
     def fault(self) -> tuple[str, float] | None:

@@ -43,7 +43,8 @@ class Served(NamedTuple):
     t_read: int
     t_write: int
     t_left: int
-    message: str = ""
+    message: str = ""  # what went wrong, when ending is "error"
+    failure: Literal["", "torn_read", "busy", "other"] = ""
 
 
 class Steps(Protocol):
@@ -86,8 +87,12 @@ class Steps(Protocol):
         """The write just made found the store changed: report this try as a conflict and
         start a new one (its read, think and write stamped afresh)."""
 
-    def served(self, answer: Served) -> None:
-        """Another process (the seller) read and wrote for this buyer: take its stamps."""
+    def served(self, ask: Callable[[], Served]) -> Served:
+        """Step `write` made by another process (the seller): `ask()` sends the request and
+        waits for the answer, whose read and write stamps (same clock) become this
+        attempt's. A stop waits from the request until the attempt is reported, so a sale
+        the seller made always reaches the record as a receipt."""
+        ...
 
     @property
     def fault(self) -> tuple[str, float] | None:
