@@ -182,6 +182,11 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
         store_sales=judgement.store_sales,
         store_oversold=judgement.store_oversold,
         other_runs=judgement.other_runs,
+        protocol=STRATEGIES[scenario.strategy].design,
+        conflicts=judgement.conflicts,
+        retries=judgement.retries,
+        gave_up=judgement.gave_up,
+        max_retries=scenario.retries if scenario.strategy == "optimistic" else None,
         startup_s=judgement.startup_s,
         timed_out=raw.timed_out,
         interrupted=raw.interrupted,
@@ -232,4 +237,8 @@ def run_facts(
         stopped_ns=raw.stopped_ns,
         manager_lock=scenario.manager_lock,
         aborted=raw.aborted,
+        design=STRATEGIES[scenario.strategy].design,
+        retries=scenario.retries
+        if STRATEGIES[scenario.strategy].design == "compare-and-set"
+        else 0,
     )

@@ -15,6 +15,7 @@ from booking.cli.options import (
     FormatOption,
     MaxMemoryOption,
     OutOption,
+    RetriesOption,
     SaveOption,
     ThinkOption,
     TimeoutOption,
@@ -69,6 +70,7 @@ def compare(
     out: OutOption = None,
     fail_on_anomaly: CellsFailOption = False,
     max_memory: MaxMemoryOption = None,
+    retries: RetriesOption = None,
     save: SaveOption = False,
     db: DbOption = None,
 ) -> None:
@@ -76,7 +78,7 @@ def compare(
     from booking.comparison.driver import compare as run_comparison
     from booking.comparison.driver import plan
     from booking.scenarios.plan import parse_names
-    from booking.scenarios.scenario import Scenario, parse_think
+    from booking.scenarios.scenario import DEFAULT_RETRIES, Scenario, parse_think
 
     check_output(output_format, out)
     chosen_strategies = (
@@ -91,6 +93,7 @@ def compare(
         seed=seed,
         timeout_s=timeout,
         max_memory=max_memory,
+        retries=DEFAULT_RETRIES if retries is None else retries,
     )
     # Every check before any run; the cells say what the session covered.
     cells, _, _ = plan(

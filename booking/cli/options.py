@@ -36,6 +36,15 @@ ThinkOption = Annotated[
 AttemptsOption = Annotated[
     int, typer.Option(help="Purchase attempts per buyer; a buyer stops once sold out.")
 ]
+RetriesOption = Annotated[
+    int | None,
+    typer.Option(
+        metavar="N",
+        help="optimistic strategy: after a compare-and-set finds the store changed, re-read "
+        "and try again up to N times, then give up.  \\[default: 3]",
+        show_default=False,
+    ),
+]
 SeedOption = Annotated[
     int | None,
     typer.Option(

@@ -14,6 +14,7 @@ from booking.cli.options import (
     BuyersOption,
     DbOption,
     MaxMemoryOption,
+    RetriesOption,
     SaveOption,
     SeedOption,
     ThinkOption,
@@ -84,6 +85,7 @@ def run(
             show_default=False,
         ),
     ] = None,
+    retries: RetriesOption = None,
     kill_holder: Annotated[
         int,
         typer.Option(
@@ -92,7 +94,9 @@ def run(
             "reading, before writing), as terminate() would. --seed fixes which buyers, that "
             "each dies on its first attempt and how far into its think; not how many others "
             "get the guard first (the OS scheduler's order), so the sales before the death "
-            "vary between runs of one seed.",
+            "vary between runs of one seed. optimistic: between its read and its "
+            "compare-and-set; queue: the seller, between its read and its write for that "
+            "buyer; atomic holds nothing, so it does not apply.",
         ),
     ] = 0,
     kill_writer: Annotated[
@@ -100,7 +104,8 @@ def run(
         typer.Option(
             metavar="N",
             help="Fault: N buyers SIGKILL themselves half-way through their first write "
-            "(which buyers follow --seed).",
+            "(which buyers follow --seed); queue: the seller dies half-way through writing "
+            "that buyer's sale.",
         ),
     ] = 0,
     stall_timeout: Annotated[
@@ -131,9 +136,10 @@ def run(
     db: DbOption = None,
 ) -> None:
     """Race buyer processes for the tickets in one store and report what went wrong."""
+    from booking.errors import ScenarioError
     from booking.history.saving import recording
     from booking.render import run as render
-    from booking.scenarios.scenario import DEFAULT_POLL_MS, Scenario, parse_think
+    from booking.scenarios.scenario import DEFAULT_POLL_MS, DEFAULT_RETRIES, Scenario, parse_think
     from booking.simulation import admit, simulate
 
     scenario = Scenario(
@@ -154,9 +160,12 @@ def run(
         kill_writer=kill_writer,
         stall_timeout_s=stall_timeout,
         max_memory=max_memory,
+        retries=DEFAULT_RETRIES if retries is None else retries,
     )
     notes: list[str] = []
     scenario.validate()  # bad input never opens a history session
+    if retries is not None and STRATEGIES[strategy].design != "compare-and-set":
+        raise ScenarioError("--retries only applies to --strategy optimistic")
     admit([scenario], "--max-memory")  # nor does a run the machine cannot hold
     if scenario.buyers >= BIG_RUN and sys.stderr.isatty():
         # Forking is ~3-5 ms a buyer here: say so before a long silent start.

@@ -45,6 +45,7 @@ def params_of(scenario: Any) -> dict[str, Any]:
         "path": None if scenario.path is None else str(scenario.path),
         "arrival": scenario.arrival.describe(),
         "max_memory": scenario.memory_limit,  # bytes; None: half of what was available
+        "retries": scenario.retries,  # optimistic's; the other strategies ignore it
     }
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from booking.judge.result import VERDICTS, Result
 from booking.judge.stats import median, median_abs_deviation, ratio_with_error, wilson_interval
 from booking.scenarios.plan import Cell
+from booking.strategies import STRATEGIES
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,9 @@ class CellSummary:
     reference: bool = False
     times_slower: float | None = None  # reference median / this median; < 1 is faster
     times_slower_error: float | None = None
+    protocol: str = "guard"  # how a purchase was made (Result.protocol)
+    conflicts_median: float = 0.0  # compare-and-set writes that found the store changed
+    gave_up_median: float = 0.0  # buyers out of retries, a run
 
     @property
     def label(self) -> str:
@@ -121,8 +125,10 @@ def summarize(
         },
         verdicts=verdicts,
         claims_safe=claims_safe,
-        # An unguarded cell that never had two buyers in the window proved nothing.
+        # An unguarded cell that never had two buyers in the window proved nothing (not so
+        # for a design whose lesson is not the race: deferred).
         never_raced=not claims_safe
+        and not STRATEGIES[cell.strategy].claim
         and anomaly_runs == 0
         and all(r.max_inside <= 1 for r in results),
         worst=worst.explanation[0] if worst.explanation and worst.anomalous else "",
@@ -131,6 +137,9 @@ def summarize(
         timeout_runs=timeout_runs,
         axes=dict(cell.axes),
         params=dict(params or {}),
+        protocol=results[0].protocol,
+        conflicts_median=median(r.conflicts for r in results),
+        gave_up_median=median(r.gave_up for r in results),
     )
 
 

@@ -42,10 +42,11 @@ class Recorder:
         self.events_fd = events_fd
         self.victim = fault
         self.holding = holding
+        self.t_begin = now()
         self._fresh()
 
     def _fresh(self) -> None:
-        self.t_begin = now()
+        """No step of a try reached yet (the attempt's begin stays: a retry is part of it)."""
         self.t_acquired = self.t_read = self.t_write = self.t_left = 0
         self.read_value = self.written_value = NO_VALUE
 

@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from booking.engine.frames import EXIT_STOPPED, Failure, Kind, Outcome, Record
+from booking.judge.designs import SAFE_BY_STORE, conflict_lines, deferred_lines
 from booking.judge.fates import (
     STOPPED,
     buyer_fates,
@@ -20,7 +21,7 @@ from booking.judge.fates import (
     killed_victims,
 )
 from booking.judge.interference import interference
-from booking.judge.motion import assess_motion
+from booking.judge.motion import assess_motion, guarded
 from booking.judge.stats import latency_summary, max_overlap
 from booking.stores.sighting import Sighting
 
@@ -50,6 +51,8 @@ class RunFacts:
     stopped_ns: int = 0  # when the watchdog or a stop request ended the run (0: it ended)
     manager_lock: bool = True  # False: the manager strategy's guard holds nothing
     aborted: str = ""  # why the memory guard stopped the run ("": it did not)
+    design: str = "guard"  # the shape of the strategy's protocol (StrategyInfo.design)
+    retries: int = 0  # compare-and-set: the tries a buyer had after its first
 
     @property
     def stopped(self) -> bool:
@@ -80,6 +83,9 @@ class Judgement:
     verdict: str
     killed: int
     explanation: list[str]
+    conflicts: int = 0
+    retries: int = 0
+    gave_up: int = 0
     interfered: bool = False
     other_sales: int | None = None
     store_sales: int | None = None
@@ -119,6 +125,7 @@ def handoff_gaps_ms(attempts: list[Record]) -> list[float]:
 def judge(facts: RunFacts) -> Judgement:
     attempts = [r for r in facts.records if r.kind is Kind.ATTEMPT]
     cuts = [r for r in facts.records if r.kind is Kind.CUT]
+    conflicts = [r for r in facts.records if r.kind is Kind.CONFLICT]
     queries = [r for r in facts.records if r.kind is Kind.QUERY]
     bought = [r for r in attempts if r.outcome is Outcome.BOUGHT]
     failed_ops = [r for r in attempts + queries if r.outcome is Outcome.ERROR]
@@ -136,8 +143,14 @@ def judge(facts: RunFacts) -> Judgement:
     decrements = tickets - remaining if remaining is not None else sold
     lost = max(0, min(sold, sold - decrements))  # never more sales lost than were made
     external = max(0, decrements - sold)
-    # A window a stop or a fault cut short was open all the same.
-    windows = [(r.t_read, r.t_left) for r in attempts + cuts if r.t_read and r.t_left]
+    # A window a stop or a fault cut short was open all the same, and so was each try of a
+    # compare-and-set. A conditional update reads inside its write: its window is the write.
+    windows = [
+        (r.t_read or r.t_write, r.t_left)
+        for r in attempts + cuts + conflicts
+        if (r.t_read or r.t_write) and r.t_left
+    ]
+    gave_up = [r for r in attempts if r.outcome is Outcome.GAVE_UP]
     inside = max_overlap(windows)
     ends = [r.t_end for r in facts.records if r.t_end]
     wall_s = max(0, max(ends, default=facts.gate_ns) - facts.gate_ns) / 1e9
@@ -152,7 +165,11 @@ def judge(facts: RunFacts) -> Judgement:
     latency = latency_summary((r.t_end - r.t_begin) / 1e6 for r in timed)
     # The acquire step alone: how long a buyer waited for the guard (to its timeout if
     # it never came).
-    lock_wait = latency_summary(((r.t_acquired or r.t_end) - r.t_begin) / 1e6 for r in timed)
+    lock_wait = (
+        latency_summary(((r.t_acquired or r.t_end) - r.t_begin) / 1e6 for r in timed)
+        if facts.design == "guard"
+        else {}  # no guard, no wait for one
+    )
     handoff = latency_summary(handoff_gaps_ms(attempts)) if inside <= 1 else {}
     motion = assess_motion(facts, attempts + queries, cuts)
     # A wait that ran into the limit --timeout sets while the run kept moving is the
@@ -185,8 +202,10 @@ def judge(facts: RunFacts) -> Judgement:
     holders = len({r.buyer for r in bought})
     story = _headline(sold, holders, tickets, remaining, refused, oversold, lost)
     story += others.lines
-    story += _interleaving(facts.strategy, bought, inside, oversold or lost, len(windows))
+    story += _interleaving(facts, bought, inside, oversold or lost, len(windows))
+    story += conflict_lines(facts, len(conflicts), gave_up)
     story += _failures([r.failure for r in counted], counted, crashed, facts)
+    story += deferred_lines(facts, counted, oversold or lost)
     story += killed_lines(killed, facts, cuts, motion)
     fates = buyer_fates(facts, attempts, cuts, killed, crashed)
     if killed or facts.stopped:
@@ -220,6 +239,9 @@ def judge(facts: RunFacts) -> Judgement:
         handoff_ms=handoff,
         verdict=verdict,
         explanation=story,
+        conflicts=len(conflicts),
+        retries=len(conflicts) - len(gave_up),
+        gave_up=len({r.buyer for r in gave_up}),
         interfered=others.interfered,
         other_sales=others.other_sales,
         store_sales=others.store_sales,
@@ -266,20 +288,39 @@ def _headline(
 
 
 def _interleaving(
-    strategy: str, bought: list[Record], inside: int, anomalous: int, windows: int
+    facts: RunFacts, bought: list[Record], inside: int, anomalous: int, windows: int
 ) -> list[str]:
+    strategy = facts.strategy
     if not windows:
         return []
     if windows == 1:
         return ["Only one purchase window opened, so there was nothing to serialise."]
+    window = "conditional update" if facts.design == "conditional" else "read -> write window"
+    safe_by = SAFE_BY_STORE.get("deferred" if strategy == "deferred" else facts.design)
+    if inside > 1 and not anomalous and safe_by:
+        return [
+            f"Up to {inside} buyers were inside the {window} at once, as this design "
+            f"allows: safety came not from mutual exclusion but from {safe_by}."
+        ]
     if inside <= 1:
-        if strategy == "none":
+        if facts.design == "guard" and not guarded(facts) and strategy != "deferred":
             return [
                 "No two purchases overlapped, so the race never had a chance: "
                 "widen --think or add buyers to see it."
             ]
+        if safe_by:
+            return [
+                f"At most 1 buyer was inside the {window} at a time: they happened not to "
+                f"overlap (the {strategy} strategy does not serialise purchases; its safety "
+                f"comes from {safe_by})."
+            ]
+        if facts.design == "seller":
+            return [
+                "At most 1 purchase was inside the read -> write window at a time: the "
+                "single seller made every sale itself, one request after another."
+            ]
         return [
-            "At most 1 buyer was inside the read -> write window at a time: "
+            f"At most 1 buyer was inside the {window} at a time: "
             f"the {strategy} strategy serialised every purchase."
         ]
     line = f"Up to {inside} buyers were inside the read -> write window at once."

@@ -121,6 +121,8 @@ DEATH_HOLDS = {
 
 
 def guarded(facts: RunFacts) -> bool:
-    """Whether the strategy's guard holds anything (none, and manager without its lock,
-    do not)."""
-    return facts.strategy != "none" and not (facts.strategy == "manager" and not facts.manager_lock)
+    """Whether the strategy's guard keeps other buyers out (none, manager without its lock,
+    and BEGIN DEFERRED do not; protocols without a guard hold nothing)."""
+    if facts.design != "guard" or facts.strategy in ("none", "deferred"):
+        return False
+    return not (facts.strategy == "manager" and not facts.manager_lock)

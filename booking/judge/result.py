@@ -71,6 +71,12 @@ class Result:
     store_sales: int | None = None  # every run's sales meanwhile, by the sqlite ledger
     store_oversold: int | None = None  # store_sales beyond the tickets held at the start
     other_runs: list[str] = field(default_factory=list)  # their run ids, as far as seen
+    # How a purchase was made: "guard", "conditional", "compare-and-set" or "seller".
+    protocol: str = "guard"
+    conflicts: int = 0  # compare-and-set writes that found the version changed
+    retries: int = 0  # the re-reads those conflicts led to
+    gave_up: int = 0  # buyers that ran out of retries
+    max_retries: int | None = None  # --retries (optimistic only)
 
     @property
     def safe(self) -> bool:

@@ -13,7 +13,7 @@ from booking.comparison.driver import Comparison
 from booking.render.console import console as make_console
 from booking.scenarios.scenario import parse_think
 
-NUMERIC_AXES = ("buyers", "tickets", "attempts", "seed", "timeout", "poll_ms")
+NUMERIC_AXES = ("buyers", "tickets", "attempts", "seed", "timeout", "poll_ms", "retries")
 #: Axes whose values are (MIN, MAX) windows in milliseconds, shown as "MIN:MAX" or "N".
 WINDOW_AXES = ("think",)
 BARS = "▁▂▃▄▅▆▇█"

@@ -217,9 +217,19 @@ def _timed_out(cell: CellSummary) -> str:
     )
 
 
+def _retried(cell: CellSummary) -> str:
+    """What a compare-and-set cell paid instead of oversell: conflicts and quitters."""
+    return (
+        f"{cell.label}: {_num(cell.conflicts_median)} conflicts and "
+        f"{_num(cell.gave_up_median)} buyers who gave up after their retries, "
+        "a run (medians)."
+    )
+
+
 def notes(comparison: Comparison) -> list[str]:
     """The sentences under the table: the findings, then how to read the speed columns."""
     lines = findings(comparison)
+    lines += [_retried(cell) for cell in comparison.cells if cell.protocol == "compare-and-set"]
     if comparison.reference:
         which = "" if comparison.reference_given else ", the fastest safe cell"
         lines.append(

@@ -56,6 +56,17 @@ def summary(result: Result, file: IO[str] | None = None) -> None:
         "attempts",
         str(result.attempts),
     )
+    if result.protocol == "compare-and-set":
+        grid.add_row(
+            "conflicts",
+            str(result.conflicts),
+            "retries",
+            str(result.retries),
+            "gave up",
+            str(result.gave_up),
+            "max retries",
+            str(result.max_retries),
+        )
     console.print(grid)
     lat = result.latency_ms
     console.print(

@@ -22,7 +22,8 @@ def table(records: list[dict[str, Any]]) -> None:
     for n, record in enumerate(records):
         if n:
             grid.add_row("", "")  # a blank line between strategies
-        safety = "claims safety" if record["claims_safe"] else "[red]unsafe by design[/]"
+        claim = escape(str(record["claim"]))
+        safety = "claims safety" if record["claims_safe"] else f"[red]{claim}[/]"
         details = "\n".join(
             (
                 escape(record["protocol"]),

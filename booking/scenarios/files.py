@@ -27,6 +27,7 @@ from booking.scenarios.arrival import Arrival
 from booking.scenarios.plan import Cell
 from booking.scenarios.scenario import (
     DEFAULT_POLL_MS,
+    DEFAULT_RETRIES,
     JSON_WRITE_MODES,
     Scenario,
     format_think,
@@ -63,6 +64,7 @@ WORKLOAD_KEYS = (
     "json_write",
     "manager_lock",
     "poll_ms",
+    "retries",
 )
 #: What the whole sweep shares and never sweeps: "max_memory" is the memory each run may
 #: use ("800M"), as --max-memory.
@@ -99,6 +101,7 @@ _CONVERT: dict[str, tuple[Callable[[Any, str], Any], str]] = {
     "json_write": (choice(dict.fromkeys(JSON_WRITE_MODES), "json-write mode"), "json_write"),
     "manager_lock": (flag, "manager_lock"),
     "poll_ms": (number, "poll_ms"),
+    "retries": (whole, "retries"),
 }
 
 
@@ -167,6 +170,11 @@ _RULES: tuple[tuple[tuple[str, ...], Callable[[Scenario], bool], str], ...] = (
         ("poll_ms", "strategy"),
         lambda s: s.poll_ms == DEFAULT_POLL_MS or s.strategy == "filelock",
         "poll_ms: only applies to strategy filelock",
+    ),
+    (
+        ("retries", "strategy"),
+        lambda s: s.retries == DEFAULT_RETRIES or s.strategy == "optimistic",
+        "retries: only applies to strategy optimistic",
     ),
 )
 
@@ -263,11 +271,12 @@ def _check_every_value_used(
                 needs = " or ".join(STRATEGIES[value].stores or ())
                 detail = f"it needs the {needs} store; check store"
             elif key == "strategy":
-                swept = ", ".join(k for k in ("poll_ms", "manager_lock") if k in values)
+                only = ("poll_ms", "manager_lock", "retries")
+                swept = ", ".join(k for k in only if k in values)
                 detail = (
                     f"every value of {swept or 'the other axes'} applies only to another "
-                    "strategy (poll_ms: filelock; manager_lock: manager); sweep those in a "
-                    "file of their own"
+                    "strategy (poll_ms: filelock; manager_lock: manager; retries: optimistic); "
+                    "sweep those in a file of their own"
                 )
             elif key == "store":
                 detail = "no chosen strategy works on it; check strategy"

@@ -26,10 +26,12 @@ class StrategyInfo(NamedTuple):
     target: str  # "module:Class", imported only when chosen
     summary: str
     stores: tuple[str, ...] | None = None  # the stores it works on; None: every store
-    claims_safe: bool = True  # False for the strategies that exist to show the race
+    claims_safe: bool = True  # False for the strategies that exist to show a failure
     # True when the guard is shared by every run on the store that uses it (a lock file,
     # the database's write lock), not only by the buyers of one run.
     across_runs: bool = False
+    # What it promises, when that is not plain safety or its absence (`booking strategies`).
+    claim: str = ""
     # For `booking strategies`: how a purchase is made, what that costs, where it comes from.
     protocol: str = ""
     cost: str = ""
@@ -59,6 +61,7 @@ class StrategyInfo(NamedTuple):
             "protocol": self.protocol,
             "stores": list(self.stores) if self.stores is not None else list(STORES),
             "claims_safe": self.claims_safe,
+            "claim": self.claim or ("safe" if self.claims_safe else "unsafe by design"),
             "across_runs": self.across_runs,
             "cost": self.cost,
             "origin": self.origin,
@@ -118,6 +121,9 @@ STRATEGIES: dict[str, StrategyInfo] = {
         "booking.strategies.db_transaction:DbDeferred",
         "BEGIN DEFERRED around read -> think -> write: the write must upgrade a stale read",
         stores=("sqlite",),
+        # It never oversells, but under contention purchases fail: that is what it shows.
+        claims_safe=False,
+        claim="never oversells; fails purchases by design",
         protocol="BEGIN DEFERRED; read (a read transaction) -> think -> write, which must "
         "upgrade to SQLite's write lock; a stale snapshot cannot, and fails with SQLITE_BUSY",
         cost="reads and thinks in parallel, but once another buyer commits every open "
@@ -146,7 +152,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
     "optimistic": StrategyInfo(
         "booking.strategies.optimistic:Optimistic",
         "read a count and a version, think, write only if the version is unchanged; retry",
-        stores=("sqlite", "json"),
+        stores=("json", "sqlite"),
         protocol="read the count and its version, think, then compare-and-set: write only "
         "if the version is unchanged, else re-read and try again, up to --retries times "
         "(json: the compare and the write under a short filelock, never the think)",
@@ -162,7 +168,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
     "queue": StrategyInfo(
         "booking.strategies.seller:SingleSeller",
         "one seller process owns the store; buyers think, then ask it on a queue",
-        stores=("sqlite", "json"),
+        stores=("json", "sqlite"),
         protocol="one seller process reads and writes the store, one request at a time; "
         "buyers think, put a request on a multiprocessing.SimpleQueue and wait for the "
         "answer on their own Pipe",

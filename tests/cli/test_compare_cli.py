@@ -331,4 +331,5 @@ def test_out_that_is_a_directory_is_refused(tmp_path: Path) -> None:
 
 def test_every_strategy_is_in_the_default_matrix() -> None:
     # A new strategy joins `compare` by registering; this keeps the acceptance test honest.
-    assert set(ORIGINAL_FOUR) | {"transaction"} == set(STRATEGIES)
+    new = {"transaction", "deferred", "atomic", "optimistic", "queue"}
+    assert set(ORIGINAL_FOUR) | new == set(STRATEGIES)

@@ -19,6 +19,7 @@ from booking.cli.app import app
 from booking.comparison import driver as comparison
 from booking.history.store import History
 from booking.judge.result import Result as RunResult
+from booking.strategies import STRATEGIES
 from tests.cli.test_bad_input import assert_usage_error
 from tests.helpers import fake_result
 
@@ -224,6 +225,7 @@ def test_show_json_gives_the_params_as_an_object(tmp_path: Path) -> None:
         "path": None,
         "arrival": "gate",
         "max_memory": None,
+        "retries": 3,
     }
     ok(cli("run", "--buyers", "2", "--max-memory", "2G", "--save", "--db", str(db)))
     assert show(db, 2)["session"]["params"]["max_memory"] == 2 << 30
@@ -279,8 +281,8 @@ def test_a_compare_is_named_by_its_strategies_and_stores(
     # The params name every strategy and store covered, and no workload strategy beside them.
     assert [(s["params"]["strategies"], s["params"]["stores"]) for s in sessions] == [
         (["lock", "filelock"], ["json"]),
-        (["none", "lock", "filelock", "manager", "transaction"], ["sqlite"]),
-        (["none", "lock", "filelock", "manager", "transaction"], ["json", "sqlite"]),
+        (list(STRATEGIES), ["sqlite"]),
+        (list(STRATEGIES), ["json", "sqlite"]),
     ]
     assert not {"strategy", "store"} & set(sessions[0]["params"])
 

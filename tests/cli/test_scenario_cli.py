@@ -93,7 +93,7 @@ def test_a_numeric_sweep_draws_a_chart(tmp_path: Path) -> None:
 def test_validate_says_what_the_sweep_makes() -> None:
     result = scenario_cli("validate", "flash-sale")
     assert result.exit_code == 0, result.stderr
-    assert "ok: flash-sale: 9 points (strategy, store) × 3 runs = 27 runs" in result.stdout
+    assert "ok: flash-sale: 15 points (strategy, store) × 3 runs = 45 runs" in result.stdout
 
 
 def test_validate_names_the_file_and_the_key(tmp_path: Path) -> None:

@@ -28,11 +28,19 @@ def test_the_json_catalogue_is_the_registry() -> None:
         assert record["summary"] == info.summary
         # Every entry says how it works, what it costs and where it comes from.
         assert record["protocol"] and record["cost"] and record["origin"]
+        assert record["design"] == info.design
+        # Every fault it takes, and only those, with what it kills.
+        assert record["faults"] == dict(info.faults)
+        assert set(record["faults"]) <= {"holder", "writer"}
 
 
-def test_only_the_strategies_that_show_the_race_claim_no_safety() -> None:
+def test_only_the_strategies_that_show_a_failure_claim_no_safety() -> None:
     records = json.loads(cli("strategies", "--json").stdout)
-    assert [r["name"] for r in records if not r["claims_safe"]] == ["none"]
+    assert [r["name"] for r in records if not r["claims_safe"]] == ["none", "deferred"]
+    claims = {r["name"]: r["claim"] for r in records}
+    assert claims["none"] == "unsafe by design"
+    assert claims["deferred"] == "never oversells; fails purchases by design"
+    assert claims["atomic"] == "safe"
     assert next(r for r in records if r["name"] == "transaction")["stores"] == ["sqlite"]
 
 

@@ -132,7 +132,10 @@ def test_parse_names_keeps_the_order_given() -> None:
 def test_parse_names_rejects_an_unknown_name() -> None:
     with pytest.raises(ScenarioError, match=r'unknown strategy "mutex"') as caught:
         parse_names("lock,mutex", "strategy", STRATEGIES)
-    assert "expected one of none, lock, filelock, manager, transaction" in str(caught.value)
+    assert (
+        "expected one of none, lock, filelock, manager, transaction, deferred, atomic, "
+        "optimistic, queue" in str(caught.value)
+    )
 
 
 @pytest.mark.parametrize("text", ["lock,,none", "lock,", ",lock", "", " , "])
@@ -164,6 +167,12 @@ def test_plan_cells_default_is_every_strategy_on_every_store_it_supports() -> No
         Cell("manager", "json"),
         Cell("manager", "sqlite"),
         Cell("transaction", "sqlite"),
+        Cell("deferred", "sqlite"),
+        Cell("atomic", "sqlite"),
+        Cell("optimistic", "json"),
+        Cell("optimistic", "sqlite"),
+        Cell("queue", "json"),
+        Cell("queue", "sqlite"),
     ]
     assert [c.label for c in cells if c.strategy == "transaction"] == ["transaction/sqlite"]
 
@@ -196,6 +205,8 @@ def test_plan_cells_default_strategies_on_the_json_store_only() -> None:
         Cell("lock", "json"),
         Cell("filelock", "json"),
         Cell("manager", "json"),
+        Cell("optimistic", "json"),
+        Cell("queue", "json"),
     ]
 
 

@@ -51,7 +51,8 @@ def write(path: Path, text: str) -> Path:
 def test_an_unknown_strategy_in_a_list_names_its_index() -> None:
     assert error_of({"strategy": ["none", "lock", "lok"]}) == (
         'x.toml: strategy[2]: unknown strategy "lok"; '
-        "expected one of none, lock, filelock, manager, transaction"
+        "expected one of none, lock, filelock, manager, transaction, deferred, atomic, "
+        "optimistic, queue"
     )
 
 
@@ -141,7 +142,7 @@ def test_an_unknown_top_level_key_is_an_error_listing_the_keys() -> None:
     assert error_of({"buyers": 10, "frobnicate": 1}) == (
         "x.toml: frobnicate: unknown key; expected one of name, description, repeat, "
         "max_memory, strategy, store, buyers, tickets, think, attempts, arrival, seed, "
-        "timeout, json_write, manager_lock, poll_ms"
+        "timeout, json_write, manager_lock, poll_ms, retries"
     )
 
 
@@ -446,7 +447,8 @@ def test_load_prefixes_errors_with_the_file_name(tmp_path: Path) -> None:
         load(path)
     assert str(caught.value) == (
         'typo.toml: strategy: unknown strategy "lok"; '
-        "expected one of none, lock, filelock, manager, transaction"
+        "expected one of none, lock, filelock, manager, transaction, deferred, atomic, "
+        "optimistic, queue"
     )
 
 
@@ -676,7 +678,7 @@ def test_an_override_of_a_key_the_file_lacks() -> None:
             {"frobnicate": 1},
             "x.toml: frobnicate: unknown key; expected one of name, description, repeat, "
             "max_memory, strategy, store, buyers, tickets, think, attempts, arrival, seed, "
-            "timeout, json_write, manager_lock, poll_ms",
+            "timeout, json_write, manager_lock, poll_ms, retries",
         ),
     ),
 )

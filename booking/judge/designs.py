@@ -1,0 +1,71 @@
+"""What the protocols beyond a guard add to the story of a run: where their safety came
+from when buyers overlapped, what a compare-and-set cost, and why BEGIN DEFERRED failed.
+Pure, like the checker."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from booking.engine.frames import Failure, Record
+from booking.words import plural as _plural
+
+if TYPE_CHECKING:
+    from booking.judge.checker import RunFacts
+
+STALE_SNAPSHOT = "SQLITE_BUSY_SNAPSHOT"
+
+#: Where the safety of a design that lets buyers overlap comes from, when it held.
+SAFE_BY_STORE = {
+    "conditional": "the store (one UPDATE ... WHERE count > 0 reads and decrements in a "
+    "single statement, so a sold-out stock changes no row)",
+    "compare-and-set": "the store's compare-and-set (a write whose version had changed "
+    "since its read wrote nothing)",
+    "deferred": "the database (a write whose read snapshot had gone stale was refused "
+    "with SQLITE_BUSY)",
+}
+
+
+def conflict_lines(facts: RunFacts, conflicts: int, gave_up: list[Record]) -> list[str]:
+    """What the compare-and-set cost: conflicts, retries and the buyers who gave up."""
+    if facts.design != "compare-and-set":
+        return []
+    if not conflicts:
+        return ["No compare-and-set found the store changed: no conflict, no retry."]
+    quitters = len({r.buyer for r in gave_up})
+    line = f"{_plural(conflicts, 'conflict')} (a write that found the version changed)"
+    if quitters:
+        line += (
+            f", {_plural(quitters, 'buyer')} gave up after "
+            f"{_plural(facts.retries, 'retry', 'retries')}: the optimistic design traded "
+            "oversell for retries"
+        )
+    else:
+        line += ": every one was retried and no buyer gave up"
+    return [line + "."]
+
+
+def deferred_lines(facts: RunFacts, failed: list[Record], anomalous: int) -> list[str]:
+    """Why `deferred` purchases failed: the lesson of BEGIN DEFERRED, with its numbers."""
+    if facts.strategy != "deferred":
+        return []
+    busy = [r for r in failed if r.failure is Failure.BUSY and r.t_write]
+    if not busy:
+        return []
+    stale = sum(STALE_SNAPSHOT in r.message for r in busy)
+    reasons = []
+    if stale:
+        reasons.append(
+            f"{stale} because another buyer had committed since their read (a stale snapshot)"
+        )
+    if len(busy) - stale:
+        reasons.append(
+            f"{len(busy) - stale} because another buyer held the write lock (a transaction "
+            "that has read cannot wait for it: that could deadlock)"
+        )
+    outcome = "" if anomalous else " Nothing was oversold: the database refused every stale write."
+    return [
+        f"Under BEGIN DEFERRED each purchase read inside a read transaction that its write "
+        f"had to upgrade, and SQLite refused {_plural(len(busy), 'upgrade')} at once with "
+        f"SQLITE_BUSY: {'; '.join(reasons)}. Those buyers got no ticket.{outcome} "
+        "The transaction strategy takes the write lock before the read (BEGIN IMMEDIATE)."
+    ]
