@@ -32,6 +32,7 @@ class Signals:
 
     @classmethod
     def install(cls) -> None:
+        cls.deferring = cls.pending = False  # whatever the parent's copy said
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
         signal.signal(signal.SIGTERM, cls._on_term)
 

@@ -52,6 +52,7 @@ class RunFacts:
     manager_lock: bool = True  # False: the manager strategy's guard holds nothing
     aborted: str = ""  # why the memory guard stopped the run ("": it did not)
     design: str = "guard"  # the shape of the strategy's protocol (StrategyInfo.design)
+    store: str = ""  # the store's kind
     retries: int = 0  # compare-and-set: the tries a buyer had after its first
 
     @property

@@ -22,10 +22,8 @@ def killed_lines(
     and checked against what the other buyers did afterwards."""
     deaths = {r.buyer: r for r in cuts if r.outcome is Outcome.KILLED}
     lines = []
-    for kind, where in (
-        ("holder", "inside the critical section (--kill-holder)"),
-        ("writer", "half-way through writing the store (--kill-writer)"),
-    ):
+    for kind in ("holder", "writer"):
+        where = DEATH_PLACES.get((kind, facts.design), DEATH_PLACES[kind, "guard"])
         victims = sorted(b for b in killed if facts.victims.get(b) == kind)
         if not victims:
             continue
@@ -41,16 +39,35 @@ def killed_lines(
         elif len(victims) == 1 and read:
             line += f" (it had read {read[0]} left)"
         died = [deaths[b] for b in victims if b in deaths]
-        after = after_death(facts, died, motion)
+        after = after_death(facts, died, motion, kind)
         if kind == "holder" and not motion.stuck_waits:
             after += ", and the killed attempts left no receipt and no sale"
         lines.append(f"{line}; {after}.")
     return lines
 
 
-def after_death(facts: RunFacts, died: list[Record], motion: Motion) -> str:
+#: Where a victim died, by its fault and the design of its strategy's protocol.
+DEATH_PLACES = {
+    ("holder", "guard"): "inside the critical section (--kill-holder)",
+    ("holder", "compare-and-set"): "between its read and its compare-and-set (--kill-holder)",
+    ("writer", "guard"): "half-way through writing the store (--kill-writer)",
+    ("writer", "conditional"): "inside its conditional update, before COMMIT (--kill-writer)",
+    ("writer", "compare-and-set"): "half-way through its compare-and-set write (--kill-writer)",
+}
+ROLLED_BACK = (
+    "SQLite rolled its open transaction back and released the write lock when the process died"
+)
+
+
+def after_death(facts: RunFacts, died: list[Record], motion: Motion, kind: str = "") -> str:
     """The guard after its holder's death: what the strategy promises, and who waited."""
     if not guarded(facts):
+        if kind == "writer" and facts.design == "conditional":
+            return ROLLED_BACK
+        if kind == "writer" and facts.design == "compare-and-set":
+            if facts.store == "sqlite":
+                return ROLLED_BACK
+            return "the kernel released the short flock of its compare-and-set when it died"
         return "nothing was held"
     first = min((r.t_end for r in died), default=0)
     later = sorted({r.buyer for r in motion.holds_after(first)} if first else set())
