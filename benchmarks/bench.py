@@ -50,6 +50,12 @@ FLOORS: dict[str, tuple[float, str]] = {
     "lock/sqlite": (15310.0, "8 procs SQLite WAL BEGIN IMMEDIATE (§5); mp.Lock 1.3 µs"),
     "filelock/sqlite": (3700.0, "contended FileLock 205 µs (§3) + SQLite purchase 65 µs (§5)"),
     "transaction/sqlite": (15310.0, "8 procs SQLite WAL BEGIN IMMEDIATE (§5)"),
+    "atomic/sqlite": (18722.0, "8 procs SQLite WAL single atomic UPDATE (§5)"),
+    "optimistic/json": (787.0, "JSON temp+fsync RMW 1,070 µs + FileLock 200 µs (§4, §2)"),
+    "optimistic/sqlite": (15310.0, "8 procs SQLite WAL BEGIN IMMEDIATE (§5)"),
+    "queue/json": (935.0, "1 process JSON temp+fsync+replace RMW 1,070 µs (§4)"),
+    "queue/sqlite": (40355.0, "1 process SQLite WAL BEGIN IMMEDIATE RMW 24.8 µs (§4)"),
+    "deferred/sqlite": (12022.0, "8 procs SQLite WAL BEGIN DEFERRED, retry on BUSY (§5)"),
 }
 FORK_FLOOR_1000_S = 2.337  # 1000 concurrent fork children, start all + join all (§1)
 
@@ -158,6 +164,12 @@ CELLS = [
     ("manager", "sqlite", []),
     ("transaction", "sqlite", []),
     ("none", "sqlite", []),
+    ("atomic", "sqlite", []),
+    ("optimistic", "json", []),
+    ("optimistic", "sqlite", []),
+    ("queue", "json", []),
+    ("queue", "sqlite", []),
+    ("deferred", "sqlite", []),
 ]
 
 
