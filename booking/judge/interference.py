@@ -163,7 +163,7 @@ def interference(facts: RunFacts, sold: int, lost: int, external: int, inside: i
         )
     elif harmless:
         lines.append(
-            f"Every writer seen held the store's lock file too (filelock coordinates every "
+            f"Every writer seen held the store's lock file too ({strategy} coordinates every "
             f"run that uses it), so all sales were made one at a time: together they took "
             f"{drop} tickets off the count, none oversold."
         )

@@ -281,7 +281,10 @@ class JsonStore:
             if strategy == "reset":
                 resets.append(run)
                 continue
-            same_lock = strategy == "filelock" and lock == os.path.realpath(self.lock_path)
+            # filelock holds <store>.lock across a purchase; optimistic across its
+            # compare-and-set: either way, its writes never land inside one of ours.
+            locked = strategy in ("filelock", "optimistic")
+            same_lock = locked and lock == os.path.realpath(self.lock_path)
             others.append(Writer(run, strategy, same_lock, None, reads[tag], overwrites[tag]))
         return Sighting(
             others=tuple(others),

@@ -121,6 +121,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
         "booking.strategies.db_transaction:DbDeferred",
         "BEGIN DEFERRED around read -> think -> write: the write must upgrade a stale read",
         stores=("sqlite",),
+        across_runs=True,
         # It never oversells, but under contention purchases fail: that is what it shows.
         claims_safe=False,
         claim="never oversells; fails purchases by design",
@@ -139,6 +140,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
         "think with nothing held, then UPDATE ... WHERE count > 0: one statement that "
         "cannot oversell",
         stores=("sqlite",),
+        across_runs=True,  # the store's own statement: every run that uses it is covered
         protocol="think with nothing held, then one conditional decrement (UPDATE stock SET "
         "count = count - 1 WHERE count > 0 RETURNING count) and the ledger row in one "
         "transaction; no row changed: sold out",
@@ -153,6 +155,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
         "booking.strategies.optimistic:Optimistic",
         "read a count and a version, think, write only if the version is unchanged; retry",
         stores=("json", "sqlite"),
+        across_runs=True,  # the version (sqlite: kept by a trigger; json: under <store>.lock)
         protocol="read the count and its version, think, then compare-and-set: write only "
         "if the version is unchanged, else re-read and try again, up to --retries times "
         "(json: the compare and the write under a short filelock, never the think)",
