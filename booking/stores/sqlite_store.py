@@ -7,6 +7,7 @@ read and the write of a purchase are separate statements, so `none` races for re
 
 from __future__ import annotations
 
+import random
 import sqlite3
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from booking.errors import StoreError
 from booking.sqlite_files import enable_wal, looks_like_sqlite
 from booking.stores import StoreBusy, StoreOptions
 from booking.stores.sighting import Sighting, Writer
+from booking.stores.write_lock import begin_immediate
 from booking.waits import bounded
 from booking.words import printable
 
@@ -87,6 +89,15 @@ class SqliteStock:
         self._conn.execute("PRAGMA synchronous = NORMAL")
         self._sale = (options.run_id, buyer)
         self._version = -1
+        self._timeout_s = bounded(options.timeout_s)
+        self._own_wait: random.Random | None = None  # see _begin_write
+
+    def _begin_write(self) -> None:
+        """BEGIN IMMEDIATE, the lock awaited with our own short back-off (write_lock.py)."""
+        if self._own_wait is None:
+            self._conn.execute("PRAGMA busy_timeout = 0")
+            self._own_wait = random.Random()  # after the fork: each buyer jitters its own way
+        begin_immediate(self._conn, self._timeout_s, self._own_wait)
 
     def read(self) -> int:
         try:
@@ -119,7 +130,7 @@ class SqliteStock:
         """`atomic`: decrement only above zero and record the sale, in one transaction."""
         conn = self._conn
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            self._begin_write()
             row = conn.execute(TAKE).fetchone()
             if row is not None:
                 conn.execute(RECORD_SALE, (*self._sale, time.time()))
@@ -152,7 +163,7 @@ class SqliteStock:
         nothing written, when another write came first."""
         conn = self._conn
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            self._begin_write()
             changed = conn.execute(SWAP, (count, self._version)).rowcount
             if changed:
                 conn.execute(RECORD_SALE, (*self._sale, time.time()))
