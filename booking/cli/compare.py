@@ -77,6 +77,7 @@ def compare(
     """Run every strategy on every store several times and compare them in one table."""
     from booking.comparison.driver import compare as run_comparison
     from booking.comparison.driver import plan
+    from booking.errors import ScenarioError
     from booking.scenarios.plan import parse_names
     from booking.scenarios.scenario import DEFAULT_RETRIES, Scenario, parse_think
 
@@ -99,6 +100,8 @@ def compare(
     cells, _, _ = plan(
         workload, chosen_strategies, chosen_stores, repeat, reference, "--max-memory"
     )
+    if retries is not None and not any(c.strategy == "optimistic" for c in cells):
+        raise ScenarioError("--retries only applies to --strategies that include optimistic")
     params = {
         **compare_params(workload, cells),
         "repeat": repeat,

@@ -29,8 +29,18 @@ def table(records: list[dict[str, Any]]) -> None:
                 escape(record["protocol"]),
                 f"[dim]stores[/] {', '.join(record['stores'])} · {safety}",
                 f"[dim]cost[/] {escape(record['cost'])}",
+                f"[dim]faults[/] {_faults(record['faults'])}",
                 f"[dim]from[/] {escape(record['origin'])}",
             )
         )
         grid.add_row(f"[bold]{escape(record['name'])}[/]", details)
     console.print(grid)
+
+
+def _faults(faults: dict[str, str]) -> str:
+    """'--kill-holder: a buyer ...; --kill-writer: ...', or what none applies means."""
+    from rich.markup import escape
+
+    if not faults:
+        return "none apply"
+    return "; ".join(f"--kill-{kind}: {escape(what)}" for kind, what in faults.items())
