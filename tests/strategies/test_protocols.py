@@ -200,3 +200,13 @@ def test_the_record_carries_the_new_keys() -> None:
     assert record["max_retries"] == 3
     # One attempt a buyer: every conflict but a buyer's last was retried.
     assert record["retries"] == record["conflicts"] - record["gave_up"]
+
+
+def test_compare_refuses_retries_that_no_cell_would_use() -> None:
+    from typer.testing import CliRunner
+
+    from booking.cli.app import app
+
+    result = CliRunner().invoke(app, ["compare", "--strategies", "lock", "--retries", "2"])
+    assert result.exit_code == 2
+    assert "--retries only applies to --strategies that include optimistic" in result.stderr
