@@ -88,6 +88,11 @@ class SqliteStock:
         self._sale = (options.run_id, buyer)
         self._version = -1
 
+    def sell_to(self, buyer: int) -> None:
+        """The `queue` seller writes every buyer's sale on one connection: name the buyer
+        the next sale is recorded for."""
+        self._sale = (self._sale[0], buyer)
+
     def read(self) -> int:
         try:
             row = self._conn.execute(READ).fetchone()
