@@ -10,9 +10,8 @@ POSIX `SimpleQueue.put` takes a multiprocessing.Lock around its write, and a buy
 holding it would block every later put with no timeout. A request is one pickled tuple
 well below PIPE_BUF, which the kernel writes atomically without any lock.
 
-Descriptors: the seller holds the write end of every answer pipe and the only read end of
-the request pipe. The parent keeps neither, so the seller's death gives every waiting buyer
-EOF at once and every later request EPIPE: nothing waits for a dead seller.
+Only the seller holds the write ends of the answer pipes and the read end of the request
+pipe, so its death is EOF for every waiting buyer and EPIPE for every later request.
 """
 
 from __future__ import annotations
@@ -44,11 +43,19 @@ FD_MARGIN = 64
 IDLE_CHECK_S = 0.5
 #: How long the seller gets to finish the request it is serving when asked to stop.
 STOP_GRACE_S = 2.0
+#: prctl(2): the signal this process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
 #: An error message in an answer is cut to this many characters, so that every answer is
 #: one write below PIPE_BUF (4,096 bytes): atomic, and never blocking the seller.
 MESSAGE_CHARS = 400
 
 now = time.monotonic_ns
+
+#: What the victim of a fault is told just before the seller dies: no answer will come.
+KILLED = {
+    faults.HOLDER: "it was killed between its read and its write for this buyer (--kill-holder)",
+    faults.WRITER: "it was killed half-way through writing this buyer's sale (--kill-writer)",
+}
 
 
 class SellerError(Exception):
@@ -185,8 +192,7 @@ class _Seller:
             answer = (serial, *self._sell(buyer, serial, fault))
         else:
             return  # killed while it waited: a sale now would have no receipt
-        with contextlib.suppress(OSError, IndexError):
-            self._answers[buyer].send(answer)
+        self._send(buyer, answer)
 
     def _connect(self) -> JsonStock | SqliteStock:
         if self._stock is None:
@@ -210,16 +216,15 @@ class _Seller:
             count = stock.read()
         except Exception as exc:
             return ("error", -1, -1, t_read, 0, now(), *_failure(exc, "read"))
-        if fault is not None and fault[0] == faults.HOLDER:
-            self._last_words(buyer, serial, count, t_read, 0, "between its read and its write "
-                             "for this buyer (--kill-holder)")  # fmt: skip
+        victim = fault[0] if fault is not None else ""
+        if victim == faults.HOLDER:
+            self._send(buyer, (serial, "error", count, -1, t_read, 0, 0, KILLED[victim], ""))
             faults.die()
         if count <= 0:
             return ("sold_out", count, -1, t_read, 0, now(), "", "")
         t_write = now()
-        if fault is not None and fault[0] == faults.WRITER:
-            self._last_words(buyer, serial, count, t_read, t_write, "half-way through "
-                             "writing this buyer's sale (--kill-writer)")  # fmt: skip
+        if victim == faults.WRITER:
+            self._send(buyer, (serial, "error", count, -1, t_read, t_write, 0, KILLED[victim], ""))
             stock.die_writing(count - 1)
             faults.die()
         try:
@@ -230,11 +235,8 @@ class _Seller:
             return ("error", count, -1, t_read, t_write, now(), *_failure(exc, "write"))
         return ("bought", count, count - 1, t_read, t_write, now(), "", "")
 
-    def _last_words(
-        self, buyer: int, serial: int, count: int, t_read: int, t_write: int, where: str
-    ) -> None:
-        """Tell the victim why no answer will come, as a buyer victim says so itself."""
-        answer = (serial, "error", count, -1, t_read, t_write, 0, f"it was killed {where}", "")
+    def _send(self, buyer: int, answer: tuple[Any, ...]) -> None:
+        """Answer `buyer`; one that is gone (its pipe closed, or full) is skipped."""
         with contextlib.suppress(OSError, IndexError):
             self._answers[buyer].send(answer)
 
@@ -384,7 +386,14 @@ def _seller_main(
             os.dup2(devnull, fd)
         os.close(devnull)
         _close_all(theirs)
-        _Seller(store, requests, answers, parent).run()
+        # SIGTERM when the parent dies, so the seller leaves with it (the idle getppid()
+        # check stays for a kernel that refuses). ctypes is imported here, in the seller.
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() == parent:  # else it died before the request was made
+            _Seller(store, requests, answers, parent).run()
         code = 0
     finally:
         os._exit(code)
