@@ -43,8 +43,6 @@ FD_MARGIN = 64
 IDLE_CHECK_S = 0.5
 #: How long the seller gets to finish the request it is serving when asked to stop.
 STOP_GRACE_S = 2.0
-#: prctl(2): the signal this process gets when its parent dies.
-PR_SET_PDEATHSIG = 1
 #: An error message in an answer is cut to this many characters, so that every answer is
 #: one write below PIPE_BUF (4,096 bytes): atomic, and never blocking the seller.
 MESSAGE_CHARS = 400
@@ -167,6 +165,8 @@ class _Seller:
         for conn in self._answers:
             os.set_blocking(conn.fileno(), False)  # a full pipe is a buyer gone: skip it
         try:
+            with contextlib.suppress(Exception):  # now, while buyers are forked; else later
+                self._connect()
             while not self._stopping:
                 self._busy = False
                 if not self._requests.poll(IDLE_CHECK_S):
@@ -391,7 +391,7 @@ def _seller_main(
         import ctypes
 
         with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+            ctypes.CDLL(None).prctl(1, signal.SIGTERM, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
         if os.getppid() == parent:  # else it died before the request was made
             _Seller(store, requests, answers, parent).run()
         code = 0
