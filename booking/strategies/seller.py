@@ -1,9 +1,8 @@
 """`queue`: one seller process owns the store; buyers think, then ask it.
 
 The actor / single-writer design: only the seller reads and writes the store, one request
-at a time, so no two purchases can overlap whatever the buyers do; buyers think in
-parallel and wait only for the seller's read and write. Each buyer sends its requests on
-one shared pipe and gets its answers on a pipe of its own.
+at a time, so no two purchases can overlap; buyers think in parallel and wait only for the
+seller's read and write. Requests go on one shared pipe, answers on each buyer's own.
 
 The shared pipe is a plain `multiprocessing.Pipe(duplex=False)`, not a `SimpleQueue`: on
 POSIX `SimpleQueue.put` takes a multiprocessing.Lock around its write, and a buyer killed
@@ -17,6 +16,7 @@ pipe, so its death is EOF for every waiting buyer and EPIPE for every later requ
 from __future__ import annotations
 
 import contextlib
+import ctypes  # in the parent: a library loaded in a forked child is slow, and unsafe
 import errno
 import gc
 import os
@@ -49,6 +49,7 @@ MESSAGE_CHARS = 400
 
 now = time.monotonic_ns
 
+GONE = "it no longer takes requests (its process has ended)"
 #: What the victim of a fault is told just before the seller dies: no answer will come.
 KILLED = {
     faults.HOLDER: "it was killed between its read and its write for this buyer (--kill-holder)",
@@ -57,8 +58,7 @@ KILLED = {
 
 
 class SellerError(Exception):
-    """The seller's read or write failed in a way that is neither a torn read nor a busy
-    database: the message names the original error."""
+    """The seller's read or write failed, other than a torn read or a busy database."""
 
 
 class Request:
@@ -76,6 +76,7 @@ class Request:
         self._pid = pid  # the seller sells nothing to a buyer that has died meanwhile
         self._timeout_s = bounded(timeout_s)
         self._serial = 0
+        self._gone = False  # the seller is dead: every later request fails at once
 
     def look(self) -> int:
         """The seeds' search(), asked of the seller like everything else."""
@@ -85,21 +86,27 @@ class Request:
         return int(count)
 
     def buy(self, steps: Steps) -> Ending:
+        if self._gone:  # no purchase can be made: fail now, not after a think
+            raise SellerGone(GONE)
         steps.think()
         fault = steps.fault
         answer = steps.served(lambda: Served(*self._ask("buy", fault)[1:]))
         if answer.ending == "error":
+            self._gone = not answer.failure  # no store failure: the seller's last words
             _raise(answer.failure, answer.message)
         return answer.ending
 
     def _ask(self, kind: str, fault: tuple[str, float] | None) -> tuple[Any, ...]:
         """Send one request and wait, bounded by the run's timeout, for its answer.
         Answers carry the request's serial: one to a request given up on is skipped."""
+        if self._gone:
+            raise SellerGone(GONE)
         self._serial += 1
         try:
             self._requests.send((kind, self._buyer, self._serial, self._pid, fault))
         except OSError:
-            raise SellerGone("it no longer takes requests (its process has ended)") from None
+            self._gone = True
+            raise SellerGone(GONE) from None
         deadline = time.monotonic() + self._timeout_s
         while True:
             left = deadline - time.monotonic()
@@ -108,6 +115,7 @@ class Request:
                     raise SellerGone(f"it sent no answer within {self._timeout_s:g} s")
                 answer: tuple[Any, ...] = self._answers.recv()
             except (EOFError, OSError):
+                self._gone = True
                 raise SellerGone("it died before answering this buyer") from None
             if answer[0] == self._serial:
                 return answer
@@ -186,13 +194,10 @@ class _Seller:
 
     def _serve(self, message: tuple[Any, ...]) -> None:
         kind, buyer, serial, pid, fault = message
-        if kind == "look":
-            answer: tuple[Any, ...] = (serial, *self._look())
-        elif _listening(pid):
-            answer = (serial, *self._sell(buyer, serial, fault))
-        else:
+        if kind != "look" and not _listening(pid):
             return  # killed while it waited: a sale now would have no receipt
-        self._send(buyer, answer)
+        body = self._look() if kind == "look" else self._sell(buyer, serial, fault)
+        self._send(buyer, (serial, *body))
 
     def _connect(self) -> JsonStock | SqliteStock:
         if self._stock is None:
@@ -267,11 +272,9 @@ def make_room(buyers: int) -> None:
         return
     target = need if hard == resource.RLIM_INFINITY else min(need, hard)
     if target > soft:
-        try:
+        with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
             soft = target
-        except (ValueError, OSError):
-            pass
     if soft < need:
         raise ResourceError(
             f"the queue strategy needs 2 file descriptors a buyer: {buyers:,} buyers need "
@@ -355,9 +358,8 @@ class SingleSeller:
                 os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + STOP_GRACE_S
             while not reaped and time.monotonic() < deadline:
+                time.sleep(0.002)
                 reaped = os.waitpid(pid, os.WNOHANG)[0] != 0
-                if not reaped:
-                    time.sleep(0.002)
         except ChildProcessError:
             reaped = True
         finally:
@@ -387,9 +389,7 @@ def _seller_main(
         os.close(devnull)
         _close_all(theirs)
         # SIGTERM when the parent dies, so the seller leaves with it (the idle getppid()
-        # check stays for a kernel that refuses). ctypes is imported here, in the seller.
-        import ctypes
-
+        # check stays for a kernel that refuses).
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None).prctl(1, signal.SIGTERM, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
         if os.getppid() == parent:  # else it died before the request was made

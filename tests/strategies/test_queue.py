@@ -110,6 +110,19 @@ def test_the_victim_is_told_why_no_answer_came(kind: str, says: str) -> None:
     assert no_children_left()
 
 
+def test_once_the_seller_is_gone_later_attempts_fail_at_once_without_a_think() -> None:
+    # 50 attempts of 100 ms think each would take 5 s a buyer: past the 3 s timeout.
+    result = simulate(
+        Scenario(buyers=3, tickets=500, attempts=50, think_ms=(100, 100), strategy="queue",
+                 kill_writer=1, timeout_s=3, seed=2)
+    )  # fmt: skip
+    assert not result.timed_out, result.explanation
+    assert result.verdict == "ERRORS"
+    assert result.attempts == 150 and result.errors == 150 - result.sold
+    assert result.remaining == 500 - result.sold
+    assert no_children_left()
+
+
 def test_a_seller_killed_mid_write_of_an_inplace_json_store_is_corrupt() -> None:
     result = simulate(
         Scenario(buyers=10, tickets=50, strategy="queue", json_write="inplace", kill_writer=1,
@@ -188,6 +201,36 @@ def test_a_stopped_run_has_a_receipt_for_every_sale(store: str, trial: int, tmp_
     assert record["lost_updates"] == record["external_sales"] == record["errors"] == 0
     assert not record["interfered"]
     assert seen and not any(exists(pid) for pid in seen)
+
+
+def _ended(pid: int) -> bool:
+    """Gone, or a zombie waiting for whoever adopted it (init reaps in its own time)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat[stat.rindex(")") + 2] == "Z"
+
+
+def test_the_seller_and_the_buyers_end_when_booking_is_killed(tmp_path: Path) -> None:
+    proc = booking_process(
+        "run", "--strategy", "queue", "--path", str(tmp_path / "t.db"), "--tickets", "100000",
+        "--buyers", "5", "--attempts", "1000", "--think", "5",
+    )  # fmt: skip
+    seen: list[int] = []
+    for _ in range(1000):
+        seen = children_of(proc.pid)
+        if len(seen) == 6 or proc.poll() is not None:
+            break
+        time.sleep(0.01)
+    assert len(seen) == 6, seen  # the seller and 5 buyers
+    proc.kill()  # SIGKILL: no clean-up in the parent at all
+    proc.communicate(timeout=30)
+    for _ in range(1000):
+        if all(_ended(pid) for pid in seen):
+            break
+        time.sleep(0.01)
+    assert all(_ended(pid) for pid in seen)
 
 
 # --- the seller's own rules ------------------------------------------------------------------
