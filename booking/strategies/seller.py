@@ -49,6 +49,7 @@ MESSAGE_CHARS = 400
 
 now = time.monotonic_ns
 
+#: What a buyer is told once the seller is gone (after "the seller is gone: ").
 GONE = "it no longer takes requests (its process has ended)"
 #: What the victim of a fault is told just before the seller dies: no answer will come.
 KILLED = {
