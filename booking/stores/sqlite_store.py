@@ -99,6 +99,11 @@ class SqliteStock:
             self._own_wait = random.Random()  # after the fork: each buyer jitters its own way
         begin_immediate(self._conn, self._timeout_s, self._own_wait)
 
+    def sell_to(self, buyer: int) -> None:
+        """The `queue` seller writes every buyer's sale on one connection: name the buyer
+        the next sale is recorded for."""
+        self._sale = (self._sale[0], buyer)
+
     def read(self) -> int:
         try:
             row = self._conn.execute(READ).fetchone()

@@ -173,7 +173,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
         "one seller process owns the store; buyers think, then ask it on a queue",
         stores=("json", "sqlite"),
         protocol="one seller process reads and writes the store, one request at a time; "
-        "buyers think, put a request on a multiprocessing.SimpleQueue and wait for the "
+        "buyers think, send a request on one shared multiprocessing Pipe and wait for the "
         "answer on their own Pipe",
         cost="thinks in parallel; each purchase is two messages and the seller's read and "
         "write, serialised; one more process, and two file descriptors a buyer",
