@@ -15,7 +15,7 @@ from booking import faults
 from booking.engine.frames import NO_VALUE, Failure, Kind, Outcome, Record
 from booking.engine.reports import Signals, Stopped, cut, failure_of, now, send
 from booking.faults import Fault
-from booking.strategies.protocols import Ending, Purchase, Served
+from booking.strategies.protocols import Ending, Purchase, SellerGone, Served
 
 OUTCOMES: dict[str, Outcome] = {
     "bought": Outcome.BOUGHT,
@@ -167,6 +167,8 @@ def attempt(
             ending: Ending = purchase.buy(steps)
             outcome = OUTCOMES[ending]
         except Exception as exc:
+            if isinstance(exc, SellerGone) and Signals.pending:
+                raise Stopped from None  # the run is stopping, and the seller with it
             outcome = Outcome.ERROR
             failure, message = failure_of(exc)
         Signals.deferring = True

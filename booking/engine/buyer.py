@@ -25,6 +25,7 @@ from booking.engine.frames import Failure, Kind, Outcome, Record
 from booking.engine.reports import Signals, Stopped, cut, failure_of, now, send
 from booking.faults import Fault
 from booking.strategies import Purchase, Strategy
+from booking.strategies.protocols import SellerGone
 
 __all__ = ["BuyerPlan", "Stopped", "attempt", "main", "query"]
 
@@ -49,6 +50,8 @@ def query(buyer: int, purchase: Purchase) -> Record:
     try:
         value = purchase.look()
     except Exception as exc:
+        if isinstance(exc, SellerGone) and Signals.pending:
+            raise Stopped from None  # the run is stopping, and the seller with it
         failure, message = failure_of(exc)
         return Record(
             Kind.QUERY,

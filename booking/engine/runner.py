@@ -276,13 +276,13 @@ def _race(
         if stop.requested or raw.aborted:
             raw.interrupted = not raw.aborted  # the first cause is the run's: one verdict
             raw.timed_out = False
-            _stop(procs, buffer, raw)
+            _stop(procs, buffer, raw, strategy)
         elif raw.timed_out:
-            _stop(procs, buffer, raw)
+            _stop(procs, buffer, raw, strategy)
         finished = True
     except KeyboardInterrupt:
         raw.interrupted = not raw.aborted
-        _stop(procs, buffer, raw)
+        _stop(procs, buffer, raw, strategy)
     finally:
         if not finished:
             procs.signal_all(signal.SIGKILL)
@@ -324,12 +324,17 @@ def _stopping(stop: _StopRequests, guard: MemoryGuard, raw: RawRun) -> bool:
     return stop.requested or bool(raw.aborted)
 
 
-def _stop(procs: _Buyers, buffer: bytearray, raw: RawRun) -> None:
+def _stop(procs: _Buyers, buffer: bytearray, raw: RawRun, strategy: Strategy) -> None:
     """SIGTERM the buyers, keep what they report while they finish a write (and the steps
     they had reached), then SIGKILL. A gate still shut stays shut: a buyer waiting at it
-    dies there (SIGTERM interrupts its read) rather than buy while the run is stopping."""
+    dies there (SIGTERM interrupts its read) rather than buy while the run is stopping.
+    A strategy with a process of its own (the queue's seller) is told to stop selling
+    after the buyers are, so that no sale is made that no buyer lives to report."""
     raw.stopped_ns = raw.stopped_ns or time.monotonic_ns()
     procs.signal_all(signal.SIGTERM)
+    stopping = getattr(strategy, "stopping", None)
+    if stopping is not None:
+        stopping()
     grace = RawRun(records=raw.records)  # its own clock flags: the run's stay as they are
     grace_end = time.monotonic_ns() + int(STOP_GRACE_S * 1e9)
     with contextlib.suppress(KeyboardInterrupt):

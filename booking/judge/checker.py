@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from booking.engine.frames import EXIT_STOPPED, Failure, Kind, Outcome, Record
-from booking.judge.designs import SAFE_BY_STORE, conflict_lines, deferred_lines
+from booking.judge.designs import SAFE_BY_STORE, conflict_lines, deferred_lines, seller_lines
 from booking.judge.fates import (
     STOPPED,
     buyer_fates,
@@ -171,7 +171,8 @@ def judge(facts: RunFacts) -> Judgement:
         if facts.design == "guard"
         else {}  # no guard, no wait for one
     )
-    handoff = latency_summary(handoff_gaps_ms(attempts)) if inside <= 1 else {}
+    guard_held = facts.design == "guard" and inside <= 1
+    handoff = latency_summary(handoff_gaps_ms(attempts)) if guard_held else {}
     motion = assess_motion(facts, attempts + queries, cuts)
     # A wait that ran into the limit --timeout sets while the run kept moving is the
     # timeout's doing, not the strategy's: counted by its kind, not among the errors.
@@ -207,6 +208,7 @@ def judge(facts: RunFacts) -> Judgement:
     story += conflict_lines(facts, len(conflicts), gave_up)
     story += _failures([r.failure for r in counted], counted, crashed, facts)
     story += deferred_lines(facts, counted, oversold or lost)
+    story += seller_lines(facts, counted)
     story += killed_lines(killed, facts, cuts, motion)
     fates = buyer_fates(facts, attempts, cuts, killed, crashed)
     if killed or facts.stopped:

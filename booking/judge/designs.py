@@ -69,3 +69,35 @@ def deferred_lines(facts: RunFacts, failed: list[Record], anomalous: int) -> lis
         f"SQLITE_BUSY: {'; '.join(reasons)}. Those buyers got no ticket.{outcome} "
         "The transaction strategy takes the write lock before the read (BEGIN IMMEDIATE)."
     ]
+
+
+GONE = "the seller is gone: "
+
+
+def seller_lines(facts: RunFacts, failed: list[Record]) -> list[str]:
+    """`queue`: a dead seller ends every sale; say how it died and what that cost."""
+    if facts.design != "seller":
+        return []
+    gone = [r for r in failed if r.message.startswith(GONE)]
+    if not gone:
+        return []
+    victims = [r for r in gone if "(--kill-" in r.message]
+    if victims:
+        first = victims[0]
+        how = (
+            first.message[len(GONE) :]
+            .removeprefix("it was ")
+            .replace("this buyer", f"buyer {first.buyer}")
+        )
+        line = f"The single seller was {how}"
+        others = len(gone) - len(victims)
+    else:
+        line = "The single seller died during the run"
+        others = len(gone)
+    rest = (
+        f"; {_plural(others, 'other request')} then found no one to answer "
+        f"{'it' if others == 1 else 'them'}"
+        if others
+        else ""
+    )
+    return [f"{line}{rest}: with one seller, no sale can be made once it is gone."]

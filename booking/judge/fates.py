@@ -121,6 +121,7 @@ _FATE_WORDS = {
     "sold out": ("was told sold out", "were told sold out"),
     "gave up waiting": ("gave up waiting for the guard", "gave up waiting for the guard"),
     "gave up": ("gave up after failed attempts", "gave up after failed attempts"),
+    "out of retries": ("gave up after its retries", "gave up after their retries"),
     "not started": ("was never started", "were never started"),
     "no attempt": ("made no attempt", "made no attempt"),
 }
@@ -139,6 +140,7 @@ def buyer_fates(
     halted = {r.buyer: r for r in cuts if r.outcome is Outcome.STOPPED}
     bought = {r.buyer for r in attempts if r.outcome is Outcome.BOUGHT}
     sold_out = {r.buyer for r in attempts if r.outcome is Outcome.SOLD_OUT}
+    out_of_retries = {r.buyer for r in attempts if r.outcome is Outcome.GAVE_UP}
     tried = {r.buyer for r in attempts}
     got_guard = {r.buyer for r in attempts if r.failure is not Failure.LOCK_TIMEOUT}
     heard = {r.buyer for r in facts.records}
@@ -153,6 +155,8 @@ def buyer_fates(
         elif stopped_run and (cut is not None or code not in (None, 0)):
             if cut is None:
                 fate = "stopped"
+            elif facts.design != "guard":  # no guard to wait for: inside, or on its way
+                fate = "stopped inside" if cut.t_begin else "stopped arriving"
             elif cut.t_acquired and not (facts.stopped_ns and cut.t_acquired > facts.stopped_ns):
                 fate = "stopped inside"  # a guard taken after the stop: it was still waiting
             else:
@@ -163,6 +167,8 @@ def buyer_fates(
             fate = "bought"
         elif b in sold_out:
             fate = "sold out"
+        elif b in out_of_retries:
+            fate = "out of retries"
         elif b in tried:
             fate = "gave up" if b in got_guard else "gave up waiting"
         else:

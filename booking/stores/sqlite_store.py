@@ -17,6 +17,7 @@ from booking.errors import StoreError
 from booking.sqlite_files import enable_wal, looks_like_sqlite
 from booking.stores import StoreBusy, StoreOptions
 from booking.stores.sighting import Sighting, Writer
+from booking.stores.sqlite_busy import busy_or as _busy_or
 from booking.stores.write_lock import begin_immediate
 from booking.waits import bounded
 from booking.words import printable
@@ -56,29 +57,6 @@ def _stock(conn: sqlite3.Connection, path: Path) -> int:
 def _connect(path: Path, timeout_s: float) -> sqlite3.Connection:
     # isolation_level=None: we say BEGIN ourselves, so no implicit transaction hides a race.
     return sqlite3.connect(path, timeout=bounded(timeout_s), isolation_level=None)
-
-
-STALE_SNAPSHOT = "SQLITE_BUSY_SNAPSHOT"
-
-
-def _busy_or(exc: sqlite3.OperationalError, upgrading: bool = False) -> Exception:
-    """SQLITE_BUSY and SQLITE_LOCKED are contention; anything else is a plain error.
-    `upgrading`: the write was made inside a transaction that so far only read."""
-    message = str(exc)
-    name = getattr(exc, "sqlite_errorname", "")
-    if name == STALE_SNAPSHOT:
-        return StoreBusy(
-            f"{message} ({STALE_SNAPSHOT}: another buyer committed after this "
-            "transaction's read, so its snapshot could not be upgraded to write)"
-        )
-    if upgrading and name == "SQLITE_BUSY":
-        return StoreBusy(
-            f"{message} (SQLITE_BUSY at once: another buyer held the write lock, and a "
-            "transaction that has read cannot wait for it without risking a deadlock)"
-        )
-    if "locked" in message or "busy" in message:
-        return StoreBusy(message)
-    return exc
 
 
 class SqliteStock:

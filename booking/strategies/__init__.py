@@ -199,6 +199,9 @@ class Strategy(Protocol):
 
     def close(self) -> None: ...
 
+    # Optional: `stopping()`, called in the parent when the run is being stopped, after
+    # the buyers were told; a strategy with a process of its own stops it there.
+
 
 class StrategyKind(Protocol):
     def __call__(

@@ -20,7 +20,6 @@ import ctypes  # in the parent: a library loaded in a forked child is slow, and 
 import errno
 import gc
 import os
-import resource
 import select
 import signal
 import time
@@ -34,11 +33,10 @@ from booking.errors import ResourceError
 from booking.stores import StoreBusy, StoreFile, TornRead
 from booking.stores.json_store import JsonStock
 from booking.stores.sqlite_store import SqliteStock
+from booking.strategies.descriptors import make_room
 from booking.strategies.protocols import Ending, SellerGone, Served, Steps
 from booking.waits import Backoff, bounded
 
-#: Descriptors the parent needs besides two a buyer: stdio, the runner's pipes, the store.
-FD_MARGIN = 64
 #: How often an idle seller checks that the process that made it is still alive.
 IDLE_CHECK_S = 0.5
 #: How long the seller gets to finish the request it is serving when asked to stop.
@@ -263,27 +261,6 @@ def _listening(pid: int) -> bool:
         os.close(pidfd)
 
 
-def make_room(buyers: int) -> None:
-    """Let this process hold two descriptors a buyer (the parent holds both ends of each
-    answer pipe until the seller is forked): raise the soft RLIMIT_NOFILE towards the hard
-    one if needed, else ResourceError, before anything is made."""
-    need = 2 * buyers + FD_MARGIN
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY or soft >= need:
-        return
-    target = need if hard == resource.RLIM_INFINITY else min(need, hard)
-    if target > soft:
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-            soft = target
-    if soft < need:
-        raise ResourceError(
-            f"the queue strategy needs 2 file descriptors a buyer: {buyers:,} buyers need "
-            f"about {need:,}, more than this process may open ({soft:,}, ulimit -n); use at "
-            f"most {max(0, (soft - FD_MARGIN) // 2):,} buyers"
-        )
-
-
 def _close_all(conns: list[Connection]) -> None:
     for conn in conns:
         conn.close()
@@ -337,6 +314,13 @@ class SingleSeller:
 
     def buyer_parts(self, buyer: int) -> Request:
         return Request(self._requests, self._answers[buyer], buyer, os.getpid(), self._timeout_s)
+
+    def stopping(self) -> None:
+        """The run is being stopped: the seller finishes the request it is serving and
+        sells nothing more (a buyer still waiting then hears EOF and stops)."""
+        if self._pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGTERM)
 
     def finish(self, sold_by: list[int]) -> int:
         # Stopped first: a request still queued belongs to a buyer that is dead by now.

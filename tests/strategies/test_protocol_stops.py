@@ -23,6 +23,8 @@ CELLS = [
     ("optimistic", "json"),
     ("optimistic", "sqlite"),
     ("deferred", "sqlite"),
+    ("queue", "json"),
+    ("queue", "sqlite"),
 ]
 TICKETS = 100_000  # never sold out: the stop lands mid-run
 

@@ -24,7 +24,7 @@ from booking.engine.reports import Signals
 from booking.errors import ResourceError
 from booking.stores import StoreOptions
 from booking.stores.json_store import JsonStore
-from booking.strategies import seller
+from booking.strategies import descriptors
 from booking.strategies.protocols import SellerGone
 from booking.strategies.seller import Request, SingleSeller
 from booking.waits import Backoff
@@ -320,7 +320,7 @@ def test_the_soft_descriptor_limit_is_raised_towards_the_hard_one(
     asked: list[tuple[int, int]] = []
     monkeypatch.setattr(resource, "getrlimit", lambda kind: (100, 5000))
     monkeypatch.setattr(resource, "setrlimit", lambda kind, limits: asked.append(limits))
-    seller.make_room(200)
+    descriptors.make_room(200)
     assert asked == [(464, 5000)]
     with pytest.raises(ResourceError, match=r"\(5,000, ulimit -n\); use at most 2,468 buyers"):
-        seller.make_room(3000)
+        descriptors.make_room(3000)
