@@ -73,6 +73,8 @@ def assess_motion(facts: RunFacts, operations: list[Record], cuts: list[Record])
     late = {id(r) for r in halted if r.t_acquired and facts.stopped_ns and r.t_acquired > stop_ns}
     holding = [r for r in halted if r.t_acquired and id(r) not in late]
     waiting = [r for r in halted if r.t_begin and (not r.t_acquired or id(r) in late)]
+    if facts.design != "guard":  # no guard to wait for: a buyer stopped mid-purchase moved
+        holding, waiting = [r for r in halted if r.t_begin], []
     arriving = [r for r in halted if not r.t_begin]
 
     def stuck(wait: Record) -> bool:

@@ -71,3 +71,23 @@ def test_a_stop_at_a_random_moment_accounts_for_every_sale(
         assert not path.exists() or count_of(path) == TICKETS
     assert not any(exists(pid) for pid in seen)
     assert children_of(proc.pid) == []
+
+
+@pytest.mark.parametrize(
+    ("strategy", "store"), [("atomic", "sqlite"), ("optimistic", "json"), ("queue", "json")]
+)
+def test_a_run_cut_while_its_buyers_think_is_a_timeout_not_a_deadlock(
+    strategy: str, store: str
+) -> None:
+    # Nobody waits for a guard in these designs: a buyer stopped mid-purchase was moving.
+    from booking import Scenario, simulate
+
+    result = simulate(
+        Scenario(
+            buyers=4, tickets=10, strategy=strategy, store=store, think_ms=(3000, 3000),
+            timeout_s=0.5, seed=1,
+        )
+    )  # fmt: skip
+    assert result.verdict == "TIMEOUT", result.explanation
+    assert any("still moving" in line for line in result.explanation)
+    assert not any("waiting for the guard" in line for line in result.explanation)
