@@ -11,14 +11,16 @@ conflict), and the buyer re-reads and tries again, up to --retries times, then g
 
 from __future__ import annotations
 
-import filelock
+from typing import TYPE_CHECKING
 
 from booking.stores import StoreFile
 from booking.stores.json_store import JsonStock
-from booking.stores.sqlite_store import SqliteStock
-from booking.strategies.file_lock import FileGuard
+from booking.stores.sqlite_store import SqliteStock, SqliteStore
 from booking.strategies.protocols import CompareAndSet, GuardTimeout
 from booking.waits import Backoff
+
+if TYPE_CHECKING:
+    from booking.strategies.file_lock import FileGuard
 
 
 class SqliteVersioned:
@@ -87,13 +89,23 @@ class Optimistic:
         self._timeout_s = timeout_s
         self._poll = poll
         self._retries = retries
+        if not isinstance(store, SqliteStore):
+            # Imported here, in the parent, and only for json: filelock registers fork
+            # hooks that every buyer would pay for (FACTS.md), and an import in each buyer
+            # would cost each of them the import.
+            from booking.strategies import file_lock
+
+            self._file_lock = file_lock
 
     def buyer_parts(self, buyer: int) -> CompareAndSet:
         stock = self._store.connect(buyer)
         if isinstance(stock, SqliteStock):
             return CompareAndSet(SqliteVersioned(stock), self._retries)
         assert isinstance(stock, JsonStock)
-        lock = FileGuard(filelock.FileLock(self._store.lock_path), self._poll, self._timeout_s)
+        file_lock = self._file_lock
+        lock = file_lock.FileGuard(
+            file_lock.filelock.FileLock(self._store.lock_path), self._poll, self._timeout_s
+        )
         return CompareAndSet(JsonVersioned(stock, lock), self._retries)
 
     def finish(self, sold_by: list[int]) -> int:
