@@ -79,6 +79,10 @@ STRATEGIES: dict[str, StrategyInfo] = {
         protocol="read -> think -> write with nothing held: every buyer may read the same count",
         cost="nothing; it oversells and loses sales, which is what it is for",
         origin="the seeds' ticket program run without its multiprocessing.Lock",
+        faults=(
+            ("holder", "a buyer after its read, during its think (it holds nothing)"),
+            ("writer", "a buyer half-way through writing the store"),
+        ),
     ),
     "lock": StrategyInfo(
         "booking.strategies.mp_lock:MpLock",
