@@ -241,4 +241,5 @@ def run_facts(
         retries=scenario.retries
         if STRATEGIES[scenario.strategy].design == "compare-and-set"
         else 0,
+        store=scenario.store_name,
     )

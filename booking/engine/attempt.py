@@ -142,9 +142,11 @@ class Recorder:
     def _die(self, message: str, half_write: Callable[[], None] | None = None) -> None:
         """Say so, then die: a --kill-holder or --kill-writer victim at its point."""
         cut(self.events_fd, self.record(Kind.CUT), Outcome.KILLED, message)
-        if half_write is not None:
-            half_write()
-        faults.die()
+        try:
+            if half_write is not None:
+                half_write()  # may fail (a deferred upgrade refused): it dies all the same
+        finally:
+            faults.die()
 
 
 def attempt(

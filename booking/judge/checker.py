@@ -202,10 +202,10 @@ def judge(facts: RunFacts) -> Judgement:
         verdict = "SAFE"
 
     holders = len({r.buyer for r in bought})
-    story = _headline(sold, holders, tickets, remaining, refused, oversold, lost)
+    story = _headline(sold, holders, tickets, remaining, refused, oversold, lost, len(gave_up))
     story += others.lines
     story += _interleaving(facts, bought, inside, oversold or lost, len(windows))
-    story += conflict_lines(facts, len(conflicts), gave_up)
+    story += conflict_lines(facts, len(conflicts), gave_up, remaining)
     story += _failures([r.failure for r in counted], counted, crashed, facts)
     story += deferred_lines(facts, counted, oversold or lost)
     story += seller_lines(facts, counted)
@@ -244,7 +244,7 @@ def judge(facts: RunFacts) -> Judgement:
         explanation=story,
         conflicts=len(conflicts),
         retries=len(conflicts) - len(gave_up),
-        gave_up=len({r.buyer for r in gave_up}),
+        gave_up=len(gave_up),
         interfered=others.interfered,
         other_sales=others.other_sales,
         store_sales=others.store_sales,
@@ -269,6 +269,7 @@ def _headline(
     refused: int,
     oversold: int,
     lost: int,
+    gave_up: int = 0,
 ) -> list[str]:
     if oversold:
         line = (
@@ -285,7 +286,9 @@ def _headline(
         left = "" if remaining is None else f"; {remaining} left"
         line = (
             f"{_plural(holders, 'buyer')} bought {sold} of {_plural(tickets, 'ticket')}; "
-            f"{_plural(refused, 'attempt')} told sold out{left}."
+            f"{_plural(refused, 'attempt')} told sold out"
+            + (f", {gave_up} gave up after conflicts" if gave_up else "")
+            + f"{left}."
         )
     return [line]
 

@@ -25,23 +25,41 @@ SAFE_BY_STORE = {
 }
 
 
-def conflict_lines(facts: RunFacts, conflicts: int, gave_up: list[Record]) -> list[str]:
-    """What the compare-and-set cost: conflicts, retries and the buyers who gave up."""
+def conflict_lines(
+    facts: RunFacts, conflicts: int, gave_up: list[Record], remaining: int | None
+) -> list[str]:
+    """What the compare-and-set cost: conflicts, retries, and the attempts that gave up
+    (with tickets left: sales the design lost)."""
     if facts.design != "compare-and-set":
         return []
     if not conflicts:
         return ["No compare-and-set found the store changed: no conflict, no retry."]
-    quitters = len({r.buyer for r in gave_up})
-    line = f"{_plural(conflicts, 'conflict')} (a write that found the version changed)"
-    if quitters:
+    line = f"{_plural(conflicts, 'conflict')} (a compare-and-set that found the version changed)"
+    quit_, quitters = len(gave_up), len({r.buyer for r in gave_up})
+    if not quit_:
+        return [line + ": every one was retried and no buyer gave up."]
+    who = (
+        _plural(quit_, "buyer")
+        if quit_ == quitters
+        else f"{_plural(quit_, 'attempt')} (by {_plural(quitters, 'buyer')})"
+    )
+    when = (
+        "at their first conflict (--retries 0)"
+        if facts.retries == 0
+        else f"after {_plural(facts.retries, 'retry', 'retries')}"
+    )
+    line += f": {who} gave up {when}"
+    if remaining:
         line += (
-            f", {_plural(quitters, 'buyer')} gave up after "
-            f"{_plural(facts.retries, 'retry', 'retries')}: the optimistic design traded "
-            "oversell for retries"
+            f" while {_plural(remaining, 'ticket')} {'was' if remaining == 1 else 'were'} "
+            "still unsold, sales the design lost"
         )
-    else:
-        line += ": every one was retried and no buyer gave up"
-    return [line + "."]
+    line += (
+        ". Another buyer's sale landed between most reads and their compare-and-set"
+        if facts.retries == 0
+        else ". Each retry re-reads and thinks again, and another buyer's sale usually lands first"
+    ) + ": the optimistic design traded oversell for conflicts"
+    return [line + (" and lost sales." if remaining else ".")]
 
 
 def deferred_lines(facts: RunFacts, failed: list[Record], anomalous: int) -> list[str]:

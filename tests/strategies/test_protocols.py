@@ -44,7 +44,9 @@ def test_optimistic_counts_the_conflicts_it_forces_and_who_gave_up(store: str) -
     assert result.max_retries == 0
     assert result.max_inside == 5  # all inside their window at once: allowed, and safe
     story = " ".join(result.explanation)
-    assert "4 conflicts" in story and "4 buyers gave up after 0 retries" in story
+    assert "4 conflicts" in story and "4 buyers gave up at their first conflict" in story
+    assert "while 9 tickets were still unsold, sales the design lost" in story
+    assert "4 gave up after conflicts; 9 left." in result.explanation[0]
     assert "safety came not from mutual exclusion" in story
 
 
@@ -55,6 +57,14 @@ def test_each_retry_rereads_and_one_more_buyer_wins_each_round(store: str) -> No
     assert (result.sold, result.remaining) == (2, 8)
     assert (result.conflicts, result.retries, result.gave_up) == (7, 4, 3)
     assert result.oversold == result.lost_updates == result.errors == 0
+
+
+def test_with_more_attempts_gave_up_counts_attempts_and_the_arithmetic_holds() -> None:
+    # Two attempts a buyer, no retry: every conflict is an attempt given up.
+    result = race("optimistic", "sqlite", retries=0, attempts=2)
+    assert result.conflicts == result.retries + result.gave_up
+    assert result.retries == 0
+    assert result.attempts == result.sold + result.refused + result.gave_up + result.errors
 
 
 def test_a_gave_up_attempt_is_timed_from_its_first_try() -> None:
