@@ -33,7 +33,7 @@ def run_recorded(
 
 def params_of(scenario: Any) -> dict[str, Any]:
     """A workload as plain JSON values, for the history's session row."""
-    return {
+    params = {
         "buyers": scenario.buyers,
         "tickets": scenario.tickets,
         "strategy": scenario.strategy,
@@ -45,8 +45,10 @@ def params_of(scenario: Any) -> dict[str, Any]:
         "path": None if scenario.path is None else str(scenario.path),
         "arrival": scenario.arrival.describe(),
         "max_memory": scenario.memory_limit,  # bytes; None: half of what was available
-        "retries": scenario.retries,  # optimistic's; the other strategies ignore it
     }
+    if scenario.strategy == "optimistic":  # the only strategy it applies to
+        params["retries"] = scenario.retries
+    return params
 
 
 def compare_name(strategies: list[str] | None, stores: list[str] | None) -> str:
@@ -63,6 +65,8 @@ def compare_params(workload: Any, cells: list[Any]) -> dict[str, Any]:
     when left to the default, so the session says what ran whatever later versions add.
     The workload's own strategy and store are left out: each cell chooses its own."""
     shared = {k: v for k, v in params_of(workload).items() if k not in ("strategy", "store")}
+    if any(cell.strategy == "optimistic" for cell in cells):
+        shared["retries"] = workload.retries
     return {
         **shared,
         "strategies": list(dict.fromkeys(cell.strategy for cell in cells)),

@@ -42,6 +42,7 @@ class Failure(IntEnum):
     BUSY = 2
     LOCK_TIMEOUT = 3
     OTHER = 4
+    SELLER_GONE = 5  # the queue's seller died: no one to answer
 
 
 # length, kind, buyer, attempt number, outcome, failure, read value, written value, then the

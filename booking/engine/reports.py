@@ -61,7 +61,7 @@ def failure_of(exc: BaseException) -> tuple[Failure, str]:
     if isinstance(exc, GuardTimeout):
         return Failure.LOCK_TIMEOUT, str(exc)
     if isinstance(exc, SellerGone):
-        return Failure.OTHER, f"the seller is gone: {exc}"
+        return Failure.SELLER_GONE, f"the seller is gone: {exc}"
     return Failure.OTHER, f"{type(exc).__name__}: {exc}"
 
 

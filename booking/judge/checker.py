@@ -301,7 +301,11 @@ def _interleaving(
         return []
     if windows == 1:
         return ["Only one purchase window opened, so there was nothing to serialise."]
-    window = "conditional update" if facts.design == "conditional" else "read -> write window"
+    window = (
+        "conditional update (waiting for SQLite's write lock, or writing)"
+        if facts.design == "conditional"
+        else "read -> write window"
+    )
     safe_by = SAFE_BY_STORE.get("deferred" if strategy == "deferred" else facts.design)
     if inside > 1 and not anomalous and safe_by:
         return [
@@ -317,8 +321,8 @@ def _interleaving(
         if safe_by:
             return [
                 f"At most 1 buyer was inside the {window} at a time: they happened not to "
-                f"overlap (the {strategy} strategy does not serialise purchases; its safety "
-                f"comes from {safe_by})."
+                f"overlap. The {strategy} strategy does not serialise purchases; its safety "
+                f"comes from {safe_by}."
             ]
         if facts.design == "seller":
             return [
@@ -355,6 +359,10 @@ def _failures(
             Failure.TORN_READ: ("torn read", "torn reads"),
             Failure.BUSY: ("database-busy error", "database-busy errors"),
             Failure.LOCK_TIMEOUT: ("lock wait that timed out", "lock waits that timed out"),
+            Failure.SELLER_GONE: (
+                "request the dead seller could not answer",
+                "requests the dead seller could not answer",
+            ),
             Failure.OTHER: ("other error", "other errors"),
         }
         for failure, (one, many) in names.items():

@@ -232,6 +232,15 @@ def parse(
             Scenario(max_memory=max_memory),
             **{_CONVERT[key][1]: value for key, value in chosen.items()},
         )
+        if (
+            "retries" in chosen
+            and "retries" not in axes
+            and "strategy" in axes
+            and scenario.strategy != "optimistic"
+        ):
+            # One retries for the whole file is optimistic's setting; other cells ignore it,
+            # as compare's --retries. (A retries sweep drops their copies instead.)
+            scenario = replace(scenario, retries=DEFAULT_RETRIES)
         if not _applies(scenario, axes, prefix):
             continue
         try:
@@ -271,12 +280,14 @@ def _check_every_value_used(
                 needs = " or ".join(STRATEGIES[value].stores or ())
                 detail = f"it needs the {needs} store; check store"
             elif key == "strategy":
-                only = ("poll_ms", "manager_lock", "retries")
-                swept = ", ".join(k for k in only if k in values)
+                only = {"poll_ms": "filelock", "manager_lock": "manager", "retries": "optimistic"}
+                swept = [k for k in only if k in values]
+                owners = ", ".join(f"{k} to {only[k]}" for k in swept)
                 detail = (
-                    f"every value of {swept or 'the other axes'} applies only to another "
-                    "strategy (poll_ms: filelock; manager_lock: manager; retries: optimistic); "
-                    "sweep those in a file of their own"
+                    f"every value of {', '.join(swept)} applies only to another strategy: "
+                    f"{owners}; sweep those in a file of their own"
+                    if swept
+                    else "every value of the other axes applies only to another strategy"
                 )
             elif key == "store":
                 detail = "no chosen strategy works on it; check strategy"

@@ -219,6 +219,11 @@ class Scenario:
     def _check_faults(self) -> None:
         """A fault option that means nothing for this strategy's protocol is refused."""
         info = STRATEGIES[self.strategy]
+        if info.design == "seller" and self.kill_holder + self.kill_writer > 1:
+            raise ScenarioError(
+                f"--strategy {self.strategy} has one seller, which can die only once: use "
+                "--kill-holder 1 or --kill-writer 1"
+            )
         for kind, count in (("holder", self.kill_holder), ("writer", self.kill_writer)):
             if count and info.fault(kind) is None:
                 can = " and ".join(f"--kill-{k} ({what})" for k, what in info.faults)

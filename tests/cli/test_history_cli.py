@@ -225,7 +225,6 @@ def test_show_json_gives_the_params_as_an_object(tmp_path: Path) -> None:
         "path": None,
         "arrival": "gate",
         "max_memory": None,
-        "retries": 3,
     }
     ok(cli("run", "--buyers", "2", "--max-memory", "2G", "--save", "--db", str(db)))
     assert show(db, 2)["session"]["params"]["max_memory"] == 2 << 30

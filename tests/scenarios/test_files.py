@@ -810,3 +810,20 @@ def test_poll_ms_applies_to_filelock_only() -> None:
     assert message.startswith("x.toml: strategy lock: no cell of the sweep can run it")
     assert "every value of poll_ms applies only to another strategy" in message
     assert "store" not in message  # not the strategy-needs-a-store message, with no store
+
+
+def test_one_retries_for_a_strategy_sweep_is_optimistic_setting() -> None:
+    # As compare's --retries: the optimistic cells use it, the others ignore it.
+    parsed = parse({"strategy": ["lock", "optimistic"], "retries": 2}, "x.toml")
+    assert [(s.strategy, s.retries) for _, s in parsed.points] == [
+        ("lock", 3),
+        ("optimistic", 2),
+    ]
+    assert error_of({"strategy": "lock", "retries": 2}) == (
+        "x.toml: retries: only applies to strategy optimistic"
+    )
+    swept = parse({"strategy": "optimistic", "retries": [0, 3]}, "x.toml")
+    assert [c.label for c, _ in swept.points] == [
+        "optimistic/json retries=0",
+        "optimistic/json retries=3",
+    ]

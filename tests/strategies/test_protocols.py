@@ -220,3 +220,22 @@ def test_compare_refuses_retries_that_no_cell_would_use() -> None:
     result = CliRunner().invoke(app, ["compare", "--strategies", "lock", "--retries", "2"])
     assert result.exit_code == 2
     assert "--retries only applies to --strategies that include optimistic" in result.stderr
+
+
+def test_the_history_keeps_retries_only_where_they_applied(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from booking.cli.app import app
+
+    db = str(tmp_path / "h.db")
+    runner = CliRunner()
+    for args in (["--strategy", "optimistic", "--retries", "5"], ["--strategy", "atomic"]):
+        made = runner.invoke(app, ["run", "--buyers", "4", *args, "--save", "--db", db])
+        assert made.exit_code == 0, made.stderr
+    shown = [
+        json.loads(runner.invoke(app, ["history", "show", n, "--db", db, "--json"]).stdout)
+        for n in ("1", "2")
+    ]
+    assert shown[0]["session"]["params"]["retries"] == 5
+    assert "retries" not in shown[1]["session"]["params"]
+    assert shown[0]["runs"][0]["max_retries"] == 5
