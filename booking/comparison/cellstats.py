@@ -54,8 +54,10 @@ class CellSummary:
     times_slower: float | None = None  # reference median / this median; < 1 is faster
     times_slower_error: float | None = None
     protocol: str = "guard"  # how a purchase was made (Result.protocol)
-    conflicts_median: float = 0.0  # compare-and-set writes that found the store changed
-    gave_up_median: float = 0.0  # buyers out of retries, a run
+    # Compare-and-set cells only (None for the others): writes that found the store changed,
+    # and attempts out of retries, a run.
+    conflicts_median: float | None = None
+    gave_up_median: float | None = None
 
     @property
     def label(self) -> str:
@@ -101,6 +103,7 @@ def summarize(
     for result in results:
         verdicts[result.verdict] = verdicts.get(result.verdict, 0) + 1
     worst = max(results, key=_severity)
+    compared = results[0].protocol == "compare-and-set"
     low, high = wilson_interval(anomaly_runs, judged)
     return CellSummary(
         strategy=cell.strategy,
@@ -138,8 +141,8 @@ def summarize(
         axes=dict(cell.axes),
         params=dict(params or {}),
         protocol=results[0].protocol,
-        conflicts_median=median(r.conflicts for r in results),
-        gave_up_median=median(r.gave_up for r in results),
+        conflicts_median=median(r.conflicts for r in results) if compared else None,
+        gave_up_median=median(r.gave_up for r in results) if compared else None,
     )
 
 

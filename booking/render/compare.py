@@ -220,9 +220,8 @@ def _timed_out(cell: CellSummary) -> str:
 def _retried(cell: CellSummary) -> str:
     """What a compare-and-set cell paid instead of oversell: conflicts and quitters."""
     return (
-        f"{cell.label}: {_num(cell.conflicts_median)} conflicts and "
-        f"{_num(cell.gave_up_median)} buyers who gave up after their retries, "
-        "a run (medians)."
+        f"{cell.label}: per run, a median of {_num(cell.conflicts_median or 0)} conflicts and "
+        f"{_num(cell.gave_up_median or 0)} attempts given up after their retries."
     )
 
 

@@ -64,7 +64,7 @@ def summary(result: Result, file: IO[str] | None = None) -> None:
             str(result.retries),
             "gave up",
             str(result.gave_up),
-            "max retries",
+            "--retries",
             str(result.max_retries),
         )
     console.print(grid)

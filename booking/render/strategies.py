@@ -34,7 +34,13 @@ def table(records: list[dict[str, Any]]) -> None:
             )
         )
         grid.add_row(f"[bold]{escape(record['name'])}[/]", details)
-    console.print(grid)
+    if console.is_terminal:
+        console.print(grid)
+        return
+    # In a pipe or a file, without the spaces a grid pads every line with to its width.
+    with console.capture() as captured:
+        console.print(grid)
+    console.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
 
 
 def _faults(faults: dict[str, str]) -> str:

@@ -47,6 +47,8 @@ def test_only_the_strategies_that_show_a_failure_claim_no_safety() -> None:
 def test_the_table_has_a_row_for_every_strategy() -> None:
     result = cli("strategies")
     assert result.exit_code == 0
+    # Not a terminal: no line carries the padding of the grid.
+    assert all(line == line.rstrip() for line in result.stdout.splitlines())
     names = [line.split()[0] for line in result.stdout.splitlines() if line[:1].strip()]
     assert names == list(STRATEGIES)
     assert "BEGIN IMMEDIATE" in result.stdout
