@@ -79,6 +79,15 @@ class CellSummary:
         return record
 
 
+def _worst_story(result: Result) -> str:
+    """The headline of the worst run; for ERRORS, with the line that says what failed."""
+    story = result.explanation[0]
+    if result.verdict == "ERRORS":
+        failed = next((line for line in result.explanation[1:] if " failed" in line), "")
+        story = f"{story} {failed}".strip()
+    return story
+
+
 def _severity(result: Result) -> tuple[bool, int, int, int]:
     return (result.anomalous, result.oversold, result.lost_updates, result.errors)
 
@@ -134,7 +143,7 @@ def summarize(
         and not STRATEGIES[cell.strategy].claim
         and anomaly_runs == 0
         and all(r.max_inside <= 1 for r in results),
-        worst=worst.explanation[0] if worst.explanation and worst.anomalous else "",
+        worst=_worst_story(worst) if worst.explanation and worst.anomalous else "",
         worst_seed=worst.seed if worst.anomalous else None,
         seeds=[r.seed for r in results],
         timeout_runs=timeout_runs,
