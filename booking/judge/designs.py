@@ -96,7 +96,7 @@ def seller_lines(facts: RunFacts, failed: list[Record]) -> list[str]:
     """`queue`: a dead seller ends every sale; say how it died and what that cost."""
     if facts.design != "seller":
         return []
-    gone = [r for r in failed if r.message.startswith(GONE)]
+    gone = [r for r in failed if r.failure is Failure.SELLER_GONE]
     if not gone:
         return []
     victims = [r for r in gone if "(--kill-" in r.message]

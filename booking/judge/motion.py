@@ -89,7 +89,9 @@ def assess_motion(facts: RunFacts, operations: list[Record], cuts: list[Record])
         # Its holder took it after the last live hold and died, which releases nothing.
         return any(last <= d.t_acquired and d.t_end <= end for d in dead)
 
-    stuck_waits = [w for w in bounded + waiting if stuck(w)]
+    # Without a guard no one is stuck behind a holder: a wait that ran into --timeout (for
+    # the seller's answer) was cut by the timeout.
+    stuck_waits = [w for w in bounded + waiting if stuck(w)] if facts.design == "guard" else []
     cut_waits = [w for w in bounded if not any(w is s for s in stuck_waits)] + busy
     idle_s = max(0, stop_ns - facts.last_progress_ns) / 1e9
     # A holder died with a guard its death does not release, and no live buyer held it

@@ -34,11 +34,14 @@ from booking.stores import StoreBusy, StoreFile, TornRead
 from booking.stores.json_store import JsonStock
 from booking.stores.sqlite_store import SqliteStock
 from booking.strategies.descriptors import make_room
-from booking.strategies.protocols import Ending, SellerGone, Served, Steps
+from booking.strategies.protocols import Ending, GuardTimeout, SellerGone, Served, Steps
 from booking.waits import Backoff, bounded
 
 #: How often an idle seller checks that the process that made it is still alive.
 IDLE_CHECK_S = 0.5
+#: How long past its request's expiry a buyer waits for the answer: a sale the seller began
+#: before the expiry is answered well within it.
+ANSWER_GRACE_S = 1.0
 #: How long the seller gets to finish the request it is serving when asked to stop.
 STOP_GRACE_S = 2.0
 #: An error message in an answer is cut to this many characters, so that every answer is
@@ -97,21 +100,26 @@ class Request:
 
     def _ask(self, kind: str, fault: tuple[str, float] | None) -> tuple[Any, ...]:
         """Send one request and wait, bounded by the run's timeout, for its answer.
-        Answers carry the request's serial: one to a request given up on is skipped."""
+        Answers carry the request's serial: one to a request given up on is skipped.
+        The request expires at the timeout: the seller sells nothing after it, and the
+        buyer waits ANSWER_GRACE_S longer, so a sale begun in time is always answered."""
         if self._gone:
             raise SellerGone(GONE)
         self._serial += 1
+        expires = now() + int(self._timeout_s * 1e9)
         try:
-            self._requests.send((kind, self._buyer, self._serial, self._pid, fault))
+            self._requests.send((kind, self._buyer, self._serial, self._pid, fault, expires))
         except OSError:
             self._gone = True
             raise SellerGone(GONE) from None
-        deadline = time.monotonic() + self._timeout_s
+        deadline = time.monotonic() + self._timeout_s + ANSWER_GRACE_S
         while True:
             left = deadline - time.monotonic()
             try:
                 if left <= 0 or not self._answers.poll(left):
-                    raise SellerGone(f"it sent no answer within {self._timeout_s:g} s")
+                    raise GuardTimeout(
+                        f"no answer from the seller within {self._timeout_s:g} s (--timeout)"
+                    )
                 answer: tuple[Any, ...] = self._answers.recv()
             except (EOFError, OSError):
                 self._gone = True
@@ -192,9 +200,9 @@ class _Seller:
             return
 
     def _serve(self, message: tuple[Any, ...]) -> None:
-        kind, buyer, serial, pid, fault = message
-        if kind != "look" and not _listening(pid):
-            return  # killed while it waited: a sale now would have no receipt
+        kind, buyer, serial, pid, fault, expires = message
+        if kind != "look" and (now() > expires or not _listening(pid)):
+            return  # given up on, or killed while it waited: a sale would have no receipt
         body = self._look() if kind == "look" else self._sell(buyer, serial, fault)
         self._send(buyer, (serial, *body))
 

@@ -25,7 +25,7 @@ from booking.errors import ResourceError
 from booking.stores import StoreOptions
 from booking.stores.json_store import JsonStore
 from booking.strategies import descriptors
-from booking.strategies.protocols import SellerGone
+from booking.strategies.protocols import GuardTimeout
 from booking.strategies.seller import Request, SingleSeller
 from booking.waits import Backoff
 from tests.helpers import booking_process, children_of, exists, no_children_left, run_cli
@@ -256,7 +256,7 @@ def test_the_seller_sells_nothing_to_a_buyer_that_has_died(tmp_path: Path) -> No
     try:
         time.sleep(0.05)  # it has exited, and stays a zombie until reaped below
         ghost = Request(strategy._requests, strategy._answers[0], 0, dead, timeout_s=0.5)
-        with pytest.raises(SellerGone, match=r"no answer within 0\.5 s"):
+        with pytest.raises(GuardTimeout, match=r"no answer from the seller within 0\.5 s"):
             ghost.buy(Recorder(0, 0, 0.0, events_w, None))
         assert store.count() == 10  # its request was dropped: no sale without a receipt
         live = Request(strategy._requests, strategy._answers[1], 1, os.getpid(), timeout_s=5)
@@ -271,6 +271,28 @@ def test_the_seller_sells_nothing_to_a_buyer_that_has_died(tmp_path: Path) -> No
         os.close(events_w)
     assert strategy.pid == 0 and no_children_left()
     strategy.close()  # idempotent
+
+
+def test_a_request_given_up_on_is_never_sold(tmp_path: Path) -> None:
+    # A buyer whose wait ran out (--timeout) left its request in the pipe: the seller,
+    # busy meanwhile, must not sell it afterwards, or the sale would have no receipt.
+    store = _json_store(tmp_path)
+    strategy = _seller(store, buyers=1)
+    events_r, events_w = os.pipe()
+    try:
+        os.kill(strategy.pid, signal.SIGSTOP)  # the seller is busy elsewhere
+        late = Request(strategy._requests, strategy._answers[0], 0, os.getpid(), timeout_s=0.05)
+        with pytest.raises(GuardTimeout):
+            late.buy(Recorder(0, 0, 0.0, events_w, None))
+        os.kill(strategy.pid, signal.SIGCONT)
+        assert late.look() == 10  # served after the expired request, which it skipped
+        assert strategy.finish([]) == 10
+    finally:
+        Signals.deferring = False
+        strategy.close()
+        os.close(events_r)
+        os.close(events_w)
+    assert no_children_left()
 
 
 def test_the_runner_still_gets_low_descriptors_for_select(tmp_path: Path) -> None:
