@@ -290,6 +290,15 @@ class SqliteStore:
                 f"{self.path}: stock count must be a whole number between 0 and 2**53, "
                 f"found {count!r}"
             )
+        if "version" in columns:  # ours (optimistic's), or one we must not take over
+            (version,) = db.execute(  # type: ignore[attr-defined]
+                "SELECT version FROM stock WHERE id = 1"
+            ).fetchone()
+            if type(version) is not int:
+                raise StoreError(
+                    f"{self.path}: the stock table's version column must hold a whole number "
+                    f"(booking counts every change of the count in it), found {version!r}"
+                )
 
     def count(self) -> int:
         conn = _connect(self.path, self._options.timeout_s)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from booking.errors import StoreError
 from booking.stores import StoreFile
 from booking.stores.json_store import JsonStock
 from booking.stores.sqlite_store import SqliteStock, SqliteStore
@@ -90,6 +91,7 @@ class Optimistic:
         self._poll = poll
         self._retries = retries
         if not isinstance(store, SqliteStore):
+            _check_json_version(store)
             # Imported here, in the parent, and only for json: filelock registers fork
             # hooks that every buyer would pay for (FACTS.md), and an import in each buyer
             # would cost each of them the import.
@@ -113,3 +115,19 @@ class Optimistic:
 
     def close(self) -> None:
         return None
+
+
+def _check_json_version(store: StoreFile) -> None:
+    """A "version" key that is not ours (not a whole number) is the user's: refused, never
+    overwritten."""
+    import json
+
+    try:
+        version = json.loads(store.path.read_bytes()).get("version", 0)
+    except (OSError, ValueError, AttributeError):
+        return  # the store's own checks have passed: nothing more to say here
+    if type(version) is not int or version < 0:
+        raise StoreError(
+            f'{store.path}: "version" must be a whole number for the optimistic strategy '
+            f"(it counts the changes of the count), found {json.dumps(version)}"
+        )

@@ -239,3 +239,24 @@ def test_the_history_keeps_retries_only_where_they_applied(tmp_path: Path) -> No
     assert shown[0]["session"]["params"]["retries"] == 5
     assert "retries" not in shown[1]["session"]["params"]
     assert shown[0]["runs"][0]["max_retries"] == 5
+
+
+def test_a_version_that_is_not_ours_is_refused_and_left_alone(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "v.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE stock (id INTEGER PRIMARY KEY, count INTEGER, version TEXT)")
+        conn.execute("INSERT INTO stock VALUES (1, 10, 'abc')")
+    conn.close()
+    doc = tmp_path / "v.json"
+    doc.write_text('{"count": 10, "version": "1.0"}')
+    for path, line in (
+        (db, "the stock table's version column must hold a whole number"),
+        (doc, '"version" must be a whole number for the optimistic strategy'),
+    ):
+        before = path.read_bytes()
+        result = run_cli("--strategy", "optimistic", "--path", str(path))
+        assert result.exit_code == 2
+        assert line in result.stderr
+        assert path.read_bytes() == before
