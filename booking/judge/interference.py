@@ -77,6 +77,15 @@ def interference(facts: RunFacts, sold: int, lost: int, external: int, inside: i
     """Judge what the run saw of other writers of its store (see the notes above)."""
     seen = facts.sighting or Sighting(identity=False)
     tickets = facts.tickets
+    if unanswered := _unanswered_sales(facts, seen, external):
+        return Interference(
+            lines=(
+                f"The store's ledger holds {_plural(unanswered, 'sale')} of this run that no "
+                "buyer heard of: the seller made them, then died before it could answer, so "
+                f"{'that ticket was' if unanswered == 1 else 'those tickets were'} sold "
+                "without a receipt. No other process wrote the store.",
+            )
+        )
     stray = stray_counts(facts)
     others = list(seen.others)
     # Every purchase made alone, yet the count fell by less than the sales: this run's
@@ -248,3 +257,16 @@ def interference(facts: RunFacts, sold: int, lost: int, external: int, inside: i
         other_runs=tuple(w.run for w in others if w.run),
         lines=tuple(lines),
     )
+
+
+def _unanswered_sales(facts: RunFacts, seen: Sighting, external: int) -> int:
+    """`queue`: decrements beyond the receipts that the sqlite ledger shows are this run's
+    own (its seller's, killed between a sale and its answer); 0 when anything else could
+    explain them."""
+    alone = not seen.others and not seen.resets and seen.overwritten is None
+    if facts.design != "seller" or not external or not seen.ledger or not alone:
+        return 0
+    if seen.ledger_count is None or seen.ledger_count != facts.remaining:
+        return 0
+    own_books = facts.tickets - seen.ledger_count == seen.sales  # every decrement ledgered
+    return external if own_books and not seen.concurrent else 0

@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import sqlite3
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -475,3 +476,22 @@ def test_a_loss_in_a_run_whose_purchases_never_overlapped_is_another_process() -
     assert result.max_inside == 1
     assert result.verdict == "INTERFERED"
     assert any("every purchase of this run was made alone" in s for s in result.explanation)
+
+
+def test_a_queue_sale_its_dead_seller_never_answered_is_its_own_not_another_process() -> None:
+    # Three receipts, but the count went down by four and the ledger holds four sales of
+    # this run alone: the seller sold once more and died before it could answer.
+    ledger = Sighting(ledger=True, sales=4, ledger_count=6)
+    facts = replace(
+        run_facts(bought([10, 9, 8]), tickets=10, remaining=6, strategy="queue", sighting=ledger),
+        design="seller",
+    )
+    result = judge(facts)
+    assert result.verdict != "INTERFERED"
+    assert not result.interfered
+    assert any("sale of this run that no buyer heard of" in line for line in result.explanation)
+    # Not when another run's sales could explain it: then it is interference, as before.
+    shared = replace(facts, sighting=ledger._replace(others=(Writer("other", sales=1),)))
+    assert judge(shared).verdict == "INTERFERED"
+    # Nor for a design whose buyers write themselves.
+    assert judge(replace(facts, design="guard", strategy="lock")).verdict == "INTERFERED"
