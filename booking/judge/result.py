@@ -75,7 +75,7 @@ class Result:
     protocol: str = "guard"
     conflicts: int = 0  # compare-and-set writes that found the version changed
     retries: int = 0  # the re-reads those conflicts led to
-    gave_up: int = 0  # buyers that ran out of retries
+    gave_up: int = 0  # attempts that ran out of retries (conflicts = retries + gave_up)
     max_retries: int | None = None  # --retries (optimistic only)
 
     @property
