@@ -11,7 +11,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from booking.engine.frames import EXIT_STOPPED, Failure, Kind, Outcome, Record
-from booking.judge.designs import SAFE_BY_STORE, conflict_lines, deferred_lines, seller_lines
+from booking.judge.designs import (
+    SAFE_BY_STORE,
+    conflict_lines,
+    deferred_lines,
+    retries_made,
+    seller_lines,
+)
 from booking.judge.fates import (
     STOPPED,
     buyer_fates,
@@ -243,7 +249,7 @@ def judge(facts: RunFacts) -> Judgement:
         verdict=verdict,
         explanation=story,
         conflicts=len(conflicts),
-        retries=len(conflicts) - len(gave_up),
+        retries=retries_made(conflicts, attempts + cuts),
         gave_up=len(gave_up),
         interfered=others.interfered,
         other_sales=others.other_sales,

@@ -4,9 +4,10 @@ Pure, like the checker."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
-from booking.engine.frames import Failure, Record
+from booking.engine.frames import Failure, Kind, Outcome, Record
 from booking.words import plural as _plural
 
 if TYPE_CHECKING:
@@ -119,3 +120,17 @@ def seller_lines(facts: RunFacts, failed: list[Record]) -> list[str]:
         else ""
     )
     return [f"{line}{rest}: with one seller, no sale can be made once it is gone."]
+
+
+def retries_made(conflicts: list[Record], ends: list[Record]) -> int:
+    """The retries that began: a conflict is followed by one unless it was the attempt's
+    last (it gave up, or was stopped or killed before its next read)."""
+    final = {(r.buyer, r.attempt): r for r in ends}
+    made = 0
+    for (buyer, index), count in Counter((r.buyer, r.attempt) for r in conflicts).items():
+        end = final.get((buyer, index))
+        again = end is not None and (
+            bool(end.t_read) if end.kind is Kind.CUT else end.outcome is not Outcome.GAVE_UP
+        )
+        made += count if again else count - 1
+    return made

@@ -514,3 +514,19 @@ def test_no_handoff_is_reported_when_windows_overlapped() -> None:
     result = judge(facts(oversold_records(), tickets=3, remaining=2, strategy="none"))
     assert result.max_inside > 1
     assert result.handoff_ms == {}
+
+
+def test_retries_count_only_the_tries_that_began() -> None:
+    from booking.judge.designs import retries_made
+
+    def conflict(buyer: int) -> Record:
+        return Record(Kind.CONFLICT, buyer, 0, t_begin=1, t_read=2, t_write=3, t_left=4, t_end=5)
+
+    conflicts = [conflict(0), conflict(0), conflict(1), conflict(2), conflict(3)]
+    ends = [
+        Record(Kind.ATTEMPT, 0, 0, Outcome.BOUGHT, t_read=6),  # 2 conflicts, 2 retries
+        Record(Kind.ATTEMPT, 1, 0, Outcome.GAVE_UP),  # its last conflict had no retry
+        Record(Kind.CUT, 2, 0, Outcome.STOPPED, t_read=6),  # stopped during its retry
+        Record(Kind.CUT, 3, 0, Outcome.STOPPED),  # stopped before its retry read
+    ]
+    assert retries_made(conflicts, ends) == 2 + 0 + 1 + 0
