@@ -157,12 +157,14 @@ def summarize(
 
 def eligible_reference(summary: CellSummary) -> bool:
     """A default reference claims safety, showed none of the anomalies in runs that
-    finished, and moved."""
+    finished, moved, and did not give purchases up (an optimistic cell whose buyers gave
+    up is fast because it stopped trying, not because it sold)."""
     return (
         summary.claims_safe
         and not summary.anomalous
         and summary.judged_runs > 0
         and summary.throughput_median > 0
+        and not summary.gave_up_median
     )
 
 

@@ -6,6 +6,7 @@ Every Result, CellSummary and Comparison here is built by hand: no buyer process
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -478,6 +479,16 @@ def test_default_reference_is_the_fastest_safe_cell_without_anomaly() -> None:
     idle = by_label["manager/json"]
     assert idle == cells[4]
     assert idle.times_slower is None
+
+
+def test_a_cell_whose_attempts_gave_up_is_no_default_reference() -> None:
+    quitter = replace(safe_cell("optimistic", "sqlite", [900.0, 900.0, 900.0]), gave_up_median=3)
+    _, reference = with_relative_speed([*speed_cells(), quitter])
+    assert reference is not None
+    assert reference.label == "filelock/json"
+    _, reference = with_relative_speed([*speed_cells(), replace(quitter, gave_up_median=0)])
+    assert reference is not None
+    assert reference.label == "optimistic/sqlite"
 
 
 def test_explicit_candidates_pick_the_fastest_among_them() -> None:
