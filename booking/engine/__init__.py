@@ -5,5 +5,6 @@ machine runs short of memory (`memory_guard.py`); a buyer makes its purchases
 (`buyer.py`) by its strategy's protocol, whose steps `attempt.py` stamps, reports and
 injects faults into, on the wire `reports.py` writes; `frames.py` is the binary wire
 between buyers and parent; `stopping.py` turns SIGINT/SIGTERM into a stop request. It
-does no arithmetic on results and never imports judge. It may import scenarios, strategies, stores and the ground floor.
+does no arithmetic on results and never imports judge. It may import scenarios,
+strategies, stores and the ground floor.
 """
