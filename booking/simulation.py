@@ -183,6 +183,7 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
         store_oversold=judgement.store_oversold,
         other_runs=judgement.other_runs,
         protocol=STRATEGIES[scenario.strategy].design,
+        steps=list(STRATEGIES[scenario.strategy].steps),
         conflicts=judgement.conflicts,
         retries=judgement.retries,
         gave_up=judgement.gave_up,

@@ -73,6 +73,7 @@ class Result:
     other_runs: list[str] = field(default_factory=list)  # their run ids, as far as seen
     # How a purchase was made: "guard", "conditional", "compare-and-set" or "seller".
     protocol: str = "guard"
+    steps: list[str] = field(default_factory=list)  # what one attempt does, in order
     conflicts: int = 0  # compare-and-set writes that found the version changed
     retries: int = 0  # the re-reads those conflicts led to
     gave_up: int = 0  # attempts that ran out of retries (conflicts = retries + gave_up)

@@ -41,10 +41,22 @@ class StrategyInfo(NamedTuple):
     # (write only if unchanged, retry), "seller" (one process sells, buyers ask).
     design: str = "guard"
     # The fault options that mean something for it, and what each one kills.
+    # Its steps, when its guard's are named otherwise (a transaction's BEGIN and COMMIT).
+    own_steps: tuple[str, ...] = ()
     faults: tuple[tuple[str, str], ...] = (
         ("holder", "a buyer holding the guard, during its think"),
         ("writer", "a buyer half-way through writing the store"),
     )
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """The steps one attempt performs, in order, as the record lists them: a step a
+        protocol does not have is not there (an atomic attempt reads inside its update)."""
+        if self.own_steps:
+            return self.own_steps
+        if self.design == "guard":
+            return ("acquire", "read", "think", "write", "release")
+        return STEPS[self.design]
 
     def fault(self, kind: str) -> str | None:
         """What --kill-<kind> kills under this strategy; None: it cannot apply."""
@@ -66,9 +78,17 @@ class StrategyInfo(NamedTuple):
             "cost": self.cost,
             "origin": self.origin,
             "design": self.design,
+            "steps": list(self.steps),
             "faults": {kind: what for kind, what in self.faults},
         }
 
+
+#: The steps of the protocols without a guard (StrategyInfo.steps).
+STEPS = {
+    "conditional": ("think", "conditional update"),
+    "compare-and-set": ("read", "think", "compare-and-set", "retry on a conflict"),
+    "seller": ("think", "request", "the seller's read", "the seller's write", "answer"),
+}
 
 #: name -> StrategyInfo. The keys are the CLI's choices.
 STRATEGIES: dict[str, StrategyInfo] = {
@@ -120,6 +140,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
         protocol="BEGIN IMMEDIATE takes SQLite's write lock; read -> think -> write -> COMMIT",
         cost="one purchase at a time; waiters sleep in SQLite's busy handler (1-100 ms back-off)",
         origin="the SQLite documentation (BEGIN IMMEDIATE); coordinates other runs too",
+        own_steps=("begin immediate", "read", "think", "write", "commit"),
     ),
     "deferred": StrategyInfo(
         "booking.strategies.db_transaction:DbDeferred",
@@ -134,6 +155,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
         cost="reads and thinks in parallel, but once another buyer commits every open "
         "purchase fails: its busy errors are the lesson (why transaction uses BEGIN IMMEDIATE)",
         origin="the SQLite documentation (BEGIN DEFERRED, WAL snapshots)",
+        own_steps=("begin deferred", "read", "think", "write (an upgrade)", "commit"),
         faults=(
             ("holder", "a buyer inside its read transaction, during its think"),
             ("writer", "a buyer inside its write transaction, before COMMIT"),

@@ -29,6 +29,7 @@ def test_the_json_catalogue_is_the_registry() -> None:
         # Every entry says how it works, what it costs and where it comes from.
         assert record["protocol"] and record["cost"] and record["origin"]
         assert record["design"] == info.design
+        assert record["steps"] == list(info.steps) and record["steps"]
         # Every fault it takes, and only those, with what it kills.
         assert record["faults"] == dict(info.faults)
         assert set(record["faults"]) <= {"holder", "writer"}

@@ -94,6 +94,7 @@ def test_atomic_never_oversells_a_wide_window_and_says_why() -> None:
     assert result.oversold == result.lost_updates == 0
     assert result.protocol == "conditional"
     assert not result.lock_wait_ms  # no guard, so no wait for one is claimed
+    assert result.steps == ["think", "conditional update"]  # no read step of its own
 
 
 def test_an_atomic_attempt_reads_inside_its_write(monkeypatch: pytest.MonkeyPatch) -> None:
