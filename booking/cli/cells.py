@@ -36,7 +36,7 @@ def finish(comparison: Any, output_format: str, out: Path | None, fail_on_anomal
     emit(comparison, output_format, out)
     if comparison.stopped_by:
         raise BookingError(comparison.stopped_by)
-    if comparison.interrupted:
+    if comparison.interrupted or stopping.late():  # Ctrl-C during a run, or after the last
         raise typer.Exit(stopping.exit_code())
     if fail_on_anomaly and comparison.anomaly_in_a_safe_cell:
         raise typer.Exit(EXIT_ANOMALY)

@@ -186,7 +186,7 @@ def run(
         print(render.to_json(result))
     else:
         render.summary(result)
-    if result.interrupted:
+    if result.interrupted or stopping.late():  # Ctrl-C during the run, or after it
         raise typer.Exit(stopping.exit_code())
     if fail_on_anomaly and result.anomalous:  # proven before a memory stop: an anomaly still
         raise typer.Exit(EXIT_ANOMALY)

@@ -145,9 +145,12 @@ class _StopRequests:
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 self._previous[sig] = signal.signal(sig, self._on_signal)
+        self.requested = stopping.late()  # asked after the last run: this one starts stopped
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._previous and stopping.defer_late():
+            return  # booking's own process: a later signal waits until the output is out
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
 

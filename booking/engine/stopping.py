@@ -22,6 +22,7 @@ class Terminated(KeyboardInterrupt):
 class _State:
     terminated = False
     owns_process = False
+    late = 0  # a signal that came after a run, in booking's own process (see defer_late)
 
 
 def _on_term(signum: int, frame: FrameType | None) -> None:
@@ -50,6 +51,29 @@ def restore(previous: object) -> None:
 def own_process() -> None:
     """Called by the console script: this process is booking's alone."""
     _State.owns_process = True
+
+
+def defer_late() -> bool:
+    """After a run, in booking's own process only: a SIGINT or SIGTERM from now on is
+    remembered, not raised, so the run's result is still printed (and saved) and the
+    command then exits 130 or 143; a next run (compare) starts stopped. Raised at an
+    arbitrary point, it would lose a finished run's numbers. Returns whether it did."""
+    if not _State.owns_process:
+        return False
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _on_late)
+    return True
+
+
+def _on_late(signum: int, frame: FrameType | None) -> None:
+    _State.late = signum
+    if signum == signal.SIGTERM:
+        _State.terminated = True
+
+
+def late() -> bool:
+    """A signal came after a run (defer_late): the command is to stop."""
+    return bool(_State.late)
 
 
 def note_terminated() -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from booking import Scenario
 from booking.engine import runner
+from booking.engine.frames import Kind
 from booking.errors import ResourceError
 from booking.judge.checker import judge
 from booking.simulation import run_facts
@@ -226,3 +227,28 @@ def test_a_process_limit_that_is_also_the_hard_limit_is_not_told_to_raise_itself
     assert "is 100; that is also the hard limit" in message
     assert "use at most 36 buyers" in message
     assert forks == []
+
+
+def test_a_signal_after_a_run_waits_in_bookings_own_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Between the end of a run and its printed result, a Ctrl-C raised at an arbitrary
+    # point would lose the finished run's numbers: booking's own process remembers it, the
+    # result is printed, and the next run (a comparison's) starts stopped.
+    from booking.engine import stopping
+
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    monkeypatch.setattr(stopping._State, "owns_process", True)
+    monkeypatch.setattr(stopping._State, "late", 0)
+    try:
+        raw = runner.run(_StuckStrategy(Unlocked()), 2, 1, (0, 0), seed=1, timeout_s=30)
+        assert not raw.interrupted
+        os.kill(os.getpid(), signal.SIGINT)  # would be a KeyboardInterrupt here
+        assert stopping.late()
+        after = runner.run(_StuckStrategy(Unlocked()), 2, 1, (0, 0), seed=1, timeout_s=30)
+        assert after.interrupted  # the next run starts stopped: its gate never opened
+        assert not any(r.kind is Kind.ATTEMPT for r in after.records)
+        assert no_children_left()
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
