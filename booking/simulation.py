@@ -71,11 +71,14 @@ def admit(scenarios: Iterable[Scenario], name: str = "max_memory") -> None:
         admission.admit(scenario.buyers, scenario.memory_limit, info, each, what=what, name=name)
 
 
-def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
+def simulate(
+    scenario: Scenario, notes: list[str] | None = None, runs: list[runner.RawRun] | None = None
+) -> Result:
     """Run one scenario and judge it. Raises BookingError for bad input or an unusable
     store, before any buyer starts and with the store untouched; ResourceError (one) for
     a run this machine cannot hold, before the store is even opened. `notes` collects
-    remarks for the user (such as a --tickets that the existing store overrides)."""
+    remarks for the user (such as a --tickets that the existing store overrides); `runs`
+    the raw run, its step records and clocks (for a --trace)."""
     scenario.validate()
     admit([scenario])
     seed = scenario.seed if scenario.seed is not None else random.SystemRandom().randrange(2**32)
@@ -127,6 +130,8 @@ def simulate(scenario: Scenario, notes: list[str] | None = None) -> Result:
                     victims,
                     scenario.stall_timeout_s,
                 )
+                if runs is not None:
+                    runs.append(raw)
                 remaining: int | None
                 problem = ""
                 try:

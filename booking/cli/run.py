@@ -121,6 +121,15 @@ def run(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print only the result record, as JSON, on stdout.")
     ] = False,
+    trace: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE.json",
+            help="Also write every buyer's steps as a Chrome Trace Event file: open it in "
+            "ui.perfetto.dev (Open trace file) or chrome://tracing (Load).",
+            dir_okay=False,
+        ),
+    ] = None,
     fail_on_anomaly: Annotated[
         bool,
         typer.Option(
@@ -164,6 +173,10 @@ def run(
     )
     notes: list[str] = []
     scenario.validate()  # bad input never opens a history session
+    if trace is not None:
+        from booking.render.output import check_writable
+
+        check_writable(trace, "--trace")
     if retries is not None and STRATEGIES[strategy].design != "compare-and-set":
         raise ScenarioError("--retries only applies to --strategy optimistic")
     admit([scenario], "--max-memory")  # nor does a run the machine cannot hold
@@ -175,13 +188,20 @@ def run(
             file=sys.stderr,
         )
     with recording(save, db, "run", _run_name(scenario), params_of(scenario)) as recorder:
-        result = simulate(scenario, notes)
+        runs: list[Any] = []
+        result = simulate(scenario, notes, runs if trace is not None else None)
         if recorder is not None:
             recorder.add(result)
             recorder.status = _status(result)
     say_saved(recorder)
     for note in notes:
         print(f"booking: note: {note}", file=sys.stderr)
+    if trace is not None and runs:
+        from booking.render import trace as trace_render
+        from booking.render.output import write_atomically
+
+        write_atomically(trace, trace_render.to_json(runs[0], result))
+        print(f"booking: wrote the trace to {trace}", file=sys.stderr)
     if as_json:
         print(render.to_json(result))
     else:

@@ -9,15 +9,15 @@ from booking.errors import BookingError
 from booking.files import atomic_write, mode_of
 
 
-def check_writable(path: Path) -> None:
+def check_writable(path: Path, option: str = "--out") -> None:
     """Fail before minutes of runs, not after: the directory must exist and be writable."""
     if path.is_dir():
-        raise BookingError(f"--out {path}: is a directory")
+        raise BookingError(f"{option} {path}: is a directory")
     parent = path.parent
     if not parent.is_dir():
-        raise BookingError(f"--out {path}: directory {parent} does not exist")
+        raise BookingError(f"{option} {path}: directory {parent} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise BookingError(f"--out {path}: directory {parent} is not writable")
+        raise BookingError(f"{option} {path}: directory {parent} is not writable")
 
 
 def write_atomically(path: Path, text: str) -> None:
