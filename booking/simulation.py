@@ -248,4 +248,5 @@ def run_facts(
         if STRATEGIES[scenario.strategy].design == "compare-and-set"
         else 0,
         store=scenario.store_name,
+        private_store=scenario.path is None,
     )

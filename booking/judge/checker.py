@@ -59,6 +59,7 @@ class RunFacts:
     aborted: str = ""  # why the memory guard stopped the run ("": it did not)
     design: str = "guard"  # the shape of the strategy's protocol (StrategyInfo.design)
     store: str = ""  # the store's kind
+    private_store: bool = False  # a fresh store in a folder of this run's own
     retries: int = 0  # compare-and-set: the tries a buyer had after its first
 
     @property

@@ -78,12 +78,14 @@ def interference(facts: RunFacts, sold: int, lost: int, external: int, inside: i
     seen = facts.sighting or Sighting(identity=False)
     tickets = facts.tickets
     if unanswered := _unanswered_sales(facts, seen, external):
+        one = unanswered == 1
         return Interference(
             lines=(
-                f"The store's ledger holds {_plural(unanswered, 'sale')} of this run that no "
-                "buyer heard of: the seller made them, then died before it could answer, so "
-                f"{'that ticket was' if unanswered == 1 else 'those tickets were'} sold "
-                "without a receipt. No other process wrote the store.",
+                f"{_plural(unanswered, 'sale')} of this run reached the store but no buyer "
+                f"heard of {'it' if one else 'them'}: the seller made {'it' if one else 'them'}"
+                ", then died before it could answer, so "
+                f"{'that ticket was' if one else 'those tickets were'} sold without a "
+                "receipt. No other process wrote the store.",
             )
         )
     stray = stray_counts(facts)
@@ -260,13 +262,18 @@ def interference(facts: RunFacts, sold: int, lost: int, external: int, inside: i
 
 
 def _unanswered_sales(facts: RunFacts, seen: Sighting, external: int) -> int:
-    """`queue`: decrements beyond the receipts that the sqlite ledger shows are this run's
-    own (its seller's, killed between a sale and its answer); 0 when anything else could
-    explain them."""
+    """`queue`: decrements beyond the receipts that can only be this run's own (its
+    seller's, killed between a sale and its answer): the store was in a folder of this run
+    alone, or the sqlite ledger holds them as this run's, or every JSON write seen carries
+    this run's tag. 0 when anything else could explain them."""
     alone = not seen.others and not seen.resets and seen.overwritten is None
-    if facts.design != "seller" or not external or not seen.ledger or not alone:
+    if facts.design != "seller" or not external or not alone or seen.concurrent:
         return 0
-    if seen.ledger_count is None or seen.ledger_count != facts.remaining:
-        return 0
-    own_books = facts.tickets - seen.ledger_count == seen.sales  # every decrement ledgered
-    return external if own_books and not seen.concurrent else 0
+    if facts.private_store:
+        return external
+    if seen.ledger:
+        if seen.ledger_count is None or seen.ledger_count != facts.remaining:
+            return 0
+        own_books = facts.tickets - seen.ledger_count == seen.sales  # all ledgered
+        return external if own_books else 0
+    return external if seen.identity else 0

@@ -489,9 +489,18 @@ def test_a_queue_sale_its_dead_seller_never_answered_is_its_own_not_another_proc
     result = judge(facts)
     assert result.verdict != "INTERFERED"
     assert not result.interfered
-    assert any("sale of this run that no buyer heard of" in line for line in result.explanation)
+    assert any(
+        "1 sale of this run reached the store but no buyer heard of it" in line
+        for line in result.explanation
+    )
     # Not when another run's sales could explain it: then it is interference, as before.
     shared = replace(facts, sighting=ledger._replace(others=(Writer("other", sales=1),)))
     assert judge(shared).verdict == "INTERFERED"
     # Nor for a design whose buyers write themselves.
     assert judge(replace(facts, design="guard", strategy="lock")).verdict == "INTERFERED"
+    # A JSON store: told by its writer tags (every write seen was this run's), or by being
+    # in a folder of this run's own; without either, it cannot be told.
+    untold = replace(facts, sighting=Sighting(identity=False))
+    assert judge(untold).verdict == "INTERFERED"
+    assert judge(replace(untold, sighting=Sighting(identity=True))).verdict != "INTERFERED"
+    assert judge(replace(untold, private_store=True)).verdict != "INTERFERED"
