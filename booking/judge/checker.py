@@ -313,14 +313,14 @@ def _interleaving(
         if facts.design == "conditional"
         else "read -> write window"
     )
-    safe_by = SAFE_BY_STORE.get("deferred" if strategy == "deferred" else facts.design)
+    safe_by = SAFE_BY_STORE.get(facts.design)
     if inside > 1 and not anomalous and safe_by:
         return [
             f"Up to {inside} buyers were inside the {window} at once, as this design "
             f"allows: safety came not from mutual exclusion but from {safe_by}."
         ]
     if inside <= 1:
-        if facts.design == "guard" and not guarded(facts) and strategy != "deferred":
+        if facts.design == "guard" and not guarded(facts):
             return [
                 "No two purchases overlapped, so the race never had a chance: "
                 "widen --think or add buyers to see it."

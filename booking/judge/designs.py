@@ -21,7 +21,7 @@ SAFE_BY_STORE = {
     "single statement, so a sold-out stock changes no row)",
     "compare-and-set": "the store's compare-and-set (a write whose version had changed "
     "since its read wrote nothing)",
-    "deferred": "the database (a write whose read snapshot had gone stale was refused "
+    "snapshot": "the database (a write whose read snapshot had gone stale was refused "
     "with SQLITE_BUSY)",
 }
 
@@ -65,7 +65,7 @@ def conflict_lines(
 
 def deferred_lines(facts: RunFacts, failed: list[Record], anomalous: int) -> list[str]:
     """Why `deferred` purchases failed: the lesson of BEGIN DEFERRED, with its numbers."""
-    if facts.strategy != "deferred":
+    if facts.design != "snapshot":
         return []
     busy = [r for r in failed if r.failure is Failure.BUSY and r.t_write]
     if not busy:

@@ -23,9 +23,7 @@ def killed_lines(
     deaths = {r.buyer: r for r in cuts if r.outcome is Outcome.KILLED}
     lines = []
     for kind in ("holder", "writer"):
-        where = DEATH_PLACES.get((kind, facts.strategy)) or DEATH_PLACES.get(
-            (kind, facts.design), DEATH_PLACES[kind, "guard"]
-        )
+        where = DEATH_PLACES.get((kind, facts.design), DEATH_PLACES[kind, "guard"])
         victims = sorted(b for b in killed if facts.victims.get(b) == kind)
         if not victims:
             continue
@@ -55,8 +53,8 @@ DEATH_PLACES = {
     ("writer", "guard"): "half-way through writing the store (--kill-writer)",
     ("writer", "conditional"): "inside its conditional update, before COMMIT (--kill-writer)",
     ("writer", "compare-and-set"): "half-way through its compare-and-set write (--kill-writer)",
-    ("holder", "deferred"): "inside its read transaction, during its think (--kill-holder)",
-    ("writer", "deferred"): "inside its write transaction, before COMMIT (--kill-writer)",
+    ("holder", "snapshot"): "inside its read transaction, during its think (--kill-holder)",
+    ("writer", "snapshot"): "inside its write transaction, before COMMIT (--kill-writer)",
 }
 ROLLED_BACK = (
     "SQLite rolled its open transaction back and released the write lock when the process died"
@@ -66,11 +64,9 @@ ROLLED_BACK = (
 def after_death(facts: RunFacts, died: list[Record], motion: Motion, kind: str = "") -> str:
     """The guard after its holder's death: what the strategy promises, and who waited."""
     if not guarded(facts):
-        if facts.strategy == "deferred":
-            if kind == "writer":
-                return ROLLED_BACK
+        if facts.design == "snapshot" and kind == "holder":
             return "SQLite ended its read transaction when the process died; it held no lock"
-        if kind == "writer" and facts.design == "conditional":
+        if kind == "writer" and facts.design in ("snapshot", "conditional"):
             return ROLLED_BACK
         if kind == "writer" and facts.design == "compare-and-set":
             if facts.store == "sqlite":

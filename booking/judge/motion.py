@@ -127,6 +127,6 @@ DEATH_HOLDS = {
 def guarded(facts: RunFacts) -> bool:
     """Whether the strategy's guard keeps other buyers out (none, manager without its lock,
     and BEGIN DEFERRED do not; protocols without a guard hold nothing)."""
-    if facts.design != "guard" or facts.strategy in ("none", "deferred"):
+    if facts.design != "guard" or facts.strategy == "none":
         return False
     return not (facts.strategy == "manager" and not facts.manager_lock)

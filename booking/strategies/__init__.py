@@ -37,6 +37,7 @@ class StrategyInfo(NamedTuple):
     cost: str = ""
     origin: str = ""
     # The shape of its protocol: "guard" (held across read -> think -> write),
+    # "snapshot" (a transaction that keeps no one out: the database refuses a stale write),
     # "conditional" (one update that decrements only above zero), "compare-and-set"
     # (write only if unchanged, retry), "seller" (one process sells, buyers ask).
     design: str = "guard"
@@ -150,6 +151,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
         # It never oversells, but under contention purchases fail: that is what it shows.
         claims_safe=False,
         claim="never oversells; fails purchases by design",
+        design="snapshot",
         protocol="BEGIN DEFERRED; read (a read transaction) -> think -> write, which must "
         "upgrade to SQLite's write lock; a stale snapshot cannot, and fails with SQLITE_BUSY",
         cost="reads and thinks in parallel, but once another buyer commits every open "
