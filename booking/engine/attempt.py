@@ -13,9 +13,17 @@ from collections.abc import Callable
 
 from booking import faults
 from booking.engine.frames import NO_VALUE, Failure, Kind, Outcome, Record
-from booking.engine.reports import Signals, Stopped, cut, failure_of, now, send
+from booking.engine.reports import (
+    Signals,
+    Stopped,
+    cut,
+    failure_of,
+    now,
+    send,
+    stopped_instead,
+)
 from booking.faults import Fault
-from booking.strategies.protocols import Ending, Purchase, SellerGone, Served
+from booking.strategies.protocols import Ending, Purchase, Served
 
 OUTCOMES: dict[str, Outcome] = {
     "bought": Outcome.BOUGHT,
@@ -34,7 +42,7 @@ class Recorder:
         think_s: float,
         events_fd: int,
         fault: Fault | None,
-        holding: str = "holding the guard",
+        holding: str = "holding the guard",  # where a --kill-holder victim dies
     ) -> None:
         self.buyer = buyer
         self.index = index
@@ -156,12 +164,11 @@ def attempt(
     think_s: float,
     events_fd: int,
     fault: Fault | None = None,
-    holding: str = "holding the guard",
 ) -> Outcome:
     """One purchase try by `purchase`'s protocol, then its report. `fault` is how this
     buyer dies (--kill-holder, --kill-writer), if it does. Stopped or killed part-way, it
     reports the steps it reached as a CUT record first."""
-    steps = Recorder(buyer, index, think_s, events_fd, fault, holding)
+    steps = Recorder(buyer, index, think_s, events_fd, fault, purchase.holding)
     reported = False
     try:
         failure, message = Failure.NONE, ""
@@ -169,8 +176,7 @@ def attempt(
             ending: Ending = purchase.buy(steps)
             outcome = OUTCOMES[ending]
         except Exception as exc:
-            if isinstance(exc, SellerGone) and Signals.pending:
-                raise Stopped from None  # the run is stopping, and the seller with it
+            stopped_instead(exc)
             outcome = Outcome.ERROR
             failure, message = failure_of(exc)
         Signals.deferring = True

@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 
 from booking.engine.attempt import attempt
 from booking.engine.frames import Failure, Kind, Outcome, Record
-from booking.engine.reports import Signals, Stopped, cut, failure_of, now, send
+from booking.engine.reports import Signals, Stopped, cut, failure_of, now, send, stopped_instead
 from booking.faults import Fault
 from booking.strategies import Purchase, Strategy
-from booking.strategies.protocols import SellerGone
 
 __all__ = ["BuyerPlan", "Stopped", "attempt", "main", "query"]
 
@@ -50,8 +49,7 @@ def query(buyer: int, purchase: Purchase) -> Record:
     try:
         value = purchase.look()
     except Exception as exc:
-        if isinstance(exc, SellerGone) and Signals.pending:
-            raise Stopped from None  # the run is stopping, and the seller with it
+        stopped_instead(exc)
         failure, message = failure_of(exc)
         return Record(
             Kind.QUERY,
@@ -120,10 +118,7 @@ def _buy(buyer: int, purchase: Purchase, plan: BuyerPlan) -> int:
         send(plan.events_fd, query(buyer, purchase))
         for index in range(plan.attempts):
             think_s = rng.uniform(low, high) / 1000 if high > 0 else 0.0
-            ending = attempt(
-                buyer, index, purchase, think_s, plan.events_fd, fault, purchase.holding
-            )
-            if ending == Outcome.SOLD_OUT:
+            if attempt(buyer, index, purchase, think_s, plan.events_fd, fault) == Outcome.SOLD_OUT:
                 break
     except Exception as exc:
         send(plan.events_fd, Record(Kind.FAILED, buyer, message=failure_of(exc)[1]))

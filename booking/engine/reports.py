@@ -52,6 +52,13 @@ class Signals:
             raise Stopped
 
 
+def stopped_instead(exc: BaseException) -> None:
+    """Raise Stopped when `exc` is only the run's stop: the queue's seller is told to stop
+    selling when the buyers are, so a buyer then finds it gone."""
+    if isinstance(exc, SellerGone) and Signals.pending:
+        raise Stopped from None
+
+
 def failure_of(exc: BaseException) -> tuple[Failure, str]:
     """The kind of a failed step and the message the user sees."""
     if isinstance(exc, TornRead):

@@ -124,6 +124,9 @@ class Guarded:
     def __init__(self, stock: Stock, guard: Guard) -> None:
         self.stock = stock
         self.guard = guard
+        # Looked up once, not on every purchase: a stock that cannot half-write (a
+        # Manager dict) has none, and its writer dies before writing.
+        self._die_writing = getattr(stock, "die_writing", None)
 
     def look(self) -> int:
         return self.stock.read()
@@ -139,7 +142,7 @@ class Guarded:
                 steps.left()
                 return "sold_out"
             steps.think()
-            steps.write(self.stock.write, count - 1, getattr(self.stock, "die_writing", None))
+            steps.write(self.stock.write, count - 1, self._die_writing)
             return "bought"
         finally:
             # Step `release`.
