@@ -8,33 +8,16 @@ in parallel, only the statement is serialised (by SQLite's write lock). sqlite o
 
 from __future__ import annotations
 
-from booking.errors import StoreError
-from booking.stores import StoreFile
-from booking.stores.sqlite_store import SqliteStore
+from booking.stores.sqlite_store import SqliteStock
+from booking.strategies.on_store import OnTheStore
 from booking.strategies.protocols import Conditional
-from booking.waits import Backoff
 
 
-class AtomicUpdate:
-    def __init__(
-        self,
-        store: StoreFile,
-        *,
-        timeout_s: float,
-        manager_lock: bool,
-        poll: Backoff,
-        buyers: int = 1,
-        retries: int = 3,
-    ) -> None:
-        if not isinstance(store, SqliteStore):
-            raise StoreError("the atomic strategy needs the sqlite store")
-        self._store = store
+class AtomicUpdate(OnTheStore):
+    def _prepare(self) -> None:
+        self._need_sqlite("atomic")
 
     def buyer_parts(self, buyer: int) -> Conditional:
-        return Conditional(self._store.connect(buyer))
-
-    def finish(self, sold_by: list[int]) -> int:
-        return self._store.count()
-
-    def close(self) -> None:
-        return None
+        stock = self._store.connect(buyer)
+        assert isinstance(stock, SqliteStock)
+        return Conditional(stock)

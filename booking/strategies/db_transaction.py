@@ -10,40 +10,24 @@ exist for the sqlite store (the registry says so, and Scenario checks it).
 
 from __future__ import annotations
 
-from booking.errors import StoreError
-from booking.stores import StoreFile
-from booking.stores.sqlite_store import SqliteStore
+from booking.stores.sqlite_store import SqliteStock
 from booking.strategies import Guarded
-from booking.waits import Backoff
+from booking.strategies.on_store import OnTheStore
 
 
-class DbTransaction:
+class DbTransaction(OnTheStore):
+    name = "transaction"
     begin = "BEGIN IMMEDIATE"
 
-    def __init__(
-        self,
-        store: StoreFile,
-        *,
-        timeout_s: float,
-        manager_lock: bool,
-        poll: Backoff,
-        buyers: int = 1,
-        retries: int = 3,
-    ) -> None:
-        if not isinstance(store, SqliteStore):
-            raise StoreError("the transaction strategy needs the sqlite store")
-        self._store = store
+    def _prepare(self) -> None:
+        self._need_sqlite(self.name)
 
     def buyer_parts(self, buyer: int) -> Guarded:
         stock = self._store.connect(buyer)
+        assert isinstance(stock, SqliteStock)
         return Guarded(stock, stock.transaction(self.begin))
-
-    def finish(self, sold_by: list[int]) -> int:
-        return self._store.count()
-
-    def close(self) -> None:
-        return None
 
 
 class DbDeferred(DbTransaction):
+    name = "deferred"
     begin = "BEGIN DEFERRED"

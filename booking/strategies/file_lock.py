@@ -18,8 +18,8 @@ from collections.abc import Callable
 
 import filelock
 
-from booking.stores import StoreFile
 from booking.strategies import Guarded
+from booking.strategies.on_store import OnTheStore
 from booking.waits import Backoff, bounded
 
 
@@ -68,27 +68,7 @@ class FileGuard:
         self._lock.release()
 
 
-class FileLockStrategy:
-    def __init__(
-        self,
-        store: StoreFile,
-        *,
-        timeout_s: float,
-        manager_lock: bool,
-        poll: Backoff,
-        buyers: int = 1,
-        retries: int = 3,
-    ) -> None:
-        self._store = store
-        self._timeout_s = timeout_s
-        self._poll = poll
-
+class FileLockStrategy(OnTheStore):
     def buyer_parts(self, buyer: int) -> Guarded:
         lock = filelock.FileLock(self._store.lock_path)
         return Guarded(self._store.connect(buyer), FileGuard(lock, self._poll, self._timeout_s))
-
-    def finish(self, sold_by: list[int]) -> int:
-        return self._store.count()
-
-    def close(self) -> None:
-        return None

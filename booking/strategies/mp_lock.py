@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import multiprocessing
 
-from booking.stores import StoreFile
 from booking.strategies import Guarded
-from booking.waits import Backoff, bounded
+from booking.strategies.on_store import OnTheStore
+from booking.waits import bounded
 
 
 class TimedLock:
@@ -27,25 +27,9 @@ class TimedLock:
         self._lock.release()  # type: ignore[attr-defined]
 
 
-class MpLock:
-    def __init__(
-        self,
-        store: StoreFile,
-        *,
-        timeout_s: float,
-        manager_lock: bool,
-        poll: Backoff,
-        buyers: int = 1,
-        retries: int = 3,
-    ) -> None:
-        self._store = store
-        self._guard = TimedLock(multiprocessing.get_context("fork").Lock(), timeout_s)
+class MpLock(OnTheStore):
+    def _prepare(self) -> None:
+        self._guard = TimedLock(multiprocessing.get_context("fork").Lock(), self._timeout_s)
 
     def buyer_parts(self, buyer: int) -> Guarded:
         return Guarded(self._store.connect(buyer), self._guard)
-
-    def finish(self, sold_by: list[int]) -> int:
-        return self._store.count()
-
-    def close(self) -> None:
-        return None

@@ -17,8 +17,8 @@ from booking.errors import StoreError
 from booking.stores import StoreFile
 from booking.stores.json_store import JsonStock
 from booking.stores.sqlite_store import SqliteStock, SqliteStore
+from booking.strategies.on_store import OnTheStore
 from booking.strategies.protocols import CompareAndSet, GuardTimeout
-from booking.waits import Backoff
 
 if TYPE_CHECKING:
     from booking.strategies.file_lock import FileGuard
@@ -75,23 +75,10 @@ class JsonVersioned:
         self._stock.die_writing(count)
 
 
-class Optimistic:
-    def __init__(
-        self,
-        store: StoreFile,
-        *,
-        timeout_s: float,
-        manager_lock: bool,
-        poll: Backoff,
-        buyers: int = 1,
-        retries: int = 3,
-    ) -> None:
-        self._store = store
-        self._timeout_s = timeout_s
-        self._poll = poll
-        self._retries = retries
-        if not isinstance(store, SqliteStore):
-            _check_json_version(store)
+class Optimistic(OnTheStore):
+    def _prepare(self) -> None:
+        if not isinstance(self._store, SqliteStore):
+            _check_json_version(self._store)
             # Imported here, in the parent, and only for json: filelock registers fork
             # hooks that every buyer would pay for (FACTS.md), and an import in each buyer
             # would cost each of them the import.
@@ -109,12 +96,6 @@ class Optimistic:
             file_lock.filelock.FileLock(self._store.lock_path), self._poll, self._timeout_s
         )
         return CompareAndSet(JsonVersioned(stock, lock), self._retries)
-
-    def finish(self, sold_by: list[int]) -> int:
-        return self._store.count()
-
-    def close(self) -> None:
-        return None
 
 
 def _check_json_version(store: StoreFile) -> None:
