@@ -130,6 +130,15 @@ def run(
             dir_okay=False,
         ),
     ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE.html",
+            help="Also write a self-contained HTML report: the verdict, a timeline of every "
+            "buyer's steps, the latency and lock-wait distributions, the record.",
+            dir_okay=False,
+        ),
+    ] = None,
     fail_on_anomaly: Annotated[
         bool,
         typer.Option(
@@ -177,6 +186,10 @@ def run(
         from booking.render.output import check_writable
 
         check_writable(trace, "--trace")
+    if report is not None:
+        from booking.render.output import check_writable
+
+        check_writable(report, "--report")
     if retries is not None and STRATEGIES[strategy].design != "compare-and-set":
         raise ScenarioError("--retries only applies to --strategy optimistic")
     admit([scenario], "--max-memory")  # nor does a run the machine cannot hold
@@ -189,7 +202,8 @@ def run(
         )
     with recording(save, db, "run", _run_name(scenario), params_of(scenario)) as recorder:
         runs: list[Any] = []
-        result = simulate(scenario, notes, runs if trace is not None else None)
+        keep = trace is not None or report is not None
+        result = simulate(scenario, notes, runs if keep else None)
         if recorder is not None:
             recorder.add(result)
             recorder.status = _status(result)
@@ -202,6 +216,12 @@ def run(
 
         write_atomically(trace, trace_render.to_json(runs[0], result))
         print(f"booking: wrote the trace to {trace}", file=sys.stderr)
+    if report is not None:
+        from booking.render.output import write_atomically
+        from booking.render.report import render_run
+
+        write_atomically(report, render_run(result, runs[0] if runs else None))
+        print(f"booking: wrote the report to {report}", file=sys.stderr)
     if as_json:
         print(render.to_json(result))
     else:

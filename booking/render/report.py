@@ -1,0 +1,192 @@
+"""`--report FILE.html`: one self-contained page per run, comparison or saved session.
+
+Jinja2 writes the page (autoescaped, so no store or message text can inject markup);
+every style and the few lines of script are inlined from the templates folder and every
+picture is SVG worked out in Python (figures.py), so the file opens from disk with no
+network, and is the same picture in every browser.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import booking
+from booking.engine.frames import Kind
+from booking.engine.runner import RawRun
+from booking.judge.result import Result
+from booking.render import figures, timeline, timeline_figure
+from booking.scenarios.scenario import format_think
+from booking.words import plural
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+OUTCOME_LEGEND = (
+    ("bought", "bought"),
+    ("sold-out", "sold out"),
+    ("error", "error"),
+    ("killed", "killed"),
+    ("stopped", "stopped"),
+    ("gave-up", "gave up"),
+    ("conflict", "a try that found the store changed"),
+)
+STEP_LEGEND = (
+    ("query", "look at the count (no guard)"),
+    ("wait", "waiting for the guard"),
+    ("hold", "holding the guard"),
+    ("think", "thinking (read -> write)"),
+    ("write", "writing"),
+    ("mark read", "read: hover for the count"),
+    ("mark wrote", "write landed: hover for the count"),
+    ("window overlap", "a read -> write window another buyer's overlapped"),
+    ("lost", "a sale overwritten: from the sale to the write over it"),
+)
+
+
+@cache
+def environment() -> Environment:
+    """The templates, loaded once; jinja2 is imported only when a report is asked for."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    return Environment(
+        loader=PackageLoader("booking.render", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@dataclass(frozen=True)
+class RunPicture:
+    """Everything the run section of a page draws; also a compare cell's worst run."""
+
+    anchor: str
+    result: Result
+    title: str
+    timeline: figures.Figure | None
+    sentences: list[str]
+    latency: figures.Figure | None
+    lock_wait: figures.Figure | None
+    record: list[tuple[str, str]]
+    missing: str  # why there is no timeline ("" when there is one)
+
+
+def run_title(result: Result) -> str:
+    where = result.path or f"a fresh {result.store} store"
+    title = (
+        f"{result.strategy} on {where} · {plural(result.buyers, 'buyer')} · "
+        f"{plural(result.tickets, 'ticket')} · think {format_think(result.think_ms)} ms · "
+        f"seed {result.seed}"
+    )
+    if result.attempts_per_buyer > 1:
+        title += f" · {result.attempts_per_buyer} attempts each"
+    return title
+
+
+def picture(
+    result: Result, raw: RawRun | None, anchor: str = "run", missing: str = ""
+) -> RunPicture:
+    """The run section: the timeline and its distributions when the steps are at hand."""
+    record = [(key, _shown(value)) for key, value in result.to_dict().items()]
+    if raw is None:
+        return RunPicture(
+            anchor, result, run_title(result), None, [], None, None, record,
+            missing or "The timeline of this run was not recorded.",
+        )  # fmt: skip
+    lanes = timeline.build(raw, result.buyers)
+    latency, waits = _durations(raw, result.protocol == "guard")
+    return RunPicture(
+        anchor=anchor,
+        result=result,
+        title=run_title(result),
+        timeline=timeline_figure.figure(lanes),
+        sentences=_sentences(lanes, result),
+        latency=figures.histogram(latency, "How long each attempt took", "ms per attempt"),
+        lock_wait=figures.histogram(
+            waits, "How long each attempt waited for the guard", "ms waiting", css="bar wait"
+        )
+        if waits
+        else None,
+        record=record,
+        missing="",
+    )
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, ensure_ascii=False)
+    return "null" if value is None else str(value)
+
+
+def _durations(raw: RawRun, guarded: bool) -> tuple[list[float], list[float]]:
+    """Each finished attempt's latency and, under a guard, its wait for it: the checker's
+    own measures (a stopped run's attempts count up to the stop)."""
+    attempts = [
+        r
+        for r in raw.records
+        if r.kind is Kind.ATTEMPT and r.t_begin and r.t_end
+        and (not raw.stopped_ns or r.t_end <= raw.stopped_ns)
+    ]  # fmt: skip
+    latency = [(r.t_end - r.t_begin) / 1e6 for r in attempts]
+    waits = [((r.t_acquired or r.t_end) - r.t_begin) / 1e6 for r in attempts] if guarded else []
+    return latency, waits
+
+
+def _sentences(lanes: timeline.Timeline, result: Result) -> list[str]:
+    """What the picture shows, in words, so it can be checked against the verdict."""
+    said = []
+    if lanes.sampled_every > 1:
+        said.append(
+            f"{lanes.buyers:,} buyers: every {lanes.sampled_every}th has a lane "
+            f"({lanes.shown:,} lanes); the counts below cover them all."
+        )
+    if lanes.windows:
+        if result.protocol == "guard":
+            why = (
+                "two buyers were inside at once, outlined in red"
+                if lanes.overlapped
+                else "the guard let one buyer in at a time"
+            )
+        else:
+            why = f"a {result.protocol} design lets them overlap: the store decides"
+        said.append(
+            f"{lanes.overlapped} of {plural(lanes.windows, 'read -> write window')} "
+            f"overlapped another buyer's: {why}."
+        )
+    if lanes.overwritten:
+        said.append(
+            f"{plural(lanes.overwritten, 'sale')} overwritten: each curve goes from the sale "
+            "to the write that overwrote it, whose buyer had read the count before that sale."
+        )
+    return said
+
+
+def render_run(result: Result, raw: RawRun | None, missing: str = "") -> str:
+    """The page of one run."""
+    return (
+        environment()
+        .get_template("run.html.j2")
+        .render(
+            page_title=f"booking: {result.verdict} · {result.strategy}/{result.store}",
+            run=picture(result, raw, missing=missing),
+            **_common(),
+        )
+    )
+
+
+def _common() -> dict[str, Any]:
+    return {
+        "version": booking.__version__,
+        "made": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "outcome_legend": OUTCOME_LEGEND,
+        "step_legend": STEP_LEGEND,
+    }
+
+
+def render_page(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context, **_common())

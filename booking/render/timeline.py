@@ -1,0 +1,280 @@
+"""The race as lanes: one per buyer, each attempt drawn as the steps it really took.
+
+Pure geometry-free data: times in milliseconds from the gate, what each step was, the
+read -> write windows that overlapped another buyer's, and the sales another write
+overwrote. The HTML report draws it; tests read it without a browser.
+
+The windows are the checker's own (`max_inside`): from the read (or, for a conditional
+update, the write) to the end of the write, half-open, so a window that ends as another
+begins did not overlap it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from booking.engine.frames import NO_VALUE, Kind, Outcome, Record
+from booking.engine.runner import RawRun
+
+#: Lanes drawn at most; a bigger run shows an even sample and says so.
+MAX_LANES = 2000
+#: Lost-update links drawn at most (every one is counted).
+MAX_LINKS = 2000
+
+OUTCOME_CLASS = {
+    Outcome.NONE: "none",
+    Outcome.BOUGHT: "bought",
+    Outcome.SOLD_OUT: "sold-out",
+    Outcome.ERROR: "error",
+    Outcome.STOPPED: "stopped",
+    Outcome.KILLED: "killed",
+    Outcome.GAVE_UP: "gave-up",
+}
+_DRAWN = (Kind.QUERY, Kind.ATTEMPT, Kind.CUT, Kind.CONFLICT)
+#: Nanoseconds of the monotonic clock -> milliseconds from the gate.
+ToMs = Callable[[int], float]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A step with a duration: `step` is attempt, query, try, wait, hold, think or write."""
+
+    step: str
+    start_ms: float
+    end_ms: float
+    css: str
+    tip: str
+
+
+@dataclass(frozen=True)
+class Mark:
+    """An instant: a read (with the count seen), a write landing, a failure."""
+
+    step: str
+    at_ms: float
+    tip: str
+
+
+@dataclass(frozen=True)
+class Window:
+    """One read -> write window, and whether another buyer's window overlapped it."""
+
+    buyer: int
+    start_ms: float
+    end_ms: float
+    overlapped: bool
+    tip: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """A sale overwritten: `buyer`'s write landed, then `by` wrote a count read before it."""
+
+    buyer: int
+    at_ms: float
+    by: int
+    by_ms: float
+    tip: str
+
+
+@dataclass
+class Lane:
+    buyer: int
+    spans: list[Span] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)
+    windows: list[Window] = field(default_factory=list)
+
+
+@dataclass
+class Timeline:
+    lanes: list[Lane]
+    links: list[Link]
+    end_ms: float  # the last stamp drawn
+    buyers: int
+    overlapped: int  # windows that overlapped another (all lanes, drawn or not)
+    windows: int
+    overwritten: int  # sales another write overwrote (all, drawn or not)
+    stop_ms: float | None = None  # when the run was stopped, if it was
+    sampled_every: int = 1  # 1: every buyer has a lane
+
+    @property
+    def shown(self) -> int:
+        return len(self.lanes)
+
+
+def build(raw: RawRun, buyers: int) -> Timeline:
+    """The lanes of one run, times from the gate (from the first stamp if it never opened)."""
+    drawn = [r for r in raw.records if r.kind in _DRAWN and r.t_begin]
+    zero = raw.gate_ns or min((r.t_begin for r in drawn), default=0)
+
+    def ms(ns: int) -> float:
+        return round((ns - zero) / 1e6, 4)
+
+    every = max(1, -(-buyers // MAX_LANES))
+    lanes = {b: Lane(b) for b in range(0, buyers, every)}
+    windows = _windows(drawn, ms)
+    for record in drawn:
+        lane = lanes.get(record.buyer)
+        if lane is not None:
+            _draw(record, lane, ms)
+    for window in windows:
+        if window.buyer in lanes:
+            lanes[window.buyer].windows.append(window)
+    links, overwritten = _links(drawn, ms)
+    ends = [ms(r.t_end or r.t_left or r.t_begin) for r in drawn]
+    return Timeline(
+        lanes=list(lanes.values()),
+        links=[link for link in links if link.buyer in lanes and link.by in lanes][:MAX_LINKS],
+        end_ms=max(ends, default=0.0),
+        buyers=buyers,
+        overlapped=sum(w.overlapped for w in windows),
+        windows=len(windows),
+        overwritten=overwritten,
+        stop_ms=ms(raw.stopped_ns) if raw.stopped_ns else None,
+        sampled_every=every,
+    )
+
+
+def _who(record: Record) -> str:
+    if record.kind is Kind.QUERY:
+        return f"buyer {record.buyer}, look"
+    return f"buyer {record.buyer}, attempt {record.attempt}"
+
+
+def _draw(record: Record, lane: Lane, ms: ToMs) -> None:
+    """The spans and marks of one step record, from the stamps it reached."""
+    who = _who(record)
+    end = record.t_end or record.t_left or record.t_begin
+    outcome = OUTCOME_CLASS[record.outcome]
+    if record.kind is Kind.QUERY:
+        seen = f": saw {record.read_value}" if record.read_value != NO_VALUE else ""
+        lane.spans.append(Span("query", ms(record.t_begin), ms(end), "query", f"{who}{seen}"))
+    else:
+        step = "try" if record.kind is Kind.CONFLICT else "attempt"
+        ended = (
+            "found the store changed" if record.kind is Kind.CONFLICT else outcome.replace("-", " ")
+        )
+        took = (ms(end) - ms(record.t_begin)) if end else 0.0
+        tip = f"{who}: {ended} ({took:.3f} ms)"
+        if record.message:
+            tip += f" — {record.message}"
+        css = "conflict" if record.kind is Kind.CONFLICT else outcome
+        lane.spans.append(Span(step, ms(record.t_begin), ms(end), css, tip))
+    if record.t_acquired:
+        waited = ms(record.t_acquired) - ms(record.t_begin)
+        lane.spans.append(
+            Span(
+                "wait",
+                ms(record.t_begin),
+                ms(record.t_acquired),
+                "wait",
+                f"{who}: waited {waited:.3f} ms for the guard",
+            )
+        )
+        if record.t_end:
+            lane.spans.append(
+                Span(
+                    "hold",
+                    ms(record.t_acquired),
+                    ms(record.t_end),
+                    "hold",
+                    f"{who}: held the guard",
+                )
+            )
+    if record.t_read and record.t_write and record.kind is not Kind.QUERY:
+        lane.spans.append(
+            Span("think", ms(record.t_read), ms(record.t_write), "think", f"{who}: thinking")
+        )
+    if record.t_write and record.t_left:
+        wrote = f" {record.written_value}" if record.written_value != NO_VALUE else ""
+        lane.spans.append(
+            Span("write", ms(record.t_write), ms(record.t_left), "write", f"{who}: writing{wrote}")
+        )
+    if record.t_read and record.read_value != NO_VALUE and record.kind is not Kind.QUERY:
+        lane.marks.append(
+            Mark("read", ms(record.t_read), f"{who}: read {record.read_value} tickets left")
+        )
+    if record.t_left and record.written_value != NO_VALUE:
+        lane.marks.append(Mark("wrote", ms(record.t_left), f"{who}: wrote {record.written_value}"))
+
+
+def _windows(drawn: list[Record], ms: ToMs) -> list[Window]:
+    """Every read -> write window, marked when another buyer's window overlapped it.
+
+    Sorted by start, a window overlaps an earlier one exactly when it starts before the
+    latest end so far; that latest one overlaps it too, and any other earlier window it
+    overlaps also overlaps that latest one, so marking the pair finds them all."""
+    spans = [
+        (r.t_read or r.t_write, r.t_left, r)
+        for r in drawn
+        if r.kind is not Kind.QUERY and (r.t_read or r.t_write) and r.t_left
+    ]
+    spans.sort(key=lambda span: (span[0], span[1]))
+    overlapped = [False] * len(spans)
+    latest = -1
+    for index, (start, end, _) in enumerate(spans):
+        if latest >= 0 and start < spans[latest][1] and start < end:
+            overlapped[index] = overlapped[latest] = True
+        if latest < 0 or end > spans[latest][1]:
+            latest = index
+    windows = []
+    for (start, end, record), hit in zip(spans, overlapped, strict=True):
+        what = "overlapped another buyer's" if hit else "overlapped no other"
+        windows.append(
+            Window(
+                record.buyer,
+                ms(start),
+                ms(end),
+                hit,
+                f"{_who(record)}: read -> write window, {ms(end) - ms(start):.3f} ms; {what}",
+            )
+        )
+    return windows
+
+
+def _links(drawn: list[Record], ms: ToMs) -> tuple[list[Link], int]:
+    """Each sale whose write another buyer's later write overwrote, linked to the first
+    such write: that write's count was read no lower than this one's, so it could not
+    have seen this sale."""
+    writes = sorted(
+        (
+            r
+            for r in drawn
+            if r.kind in (Kind.ATTEMPT, Kind.CUT)
+            and r.outcome is Outcome.BOUGHT
+            and r.t_left
+            and NO_VALUE not in (r.read_value, r.written_value)
+        ),
+        key=lambda r: r.t_left,
+    )
+    # The highest count read by any later write: no later write can have overwritten a
+    # sale whose count is above it, so most sales need no search.
+    highest = [NO_VALUE] * (len(writes) + 1)
+    for index in range(len(writes) - 1, -1, -1):
+        highest[index] = max(highest[index + 1], writes[index].read_value)
+    links = []
+    for index, sale in enumerate(writes):
+        if highest[index + 1] < sale.read_value:
+            continue
+        later = next(
+            (
+                w
+                for w in writes[index + 1 :]
+                if w.read_value >= sale.read_value and w.buyer != sale.buyer
+            ),
+            None,
+        )
+        if later is not None:
+            links.append(
+                Link(
+                    sale.buyer,
+                    ms(sale.t_left),
+                    later.buyer,
+                    ms(later.t_left),
+                    f"buyer {later.buyer} wrote {later.written_value} over buyer "
+                    f"{sale.buyer}'s {sale.written_value}: it read {later.read_value}, "
+                    "before this sale",
+                )
+            )
+    return links, len(links)

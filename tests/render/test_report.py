@@ -1,0 +1,128 @@
+"""`--report FILE.html` without a browser: the page is one file with nothing fetched, its
+timeline has a lane per buyer, and it marks what the verdict says (a forced race under
+`none`, nothing under `lock`). The browser tests (tests/browser) check it renders."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from booking.engine.frames import Kind, Outcome, Record
+from booking.engine.runner import RawRun
+from booking.judge.result import Result
+from booking.render.report import render_run
+from tests.helpers import run_cli
+
+
+class Elements(HTMLParser):
+    """Every start tag with its attributes, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def with_class(self, name: str) -> list[dict[str, str | None]]:
+        return [a for _, a in self.tags if name in (a.get("class") or "").split()]
+
+
+def reported(tmp_path: Path, *args: str) -> tuple[str, dict[str, object], Elements]:
+    path = tmp_path / "report.html"
+    result = run_cli(*args, "--report", str(path), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert f"wrote the report to {path}" in result.stderr
+    page = path.read_text(encoding="utf-8")
+    parsed = Elements()
+    parsed.feed(page)
+    return page, json.loads(result.stdout), parsed
+
+
+def test_a_race_is_drawn_with_every_window_overlapped_and_every_lost_sale_linked(
+    tmp_path: Path,
+) -> None:
+    # A 400 ms think: every unguarded buyer reads before any writes, even on a loaded machine.
+    page, record, parsed = reported(
+        tmp_path, "--buyers", "6", "--tickets", "3", "--strategy", "none", "--think", "400"
+    )
+    assert record["verdict"] == "OVERSOLD"
+    lanes = parsed.with_class("lane")
+    assert [lane["data-buyer"] for lane in lanes] == [str(b) for b in range(6)]
+    windows = [a for a in parsed.with_class("overlap") if a.get("data-tip")]
+    assert len(windows) == 6
+    links = [a for a in parsed.with_class("lost") if a.get("data-tip")]
+    assert len(links) == record["lost_updates"]
+    assert links
+    assert f"{record['lost_updates']} sales overwritten" in page
+    reads = [a for a in parsed.with_class("read") if a.get("data-tip")]
+    assert len(reads) == 6 and all("read 3 tickets left" in str(a["data-tip"]) for a in reads)
+    assert "OVERSOLD" in page and str(record["explanation"][0]) in page  # type: ignore[index]
+
+
+def test_under_a_lock_no_window_overlaps_and_no_sale_is_lost(tmp_path: Path) -> None:
+    page, record, parsed = reported(
+        tmp_path, "--buyers", "6", "--tickets", "3", "--strategy", "lock", "--think", "20"
+    )
+    assert record["verdict"] == "SAFE"
+    assert len(parsed.with_class("lane")) == 6
+    assert [a for a in parsed.with_class("overlap") if a.get("data-tip")] == []
+    assert [a for a in parsed.with_class("lost") if a.get("data-tip")] == []
+    assert "0 of 6 read -&gt; write windows overlapped" in page
+    waits = [a for a in parsed.with_class("wait") if "waited" in str(a.get("data-tip"))]
+    assert len(waits) == 6  # every attempt's wait for the guard is drawn
+    assert len(parsed.with_class("histogram")) == 2  # latency and lock wait
+
+
+def test_the_page_fetches_nothing(tmp_path: Path) -> None:
+    page, _, parsed = reported(tmp_path, "--buyers", "3", "--strategy", "lock")
+    for tag, attrs in parsed.tags:
+        assert "src" not in attrs, tag
+        assert tag != "link", attrs
+        href = attrs.get("href") or ""
+        assert href == "" or href.startswith("#"), href
+    # The only address on the page is the SVG namespace, which is a name, not a fetch.
+    assert set(re.findall(r"https?://[^\s\"'<>]+", page)) == {"http://www.w3.org/2000/svg"}
+    assert "@import" not in page and "url(" not in page
+
+
+def test_text_from_the_store_cannot_inject_markup() -> None:
+    hostile = '<script>alert("x")</script>'
+    records = [
+        Record(
+            Kind.ATTEMPT, 0, 1, Outcome.ERROR, t_begin=10, t_acquired=11, t_end=20,
+            message=hostile,
+        )
+    ]  # fmt: skip
+    result = Result(
+        store="json", strategy="lock", buyers=1, tickets=1, seed=1, sold=0, remaining=1,
+        oversold=0, lost_updates=0, refused=0, errors=1, max_inside=0, wall_s=0.1,
+        throughput=10.0, latency_ms={}, verdict="ERRORS", explanation=[hostile],
+    )  # fmt: skip
+    page = render_run(result, RawRun(records=records, gate_ns=5))
+    assert hostile not in page
+    assert "&lt;script&gt;alert(" in page
+
+
+def test_a_run_without_its_steps_says_the_timeline_was_not_recorded() -> None:
+    result = Result(
+        store="json", strategy="lock", buyers=2, tickets=1, seed=1, sold=1, remaining=0,
+        oversold=0, lost_updates=0, refused=1, errors=0, max_inside=1, wall_s=0.1,
+        throughput=20.0, latency_ms={}, verdict="SAFE", explanation=["fine"],
+    )  # fmt: skip
+    page = render_run(result, None)
+    assert "The timeline of this run was not recorded." in page
+    assert 'class="lane"' not in page
+
+
+@pytest.mark.parametrize("where", ["dir", "missing"])
+def test_a_bad_report_path_is_refused_before_the_run(tmp_path: Path, where: str) -> None:
+    path = tmp_path if where == "dir" else tmp_path / "no" / "r.html"
+    result = run_cli("--buyers", "2", "--report", str(path))
+    assert result.exit_code == 2
+    assert "error" in result.stderr and "--report" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -1,0 +1,103 @@
+"""The timeline model: lanes, overlapped windows and overwritten sales, from step records
+made by hand, so each rule is checked on an interleaving chosen, not hoped for."""
+
+from __future__ import annotations
+
+from booking.engine.frames import NO_VALUE, Kind, Outcome, Record
+from booking.engine.runner import RawRun
+from booking.render import timeline
+
+MS = 1_000_000  # ns
+GATE = 1_000 * MS
+
+
+def sale(buyer: int, read_at: float, wrote_at: float, read: int, *, took: float = 1.0) -> Record:
+    """A bought attempt: read `read` at read_at ms, wrote read - 1 from wrote_at for `took`."""
+    return Record(
+        Kind.ATTEMPT,
+        buyer,
+        attempt=1,
+        outcome=Outcome.BOUGHT,
+        read_value=read,
+        written_value=read - 1,
+        t_begin=GATE + int(read_at * MS) - MS // 10,
+        t_acquired=GATE + int(read_at * MS) - MS // 20,
+        t_read=GATE + int(read_at * MS),
+        t_write=GATE + int(wrote_at * MS),
+        t_left=GATE + int((wrote_at + took) * MS),
+        t_end=GATE + int((wrote_at + took) * MS) + MS // 20,
+    )
+
+
+def build(records: list[Record], buyers: int) -> timeline.Timeline:
+    return timeline.build(RawRun(records=records, gate_ns=GATE), buyers)
+
+
+def overlapped(built: timeline.Timeline) -> dict[int, list[bool]]:
+    return {lane.buyer: [w.overlapped for w in lane.windows] for lane in built.lanes}
+
+
+def test_two_buyers_that_read_the_same_count_overlap_and_one_sale_is_overwritten() -> None:
+    built = build([sale(0, 1, 5, 10), sale(1, 2, 6, 10)], 2)
+    assert overlapped(built) == {0: [True], 1: [True]}
+    assert built.overlapped == 2 and built.windows == 2
+    assert built.overwritten == 1
+    (link,) = built.links
+    assert (link.buyer, link.by) == (0, 1)
+    assert link.at_ms == 6.0 and link.by_ms == 7.0  # where each write landed
+    assert "buyer 1 wrote 9 over buyer 0's 9" in link.tip
+
+
+def test_a_buyer_who_read_after_the_sale_overwrote_nothing() -> None:
+    # 0 sells 10 -> 9; 1 reads 9 after that and sells 9 -> 8; 2 read 10 before both.
+    built = build([sale(0, 1, 2, 10), sale(1, 4, 5, 9), sale(2, 0.5, 8, 10)], 3)
+    assert built.overwritten == 2  # 2's write of 9 landed over both sales
+    assert [(link.buyer, link.by) for link in built.links] == [(0, 2), (1, 2)]
+    assert overlapped(built) == {0: [True], 1: [True], 2: [True]}
+
+
+def test_windows_one_after_another_do_not_overlap_even_when_they_touch() -> None:
+    first = sale(0, 1, 2, 10)  # window [1, 3) ms
+    second = sale(1, 3, 4, 9)  # window [3, 5) ms: begins as the first ends
+    built = build([first, second], 2)
+    assert overlapped(built) == {0: [False], 1: [False]}
+    assert built.overlapped == 0 and built.overwritten == 0 and built.links == []
+
+
+def test_a_long_window_overlaps_two_that_do_not_overlap_each_other() -> None:
+    built = build([sale(0, 0, 9, 10), sale(1, 1, 1.5, 10), sale(2, 5, 5.5, 9)], 3)
+    assert overlapped(built) == {0: [True], 1: [True], 2: [True]}
+
+
+def test_each_lane_draws_the_steps_its_record_reached() -> None:
+    (lane,) = build([sale(0, 1, 5, 10)], 1).lanes
+    assert [span.step for span in lane.spans] == ["attempt", "wait", "hold", "think", "write"]
+    assert [mark.step for mark in lane.marks] == ["read", "wrote"]
+    assert "read 10 tickets left" in lane.marks[0].tip
+    assert "wrote 9" in lane.marks[1].tip
+    assert lane.spans[0].css == "bought"
+
+
+def test_a_conditional_update_has_no_read_mark_and_its_window_is_its_write() -> None:
+    record = sale(0, 1, 5, 10)._replace(t_read=0, t_acquired=0, read_value=NO_VALUE)
+    (lane,) = build([record], 1).lanes
+    assert [span.step for span in lane.spans] == ["attempt", "write"]
+    assert [mark.step for mark in lane.marks] == ["wrote"]
+    assert (lane.windows[0].start_ms, lane.windows[0].end_ms) == (5.0, 6.0)
+
+
+def test_a_run_with_no_steps_has_empty_lanes() -> None:
+    built = build([], 3)
+    assert [lane.buyer for lane in built.lanes] == [0, 1, 2]
+    assert built.end_ms == 0.0 and built.windows == 0
+
+
+def test_a_huge_run_shows_an_even_sample_and_counts_every_window() -> None:
+    buyers = timeline.MAX_LANES * 3
+    records = [sale(b, 1 + b * 0.001, 3 + b * 0.001, 10) for b in range(buyers)]
+    built = build(records, buyers)
+    assert built.sampled_every == 3
+    assert built.shown == timeline.MAX_LANES
+    assert [lane.buyer for lane in built.lanes[:3]] == [0, 3, 6]
+    assert built.windows == buyers and built.overlapped == buyers
+    assert all(link.buyer % 3 == 0 and link.by % 3 == 0 for link in built.links)
