@@ -4,6 +4,7 @@ and file before any run, printing or writing the cells, and the exit code."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,8 @@ from booking.errors import BookingError
 from booking.words import plural
 
 
-def check_output(output_format: str, out: Path | None) -> None:
-    """Before any run: a known format, and a --out that can be written."""
+def check_output(output_format: str, out: Path | None, report: Path | None = None) -> None:
+    """Before any run: a known format, and a --out and a --report that can be written."""
     from booking.render import compare as compare_render
 
     if output_format not in compare_render.FORMATS:
@@ -28,6 +29,10 @@ def check_output(output_format: str, out: Path | None) -> None:
         from booking.render.output import check_writable
 
         check_writable(out)
+    if report is not None:
+        from booking.render.output import check_writable
+
+        check_writable(report, "--report")
 
 
 def finish(comparison: Any, output_format: str, out: Path | None, fail_on_anomaly: bool) -> None:
@@ -42,6 +47,20 @@ def finish(comparison: Any, output_format: str, out: Path | None, fail_on_anomal
         raise typer.Exit(EXIT_ANOMALY)
     if comparison.aborted:
         raise typer.Exit(EXIT_ABORTED)
+
+
+def write_file(path: Path, option: str, make: Callable[[], str], what: str) -> None:
+    """Write a report or trace after the runs; a failure to write loses nothing measured
+    (the result was shown first) and is an error, not a traceback."""
+    from booking.render.output import write_atomically
+
+    try:
+        write_atomically(path, make())
+    except OSError as exc:
+        raise BookingError(
+            f"{option} {path}: {exc.strerror or exc}; {what} was not written"
+        ) from None
+    print(f"booking: wrote {what} to {path}", file=sys.stderr)
 
 
 def emit(comparison: Any, output_format: str, out: Path | None) -> None:

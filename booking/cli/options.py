@@ -109,6 +109,15 @@ OutOption = Annotated[
     Path | None,
     typer.Option(help="Write the output to this file (whole, or not at all) instead of stdout."),
 ]
+ReportOption = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="FILE.html",
+        help="Also write a self-contained HTML report (no network needed to open it).",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
 CellsFailOption = Annotated[
     bool,
     typer.Option(

@@ -88,7 +88,7 @@ def _worst_story(result: Result) -> str:
     return story
 
 
-def _severity(result: Result) -> tuple[bool, int, int, int]:
+def severity(result: Result) -> tuple[bool, int, int, int]:
     return (result.anomalous, result.oversold, result.lost_updates, result.errors)
 
 
@@ -111,7 +111,7 @@ def summarize(
     verdicts = dict.fromkeys(VERDICTS, 0)
     for result in results:
         verdicts[result.verdict] = verdicts.get(result.verdict, 0) + 1
-    worst = max(results, key=_severity)
+    worst = max(results, key=severity)
     compared = results[0].protocol == "compare-and-set"
     low, high = wilson_interval(anomaly_runs, judged)
     return CellSummary(

@@ -49,7 +49,9 @@ def figure(timeline: Timeline) -> Figure:
     height = TOP + h * timeline.shown + 16
     ticks = nice_ticks(0, max(timeline.end_ms, 0.001), 10)
     plot = Plot(LEFT, TOP, WIDTH - LEFT - RIGHT, h * timeline.shown, 0, ticks[-1], 0, 1)
-    picture = Figure(WIDTH, height, _label(timeline), "timeline")
+    # Thin lanes: outlines and links drawn finer, so a thousand of them stay readable.
+    css = "timeline dense" if h < 6 else "timeline"
+    picture = Figure(WIDTH, height, _label(timeline), css)
     axis = Group("axis x")
     for value in ticks:
         x = plot.x(value)
