@@ -13,21 +13,19 @@ read it without booking. Nested values are stored as JSON text, never pickled.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
-import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
-from types import NoneType, TracebackType, UnionType
-from typing import TYPE_CHECKING, Any, Union, get_args, get_origin, get_type_hints
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 import booking
 from booking.errors import BookingError
+from booking.history.columns import RUN_COLUMNS, RUN_KEY_COLUMNS, flatten, json_text
 from booking.judge.result import Result
 from booking.sqlite_files import enable_wal, looks_like_sqlite
 
@@ -52,16 +50,6 @@ SESSION_COLUMNS: dict[str, type] = {
     "cores": int,
     "params": str,  # JSON object
 }
-#: The runs columns that are not Result fields; the Result's columns follow them.
-RUN_KEY_COLUMNS: dict[str, type] = {
-    "id": int,
-    "session_id": int,
-    "saved_at": str,
-    "point": str,  # JSON object or NULL
-}
-LATENCY_KEYS = ("p50", "p95", "p99", "max")
-THINK_ENDS = ("min", "max")
-_LATENCY_COLUMN = re.compile(r"latency_(\w+?)_ms")
 
 
 def default_path() -> Path:
@@ -83,100 +71,6 @@ def resolve_path(db: Path | None) -> Path:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def _scalar(hint: Any) -> type | None:
-    """int, float, str or bool for a (possibly optional) scalar annotation, else None."""
-    if get_origin(hint) in (Union, UnionType):
-        args = [arg for arg in get_args(hint) if arg is not NoneType]
-        hint = args[0] if len(args) == 1 else None
-    return hint if hint in (int, float, str, bool) else None
-
-
-_HINTS = get_type_hints(Result)
-_SPREAD = ("latency_ms", "think_ms")
-#: Result fields saved as JSON text: the non-scalar ones that are not spread over columns.
-_JSON_FIELDS = {
-    f.name for f in fields(Result) if f.name not in _SPREAD and _scalar(_HINTS[f.name]) is None
-}
-
-
-def _result_columns() -> dict[str, type]:
-    """The runs columns holding a Result, in field order, typed from its annotations.
-
-    latency_ms and think_ms are spread over columns so SQL can sort and average them;
-    any other non-scalar field (explanation) is JSON text."""
-    columns: dict[str, type] = {}
-    for f in fields(Result):
-        if f.name == "latency_ms":
-            columns.update({f"latency_{key}_ms": float for key in LATENCY_KEYS})
-        elif f.name == "think_ms":
-            columns.update({f"think_{end}_ms": float for end in THINK_ENDS})
-        else:
-            columns[f.name] = _scalar(_HINTS[f.name]) or str
-    return columns
-
-
-RESULT_COLUMNS = _result_columns()
-RUN_COLUMNS = RUN_KEY_COLUMNS | RESULT_COLUMNS
-_BOOLS = {name for name, kind in RESULT_COLUMNS.items() if kind is bool}
-
-
-def _json(value: Any) -> str:
-    # default=str: a Path among the options is saved as its text rather than losing the run.
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def flatten(result: Result) -> dict[str, Any]:
-    """A Result as runs columns: latency_ms and think_ms spread out, lists as JSON text."""
-    row: dict[str, Any] = {}
-    for name, value in result.to_dict().items():
-        if name == "latency_ms":
-            row.update({f"latency_{key}_ms": v for key, v in value.items()})
-        elif name == "think_ms":
-            row.update({f"think_{end}_ms": v for end, v in zip(THINK_ENDS, value, strict=True)})
-        elif name in _JSON_FIELDS:
-            row[name] = _json(value)
-        else:
-            row[name] = value
-    clash = set(row) & set(RUN_KEY_COLUMNS)
-    if clash:
-        raise ValueError(f"Result fields {sorted(clash)} clash with the runs table's own columns")
-    return row
-
-
-def run_record(run: dict[str, Any]) -> dict[str, Any]:
-    """A runs row back in the shape of Result.to_dict() (the `booking run --json` record).
-
-    Fields an older history lacks are left out; booleans come back as bools."""
-    record: dict[str, Any] = {}
-    for f in fields(Result):
-        name = f.name
-        if name == "latency_ms":
-            latency = {}
-            for column, value in run.items():
-                match = _LATENCY_COLUMN.fullmatch(column)
-                if match and value is not None:
-                    latency[match.group(1)] = value
-            record[name] = latency
-        elif name == "think_ms":
-            record[name] = [run.get(f"think_{end}_ms") for end in THINK_ENDS]
-        elif name not in run:
-            continue
-        elif name in _JSON_FIELDS:
-            record[name] = None if run[name] is None else json.loads(run[name])
-        elif name in _BOOLS:
-            record[name] = None if run[name] is None else bool(run[name])
-        else:
-            record[name] = run[name]
-    return record
-
-
-def run_result(run: dict[str, Any]) -> Result:
-    """A runs row back as a Result, e.g. to render it again."""
-    record = run_record(run)
-    record["think_ms"] = tuple(record["think_ms"])
-    return Result(**record)
 
 
 class NoHistory(BookingError):
@@ -310,7 +204,7 @@ class History:
             "python": platform.python_version(),
             "platform": platform.platform(),
             "cores": os.cpu_count(),
-            "params": _json(params),
+            "params": json_text(params),
         }
         with self._write():
             table = self._db.table("sessions").insert(row)
@@ -323,7 +217,7 @@ class History:
         row = {
             "session_id": session_id,
             "saved_at": _now(),
-            "point": None if point is None else _json(point),
+            "point": None if point is None else json_text(point),
             **flatten(result),
         }
         with self._write():

@@ -194,7 +194,7 @@ def test_unsaved_runs_leave_no_history(tmp_path: Path) -> None:
 def test_a_result_replace_keeps_the_record_shape() -> None:
     # The history stores every Result field; a new field must be a column too, and the
     # nested ones are spread into the columns the README's sqlite-utils readers see.
-    from booking.history.store import RESULT_COLUMNS, flatten
+    from booking.history.columns import RESULT_COLUMNS, flatten
 
     result = fake_result()
     flat = set(replace(result).to_dict()) - {"latency_ms", "think_ms"}
