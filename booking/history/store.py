@@ -4,7 +4,9 @@ A race is noisy and its outcome depends on the machine, so one run proves little
 lets you compare today's run with last week's, or this laptop with that server. Each
 `--save` opens a *session* (one `booking run`, `compare` or `scenario` invocation, with the
 options and the machine it ran on) and adds one *run* row per Result, committed at once, so
-a crash or Ctrl-C half-way keeps everything measured so far.
+a crash or Ctrl-C half-way keeps everything measured so far. A run saved with its raw run
+also gets a *timelines* row (timeline.py) in the same transaction: its step events, which a
+report draws; a history from before timelines has no such table until its first one.
 
 The file is plain SQLite written through sqlite-utils, in WAL mode with a 30 s busy timeout,
 so two booking processes can save at once and `sqlite-utils`, `datasette` or `sqlite3` can
@@ -25,12 +27,17 @@ from typing import TYPE_CHECKING, Any
 
 import booking
 from booking.errors import BookingError
+from booking.history import timeline
 from booking.history.columns import RUN_COLUMNS, RUN_KEY_COLUMNS, flatten, json_text
+from booking.history.timeline import TIMELINE_COLUMNS
 from booking.judge.result import Result
 from booking.sqlite_files import enable_wal, looks_like_sqlite
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
+    from sqlite_utils.db import Table
+
+    from booking.engine.runner import RawRun
 
 ENV_VAR = "BOOKING_DB"
 KINDS = ("run", "compare", "scenario")
@@ -131,6 +138,7 @@ class History:
             )
         self._check_columns("sessions", SESSION_COLUMNS, tables)
         self._check_columns("runs", RUN_KEY_COLUMNS, tables)
+        self._check_columns("timelines", TIMELINE_COLUMNS, tables)
         if db.journal_mode != "wal":
             self._enable_wal()
         if {"sessions", "runs"} <= tables:
@@ -212,14 +220,23 @@ class History:
         assert isinstance(session_id, int)
         return session_id
 
-    def add(self, session_id: int, result: Result, point: dict[str, Any] | None = None) -> int:
-        """Save one Result (and its sweep point) to a session; committed at once."""
+    def add(
+        self,
+        session_id: int,
+        result: Result,
+        point: dict[str, Any] | None = None,
+        raw: RawRun | None = None,
+    ) -> int:
+        """Save one Result (and its sweep point) to a session, and with `raw` its timeline
+        (see timeline.py), in one transaction committed at once: a run is never saved
+        without the timeline it was given."""
         row = {
             "session_id": session_id,
             "saved_at": _now(),
             "point": None if point is None else json_text(point),
             **flatten(result),
         }
+        packed = None if raw is None else timeline.pack(raw)  # compressed before the lock
         with self._write():
             self._session_row(session_id)
             runs = self._db.table("runs")
@@ -229,9 +246,24 @@ class History:
                 if column not in have:
                     runs.add_column(column, RUN_COLUMNS.get(column, float))
             runs.insert(row)
-        run_id = runs.last_pk
-        assert isinstance(run_id, int)
+            run_id = runs.last_pk
+            assert isinstance(run_id, int)
+            if packed is not None:
+                self._timelines().insert({"run_id": run_id, **packed})
         return run_id
+
+    def _timelines(self) -> Table:
+        """The timelines table, made on the first saved timeline: a history written before
+        timelines were kept has none, and reading it must not write."""
+        table = self._db.table("timelines")
+        table.create(
+            TIMELINE_COLUMNS,
+            pk="run_id",
+            not_null={"format"},
+            foreign_keys=[("run_id", "runs", "id")],
+            if_not_exists=True,
+        )
+        return table
 
     def finish(self, session_id: int, status: str) -> None:
         """Close a session: status "complete", "interrupted", "error" or "aborted" (the
@@ -273,6 +305,15 @@ class History:
             self._db.query("SELECT * FROM runs WHERE session_id = ? ORDER BY id", [session_id])
         )
         return row, runs
+
+    def timeline(self, run_id: int) -> RawRun | None:
+        """A saved run's step records and clocks, or None when it was saved without them
+        (by an older booking, or a --save that kept none). Raises BookingError when the
+        timeline is there but unreadable."""
+        if not self._db.table("timelines").exists():
+            return None
+        rows = list(self._db.query("SELECT * FROM timelines WHERE run_id = ?", [run_id]))
+        return timeline.unpack(rows[0]) if rows else None
 
     # --- closing -----------------------------------------------------------------------------
 
