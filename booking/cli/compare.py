@@ -114,14 +114,14 @@ def compare(
         compare_name(chosen_strategies, chosen_stores),
         params,
         repeat,
-        lambda hook, on_result: run_comparison(
+        lambda hook, on_run: run_comparison(
             workload,
             chosen_strategies,
             chosen_stores,
             repeat,
             reference,
             on_progress=hook,
-            on_result=on_result,
+            on_run=on_run,
         ),
     )
     finish(comparison, output_format, out, fail_on_anomaly)

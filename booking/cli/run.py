@@ -188,10 +188,11 @@ def run(
             file=sys.stderr,
         )
     with recording(save, db, "run", _run_name(scenario), params_of(scenario)) as recorder:
-        runs: list[Any] = []
-        result = simulate(scenario, notes, runs if trace is not None else None)
+        runs: list[Any] = []  # the raw run: for the --trace, and the history's timeline
+        keep = trace is not None or recorder is not None
+        result = simulate(scenario, notes, runs if keep else None)
         if recorder is not None:
-            recorder.add(result)
+            recorder.add(result, raw=runs[0] if runs else None)
             recorder.status = _status(result)
     say_saved(recorder)
     for note in notes:

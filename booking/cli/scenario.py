@@ -117,9 +117,7 @@ def scenario_run(
         scenario_file.name,
         params,
         scenario_file.repeat,
-        lambda hook, on_result: run_scenario(
-            scenario_file, seed, on_progress=hook, on_result=on_result
-        ),
+        lambda hook, on_run: run_scenario(scenario_file, seed, on_progress=hook, on_run=on_run),
     )
     finish(comparison, output_format, out, fail_on_anomaly)
 

@@ -18,13 +18,14 @@ def run_recorded(
     repeat: int,
     start: Callable[[Any, Any], Any],
 ) -> Any:
-    """Run a comparison under the progress bar, saving each run when --save asks, and
-    close the history session with how the comparison ended."""
+    """Run a comparison under the progress bar, saving each run and its timeline when
+    --save asks, and close the history session with how the comparison ended. `start`
+    takes the progress hook and the run hook (None when nothing is saved)."""
     from booking.history.saving import recording
     from booking.render.progress import compare_bar
 
     with recording(save, db, kind, name, params) as recorder, compare_bar(repeat) as hook:
-        comparison = start(hook, recorder.on_result if recorder else None)
+        comparison = start(hook, recorder.on_run if recorder else None)
         if recorder is not None:
             recorder.status = comparison.status
     say_saved(recorder)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,14 @@ from typer.testing import CliRunner, Result
 
 from booking import Scenario, simulate
 from booking.cli.app import app
+from booking.comparison import driver
 from booking.engine import frames
 from booking.engine.frames import Failure, Kind, Outcome, Record
 from booking.engine.runner import RawRun
 from booking.errors import BookingError
 from booking.history import timeline
 from booking.history.store import History
+from booking.scenarios.plan import Cell
 from tests.helpers import fake_result
 from tests.history.test_old_history import OLD_HISTORY
 
@@ -165,6 +168,34 @@ def test_an_unreadable_timeline_is_a_booking_error(
     assert "\n" not in message
 
 
+def test_run_cells_tells_on_run_of_exactly_the_runs_on_result_is_told_of(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second run is interrupted before it proved anything: not kept, by either hook."""
+    calls: list[int] = []
+
+    def fake(scenario: Scenario, notes: Any = None, runs: list[RawRun] | None = None) -> Any:
+        calls.append(1)
+        assert runs is not None  # on_run given: the raw run is collected
+        runs.append(RawRun(records=[Record(Kind.QUERY, len(calls))], gate_ns=len(calls)))
+        return fake_result(scenario, interrupted=len(calls) == 2, verdict="INTERRUPTED")
+
+    monkeypatch.setattr(driver, "simulate", fake)
+    results: list[Any] = []
+    raws: list[RawRun] = []
+    cell = Cell("none", "json")
+    driver.run_cells(
+        [(cell, Scenario(strategy="none"))],
+        repeat=3,
+        seed=1,
+        on_result=lambda c, s, r: results.append(r),
+        on_run=lambda c, s, r, raw: raws.append(raw),
+    )
+    assert len(calls) == 2  # the interruption ends the runs
+    assert len(results) == len(raws) == 1
+    assert raws[0].gate_ns == 1 and raws[0].records == [Record(Kind.QUERY, 1)]
+
+
 # --- through the command line ------------------------------------------------------------------
 
 
@@ -172,6 +203,48 @@ def cli(*args: str) -> Result:
     result = CliRunner().invoke(app, list(args), prog_name="booking")
     assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
     return result
+
+
+def saved_timelines(db: Path, session: int) -> list[RawRun | None]:
+    with History(db, create=False) as history:
+        _, runs = history.session(session)
+        return [history.timeline(run["id"]) for run in runs]
+
+
+def test_run_save_keeps_one_attempt_per_buyer(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    cli("run", "--buyers", "6", "--tickets", "3", "--strategy", "none", "--save", "--db", str(db))
+    [saved] = saved_timelines(db, 1)
+    assert saved is not None
+    attempts = Counter(r.buyer for r in saved.records if r.kind is Kind.ATTEMPT)
+    assert attempts == dict.fromkeys(range(6), 1)
+    assert Kind.READY not in {r.kind for r in saved.records}
+    assert 0 < saved.started_ns < saved.gate_ns < saved.finished_ns
+    assert saved.stopped_ns == 0  # the run ended by itself
+
+
+def test_compare_save_keeps_a_timeline_per_run(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    cells = ["--strategies", "none,lock", "--stores", "json", "--buyers", "3", "--repeat", "2"]
+    cli("compare", *cells, "--format", "json", "--save", "--db", str(db))
+    saved = saved_timelines(db, 1)
+    assert len(saved) == 4
+    for raw in saved:
+        assert raw is not None
+        assert sorted(r.buyer for r in raw.records if r.kind is Kind.ATTEMPT) == [0, 1, 2]
+    assert len({raw.gate_ns for raw in saved if raw is not None}) == 4  # four runs, not one
+
+
+def test_scenario_save_keeps_a_timeline_per_run(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text('name = "grid"\nbuyers = [2, 3]\nstrategy = "lock"\nrepeat = 1\n')
+    db = tmp_path / "h.db"
+    cli("scenario", "run", str(path), "--format", "json", "--save", "--db", str(db))
+    saved = saved_timelines(db, 1)
+    counts = [
+        len([r for r in raw.records if r.kind is Kind.ATTEMPT]) if raw else None for raw in saved
+    ]
+    assert counts == [2, 3]
 
 
 @pytest.fixture
