@@ -35,10 +35,32 @@ def check_output(output_format: str, out: Path | None, report: Path | None = Non
         check_writable(report, "--report")
 
 
-def finish(comparison: Any, output_format: str, out: Path | None, fail_on_anomaly: bool) -> None:
-    """Show the cells, then exit as the comparison ended: error 2, Ctrl-C 130, anomaly 1
-    (with --fail-on-anomaly, even when the memory guard then stopped it), the guard 75."""
+def worst_runs(report: Path | None) -> Any:
+    """What keeps each cell's worst run for the --report; None when none is asked for."""
+    if report is None:
+        return None
+    from booking.comparison.worst import WorstRuns
+
+    return WorstRuns()
+
+
+def finish(
+    comparison: Any,
+    output_format: str,
+    out: Path | None,
+    fail_on_anomaly: bool,
+    report: Path | None = None,
+    worst: Any = None,
+) -> None:
+    """Show the cells (and write the --report with the worst runs `worst` kept), then exit
+    as the comparison ended: error 2, Ctrl-C 130, anomaly 1 (with --fail-on-anomaly, even
+    when the memory guard then stopped it), the guard 75."""
     emit(comparison, output_format, out)
+    if report is not None:
+        from booking.render.compare_report import render_comparison
+
+        kept = worst.kept if worst is not None else {}
+        write_file(report, "--report", lambda: render_comparison(comparison, kept), "the report")
     if comparison.stopped_by:
         raise BookingError(comparison.stopped_by)
     if comparison.interrupted or stopping.late():  # Ctrl-C during a run, or after the last

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from booking.cli.cells import check_output, finish
+from booking.cli.cells import check_output, finish, worst_runs
 from booking.cli.options import (
     AttemptsOption,
     BuyersOption,
@@ -15,6 +15,7 @@ from booking.cli.options import (
     FormatOption,
     MaxMemoryOption,
     OutOption,
+    ReportOption,
     RetriesOption,
     SaveOption,
     ThinkOption,
@@ -68,6 +69,7 @@ def compare(
     ] = None,
     output_format: FormatOption = "table",
     out: OutOption = None,
+    report: ReportOption = None,
     fail_on_anomaly: CellsFailOption = False,
     max_memory: MaxMemoryOption = None,
     retries: RetriesOption = None,
@@ -81,7 +83,8 @@ def compare(
     from booking.scenarios.plan import parse_names
     from booking.scenarios.scenario import DEFAULT_RETRIES, Scenario, parse_think
 
-    check_output(output_format, out)
+    check_output(output_format, out, report)
+    worst = worst_runs(report)
     chosen_strategies = (
         parse_names(strategies, "strategy", STRATEGIES) if strategies is not None else None
     )
@@ -114,14 +117,15 @@ def compare(
         compare_name(chosen_strategies, chosen_stores),
         params,
         repeat,
-        lambda hook, on_result: run_comparison(
+        lambda hook, on_run: run_comparison(
             workload,
             chosen_strategies,
             chosen_stores,
             repeat,
             reference,
             on_progress=hook,
-            on_result=on_result,
+            on_run=on_run,
         ),
+        worst,
     )
-    finish(comparison, output_format, out, fail_on_anomaly)
+    finish(comparison, output_format, out, fail_on_anomaly, report, worst)

@@ -48,7 +48,8 @@ def history_show(
     ] = False,
 ) -> None:
     """Show one saved session: what ran, where, and every run's numbers."""
-    from booking.history.store import History, resolve_path, run_record
+    from booking.history.columns import run_record
+    from booking.history.store import History, resolve_path
     from booking.history.summary import overview, params_of, session_record
     from booking.render import history as history_render
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from booking.cli.cells import write_file
 from booking.cli.exits import EXIT_ABORTED, EXIT_ANOMALY, EXIT_TIMEOUT
 from booking.cli.options import (
     AttemptsOption,
@@ -201,31 +202,29 @@ def run(
             file=sys.stderr,
         )
     with recording(save, db, "run", _run_name(scenario), params_of(scenario)) as recorder:
-        runs: list[Any] = []
-        keep = trace is not None or report is not None
+        runs: list[Any] = []  # the raw run: for --trace, --report and the history's timeline
+        keep = trace is not None or report is not None or recorder is not None
         result = simulate(scenario, notes, runs if keep else None)
         if recorder is not None:
-            recorder.add(result)
+            recorder.add(result, raw=runs[0] if runs else None)
             recorder.status = _status(result)
     say_saved(recorder)
     for note in notes:
         print(f"booking: note: {note}", file=sys.stderr)
-    if trace is not None and runs:
-        from booking.render import trace as trace_render
-        from booking.render.output import write_atomically
-
-        write_atomically(trace, trace_render.to_json(runs[0], result))
-        print(f"booking: wrote the trace to {trace}", file=sys.stderr)
-    if report is not None:
-        from booking.render.output import write_atomically
-        from booking.render.report import render_run
-
-        write_atomically(report, render_run(result, runs[0] if runs else None))
-        print(f"booking: wrote the report to {report}", file=sys.stderr)
     if as_json:
         print(render.to_json(result))
     else:
         render.summary(result)
+    # After the result is shown, so a file that cannot be written loses nothing measured.
+    raw = runs[0] if runs else None
+    if trace is not None and raw is not None:
+        from booking.render import trace as trace_render
+
+        write_file(trace, "--trace", lambda: trace_render.to_json(raw, result), "the trace")
+    if report is not None:
+        from booking.render.report import render_run
+
+        write_file(report, "--report", lambda: render_run(result, raw), "the report")
     if result.interrupted or stopping.late():  # Ctrl-C during the run, or after it
         raise typer.Exit(stopping.exit_code())
     if fail_on_anomaly and result.anomalous:  # proven before a memory stop: an anomaly still

@@ -7,13 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
-from booking.cli.cells import check_output, finish
+from booking.cli.cells import check_output, finish, worst_runs
 from booking.cli.options import (
     CellsFailOption,
     DbOption,
     FormatOption,
     MaxMemoryOption,
     OutOption,
+    ReportOption,
     SaveOption,
 )
 from booking.cli.session import run_recorded
@@ -76,6 +77,7 @@ def scenario_run(
     ] = None,
     output_format: FormatOption = "table",
     out: OutOption = None,
+    report: ReportOption = None,
     fail_on_anomaly: CellsFailOption = False,
     max_memory: MaxMemoryOption = None,
     save: SaveOption = False,
@@ -86,7 +88,8 @@ def scenario_run(
     from booking.scenarios.files import load, with_max_memory
     from booking.simulation import admit
 
-    check_output(output_format, out)
+    check_output(output_format, out, report)
+    worst = worst_runs(report)
     overrides: dict[str, Any] = {
         key: value
         for key, value in (
@@ -117,11 +120,10 @@ def scenario_run(
         scenario_file.name,
         params,
         scenario_file.repeat,
-        lambda hook, on_result: run_scenario(
-            scenario_file, seed, on_progress=hook, on_result=on_result
-        ),
+        lambda hook, on_run: run_scenario(scenario_file, seed, on_progress=hook, on_run=on_run),
+        worst,
     )
-    finish(comparison, output_format, out, fail_on_anomaly)
+    finish(comparison, output_format, out, fail_on_anomaly, report, worst)
 
 
 @scenario_app.command("validate")

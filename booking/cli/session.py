@@ -17,14 +17,23 @@ def run_recorded(
     params: dict[str, Any],
     repeat: int,
     start: Callable[[Any, Any], Any],
+    worst: Any = None,
 ) -> Any:
-    """Run a comparison under the progress bar, saving each run when --save asks, and
-    close the history session with how the comparison ended."""
+    """Run a comparison under the progress bar, saving each run and its timeline when
+    --save asks, and close the history session with how the comparison ended. `start`
+    takes the progress hook and the run hook (None when nothing is saved and no report's
+    WorstRuns, `worst`, keeps the steps of each cell's worst run)."""
     from booking.history.saving import recording
     from booking.render.progress import compare_bar
 
     with recording(save, db, kind, name, params) as recorder, compare_bar(repeat) as hook:
-        comparison = start(hook, recorder.on_result if recorder else None)
+        hooks = [each.on_run for each in (recorder, worst) if each is not None]
+
+        def on_run(*run: Any) -> None:
+            for told in hooks:
+                told(*run)
+
+        comparison = start(hook, on_run if hooks else None)
         if recorder is not None:
             recorder.status = comparison.status
     say_saved(recorder)

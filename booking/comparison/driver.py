@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from booking.comparison.cellstats import CellSummary, summarize, with_relative_speed
 from booking.errors import BookingError, ScenarioError
@@ -18,6 +19,9 @@ from booking.scenarios.plan import Cell, parse_reference, plan_cells, round_seed
 from booking.scenarios.scenario import Scenario
 from booking.simulation import admit, simulate
 from booking.strategies import STRATEGIES
+
+if TYPE_CHECKING:
+    from booking.engine.runner import RawRun
 
 #: Told before each run (runs finished, runs planned, the cell about to run, its round)
 #: and once at the end with cell None.
@@ -84,6 +88,8 @@ def plan(
 
 #: Told after each finished run: its cell, the scenario it ran and its result.
 ResultHook = Callable[[Cell, Scenario, Result], None]
+#: As ResultHook, with the raw run too (its step records and clocks), e.g. to save them.
+RunHook = Callable[[Cell, Scenario, Result, "RawRun"], None]
 
 
 @dataclass
@@ -102,9 +108,11 @@ def run_cells(
     seed: int,
     on_progress: ProgressHook | None = None,
     on_result: ResultHook | None = None,
+    on_run: RunHook | None = None,
 ) -> _Progress:
     """Run each (cell, scenario) `repeat` times, round-robin. Round r runs every cell with
-    seed + r (or the cell's own seed + r when its scenario names one)."""
+    seed + r (or the cell's own seed + r when its scenario names one). The raw runs are
+    kept only for `on_run`, one at a time: without it they are never collected."""
     scenarios = dict(jobs)
     order = schedule(list(scenarios), repeat)
     progress = _Progress(results={cell: [] for cell in scenarios})
@@ -115,7 +123,8 @@ def run_cells(
             scenario = scenarios[cell]
             base = scenario.seed if scenario.seed is not None else seed
             run = replace(scenario, seed=round_seed(base, round_))
-            result = simulate(run)
+            raws: list[RawRun] = []
+            result = simulate(run) if on_run is None else simulate(run, None, raws)
             # A run cut short (Ctrl-C, the memory guard) is no sample of the strategy's
             # speed or safety, unless it proved an anomaly before the stop: that one is
             # real. Nothing runs after it: the user asked to stop, or the machine is short
@@ -124,8 +133,11 @@ def run_cells(
             if not cut_short or result.anomalous:
                 progress.results[cell].append(result)
                 progress.finished += 1
-            if on_result is not None and (not result.interrupted or result.anomalous):
-                on_result(cell, run, result)  # an aborted run is kept for its reason
+            if not result.interrupted or result.anomalous:  # an aborted run: for its reason
+                if on_result is not None:
+                    on_result(cell, run, result)
+                if on_run is not None:
+                    on_run(cell, run, result, raws[0])  # simulate() returned: it gave one
             if result.interrupted:
                 progress.interrupted = True
                 break
@@ -173,8 +185,10 @@ def compare(
     reference: str | None = None,
     on_progress: ProgressHook | None = None,
     on_result: ResultHook | None = None,
+    on_run: RunHook | None = None,
 ) -> Comparison:
-    """Run every cell `repeat` times, round-robin, and summarise each cell.
+    """Run every cell `repeat` times, round-robin, and summarise each cell. `on_result`
+    and `on_run` are told of each run that counts (see run_cells).
 
     Ctrl-C, the memory guard or an error (such as a fork limit) ends it early: the runs
     finished so far are summarised and the Comparison says it is incomplete."""
@@ -184,7 +198,7 @@ def compare(
         (cell, replace(workload, strategy=cell.strategy, store=cell.store, seed=None))
         for cell in cells
     ]
-    progress = run_cells(jobs, repeat, seed, on_progress, on_result)
+    progress = run_cells(jobs, repeat, seed, on_progress, on_result, on_run)
     return _comparison(replace(workload, seed=seed), seed, repeat, jobs, progress, candidates)
 
 
@@ -204,6 +218,7 @@ def run_scenario(
     seed: int | None = None,
     on_progress: ProgressHook | None = None,
     on_result: ResultHook | None = None,
+    on_run: RunHook | None = None,
 ) -> Comparison:
     """Run a scenario file's sweep: every point `repeat` times, round-robin, as compare
     does, and summarise each point as a cell. Raises ResourceError before the first run
@@ -211,7 +226,7 @@ def run_scenario(
     base = seed if seed is not None else new_seed()
     jobs = list(scenario_file.points)
     admit(scenario for _, scenario in jobs)
-    progress = run_cells(jobs, scenario_file.repeat, base, on_progress, on_result)
+    progress = run_cells(jobs, scenario_file.repeat, base, on_progress, on_result, on_run)
     workload = jobs[0][1] if jobs else Scenario()
     return _comparison(
         workload,

@@ -13,11 +13,13 @@ from booking.scenarios.plan import Cell
 from booking.scenarios.scenario import Scenario
 
 if TYPE_CHECKING:
+    from booking.engine.runner import RawRun
     from booking.history.store import History
 
 
 class Recorder:
-    """Saves the runs of one session; its `on_result` is compare's and scenario's hook."""
+    """Saves the runs of one session; its `on_run` is compare's and scenario's hook (and
+    `on_result` is there for a caller with no raw runs: those are saved without a timeline)."""
 
     def __init__(self, history: History, session_id: int) -> None:
         self.history = history
@@ -28,8 +30,14 @@ class Recorder:
     def on_result(self, cell: Cell, scenario: Scenario, result: Result) -> None:
         self.add(result, dict(cell.axes) or None)
 
-    def add(self, result: Result, point: dict[str, Any] | None = None) -> None:
-        self.history.add(self.session_id, result, point)
+    def on_run(self, cell: Cell, scenario: Scenario, result: Result, raw: RawRun) -> None:
+        self.add(result, dict(cell.axes) or None, raw)
+
+    def add(
+        self, result: Result, point: dict[str, Any] | None = None, raw: RawRun | None = None
+    ) -> None:
+        """Save one run, with its timeline when `raw` is given (a report draws from it)."""
+        self.history.add(self.session_id, result, point, raw)
         self.saved += 1
 
 

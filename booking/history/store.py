@@ -4,7 +4,9 @@ A race is noisy and its outcome depends on the machine, so one run proves little
 lets you compare today's run with last week's, or this laptop with that server. Each
 `--save` opens a *session* (one `booking run`, `compare` or `scenario` invocation, with the
 options and the machine it ran on) and adds one *run* row per Result, committed at once, so
-a crash or Ctrl-C half-way keeps everything measured so far.
+a crash or Ctrl-C half-way keeps everything measured so far. A run saved with its raw run
+also gets a *timelines* row (timeline.py) in the same transaction: its step events, which a
+report draws; a history from before timelines has no such table until its first one.
 
 The file is plain SQLite written through sqlite-utils, in WAL mode with a 30 s busy timeout,
 so two booking processes can save at once and `sqlite-utils`, `datasette` or `sqlite3` can
@@ -13,26 +15,29 @@ read it without booking. Nested values are stored as JSON text, never pickled.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
-import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
-from types import NoneType, TracebackType, UnionType
-from typing import TYPE_CHECKING, Any, Union, get_args, get_origin, get_type_hints
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 import booking
 from booking.errors import BookingError
+from booking.history import timeline
+from booking.history.columns import RUN_COLUMNS, RUN_KEY_COLUMNS, flatten, json_text
+from booking.history.timeline import TIMELINE_COLUMNS
 from booking.judge.result import Result
 from booking.sqlite_files import enable_wal, looks_like_sqlite
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
+    from sqlite_utils.db import Table
+
+    from booking.engine.runner import RawRun
 
 ENV_VAR = "BOOKING_DB"
 KINDS = ("run", "compare", "scenario")
@@ -52,16 +57,6 @@ SESSION_COLUMNS: dict[str, type] = {
     "cores": int,
     "params": str,  # JSON object
 }
-#: The runs columns that are not Result fields; the Result's columns follow them.
-RUN_KEY_COLUMNS: dict[str, type] = {
-    "id": int,
-    "session_id": int,
-    "saved_at": str,
-    "point": str,  # JSON object or NULL
-}
-LATENCY_KEYS = ("p50", "p95", "p99", "max")
-THINK_ENDS = ("min", "max")
-_LATENCY_COLUMN = re.compile(r"latency_(\w+?)_ms")
 
 
 def default_path() -> Path:
@@ -83,100 +78,6 @@ def resolve_path(db: Path | None) -> Path:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def _scalar(hint: Any) -> type | None:
-    """int, float, str or bool for a (possibly optional) scalar annotation, else None."""
-    if get_origin(hint) in (Union, UnionType):
-        args = [arg for arg in get_args(hint) if arg is not NoneType]
-        hint = args[0] if len(args) == 1 else None
-    return hint if hint in (int, float, str, bool) else None
-
-
-_HINTS = get_type_hints(Result)
-_SPREAD = ("latency_ms", "think_ms")
-#: Result fields saved as JSON text: the non-scalar ones that are not spread over columns.
-_JSON_FIELDS = {
-    f.name for f in fields(Result) if f.name not in _SPREAD and _scalar(_HINTS[f.name]) is None
-}
-
-
-def _result_columns() -> dict[str, type]:
-    """The runs columns holding a Result, in field order, typed from its annotations.
-
-    latency_ms and think_ms are spread over columns so SQL can sort and average them;
-    any other non-scalar field (explanation) is JSON text."""
-    columns: dict[str, type] = {}
-    for f in fields(Result):
-        if f.name == "latency_ms":
-            columns.update({f"latency_{key}_ms": float for key in LATENCY_KEYS})
-        elif f.name == "think_ms":
-            columns.update({f"think_{end}_ms": float for end in THINK_ENDS})
-        else:
-            columns[f.name] = _scalar(_HINTS[f.name]) or str
-    return columns
-
-
-RESULT_COLUMNS = _result_columns()
-RUN_COLUMNS = RUN_KEY_COLUMNS | RESULT_COLUMNS
-_BOOLS = {name for name, kind in RESULT_COLUMNS.items() if kind is bool}
-
-
-def _json(value: Any) -> str:
-    # default=str: a Path among the options is saved as its text rather than losing the run.
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def flatten(result: Result) -> dict[str, Any]:
-    """A Result as runs columns: latency_ms and think_ms spread out, lists as JSON text."""
-    row: dict[str, Any] = {}
-    for name, value in result.to_dict().items():
-        if name == "latency_ms":
-            row.update({f"latency_{key}_ms": v for key, v in value.items()})
-        elif name == "think_ms":
-            row.update({f"think_{end}_ms": v for end, v in zip(THINK_ENDS, value, strict=True)})
-        elif name in _JSON_FIELDS:
-            row[name] = _json(value)
-        else:
-            row[name] = value
-    clash = set(row) & set(RUN_KEY_COLUMNS)
-    if clash:
-        raise ValueError(f"Result fields {sorted(clash)} clash with the runs table's own columns")
-    return row
-
-
-def run_record(run: dict[str, Any]) -> dict[str, Any]:
-    """A runs row back in the shape of Result.to_dict() (the `booking run --json` record).
-
-    Fields an older history lacks are left out; booleans come back as bools."""
-    record: dict[str, Any] = {}
-    for f in fields(Result):
-        name = f.name
-        if name == "latency_ms":
-            latency = {}
-            for column, value in run.items():
-                match = _LATENCY_COLUMN.fullmatch(column)
-                if match and value is not None:
-                    latency[match.group(1)] = value
-            record[name] = latency
-        elif name == "think_ms":
-            record[name] = [run.get(f"think_{end}_ms") for end in THINK_ENDS]
-        elif name not in run:
-            continue
-        elif name in _JSON_FIELDS:
-            record[name] = None if run[name] is None else json.loads(run[name])
-        elif name in _BOOLS:
-            record[name] = None if run[name] is None else bool(run[name])
-        else:
-            record[name] = run[name]
-    return record
-
-
-def run_result(run: dict[str, Any]) -> Result:
-    """A runs row back as a Result, e.g. to render it again."""
-    record = run_record(run)
-    record["think_ms"] = tuple(record["think_ms"])
-    return Result(**record)
 
 
 class NoHistory(BookingError):
@@ -237,6 +138,7 @@ class History:
             )
         self._check_columns("sessions", SESSION_COLUMNS, tables)
         self._check_columns("runs", RUN_KEY_COLUMNS, tables)
+        self._check_columns("timelines", TIMELINE_COLUMNS, tables)
         if db.journal_mode != "wal":
             self._enable_wal()
         if {"sessions", "runs"} <= tables:
@@ -310,7 +212,7 @@ class History:
             "python": platform.python_version(),
             "platform": platform.platform(),
             "cores": os.cpu_count(),
-            "params": _json(params),
+            "params": json_text(params),
         }
         with self._write():
             table = self._db.table("sessions").insert(row)
@@ -318,14 +220,23 @@ class History:
         assert isinstance(session_id, int)
         return session_id
 
-    def add(self, session_id: int, result: Result, point: dict[str, Any] | None = None) -> int:
-        """Save one Result (and its sweep point) to a session; committed at once."""
+    def add(
+        self,
+        session_id: int,
+        result: Result,
+        point: dict[str, Any] | None = None,
+        raw: RawRun | None = None,
+    ) -> int:
+        """Save one Result (and its sweep point) to a session, and with `raw` its timeline
+        (see timeline.py), in one transaction committed at once: a run is never saved
+        without the timeline it was given."""
         row = {
             "session_id": session_id,
             "saved_at": _now(),
-            "point": None if point is None else _json(point),
+            "point": None if point is None else json_text(point),
             **flatten(result),
         }
+        packed = None if raw is None else timeline.pack(raw)  # compressed before the lock
         with self._write():
             self._session_row(session_id)
             runs = self._db.table("runs")
@@ -335,9 +246,24 @@ class History:
                 if column not in have:
                     runs.add_column(column, RUN_COLUMNS.get(column, float))
             runs.insert(row)
-        run_id = runs.last_pk
-        assert isinstance(run_id, int)
+            run_id = runs.last_pk
+            assert isinstance(run_id, int)
+            if packed is not None:
+                self._timelines().insert({"run_id": run_id, **packed})
         return run_id
+
+    def _timelines(self) -> Table:
+        """The timelines table, made on the first saved timeline: a history written before
+        timelines were kept has none, and reading it must not write."""
+        table = self._db.table("timelines")
+        table.create(
+            TIMELINE_COLUMNS,
+            pk="run_id",
+            not_null={"format"},
+            foreign_keys=[("run_id", "runs", "id")],
+            if_not_exists=True,
+        )
+        return table
 
     def finish(self, session_id: int, status: str) -> None:
         """Close a session: status "complete", "interrupted", "error" or "aborted" (the
@@ -379,6 +305,15 @@ class History:
             self._db.query("SELECT * FROM runs WHERE session_id = ? ORDER BY id", [session_id])
         )
         return row, runs
+
+    def timeline(self, run_id: int) -> RawRun | None:
+        """A saved run's step records and clocks, or None when it was saved without them
+        (by an older booking, or a --save that kept none). Raises BookingError when the
+        timeline is there but unreadable."""
+        if not self._db.table("timelines").exists():
+            return None
+        rows = list(self._db.query("SELECT * FROM timelines WHERE run_id = ?", [run_id]))
+        return timeline.unpack(rows[0]) if rows else None
 
     # --- closing -----------------------------------------------------------------------------
 

@@ -139,7 +139,7 @@ def build(raw: RawRun, buyers: int) -> Timeline:
 def _who(record: Record) -> str:
     if record.kind is Kind.QUERY:
         return f"buyer {record.buyer}, look"
-    return f"buyer {record.buyer}, attempt {record.attempt}"
+    return f"buyer {record.buyer}, attempt {record.attempt + 1}"  # counted from 1 for people
 
 
 def _draw(record: Record, lane: Lane, ms: ToMs) -> None:

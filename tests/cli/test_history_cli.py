@@ -17,6 +17,7 @@ from typer.testing import CliRunner, Result
 from booking import Scenario
 from booking.cli.app import app
 from booking.comparison import driver as comparison
+from booking.engine.runner import RawRun
 from booking.history.store import History
 from booking.judge.result import Result as RunResult
 from booking.strategies import STRATEGIES
@@ -92,10 +93,14 @@ def test_compare_saves_every_run_with_its_cell(tmp_path: Path) -> None:
 def fake_simulate(monkeypatch: pytest.MonkeyPatch, stop_at: int) -> None:
     calls: list[int] = []
 
-    def simulate(scenario: Scenario, notes: list[str] | None = None) -> RunResult:
+    def simulate(
+        scenario: Scenario, notes: list[str] | None = None, runs: list[RawRun] | None = None
+    ) -> RunResult:
         calls.append(1)
         if len(calls) == stop_at:
             raise KeyboardInterrupt
+        if runs is not None:  # --save keeps each run's timeline: simulate() gives its raw run
+            runs.append(RawRun())
         return fake_result(scenario, tickets=scenario.initial_tickets, think_ms=scenario.think_ms)
 
     monkeypatch.setattr(comparison, "simulate", simulate)
@@ -194,7 +199,7 @@ def test_unsaved_runs_leave_no_history(tmp_path: Path) -> None:
 def test_a_result_replace_keeps_the_record_shape() -> None:
     # The history stores every Result field; a new field must be a column too, and the
     # nested ones are spread into the columns the README's sqlite-utils readers see.
-    from booking.history.store import RESULT_COLUMNS, flatten
+    from booking.history.columns import RESULT_COLUMNS, flatten
 
     result = fake_result()
     flat = set(replace(result).to_dict()) - {"latency_ms", "think_ms"}

@@ -23,15 +23,8 @@ import pytest
 import booking
 from booking import Scenario, simulate
 from booking.errors import BookingError
-from booking.history.store import (
-    ENV_VAR,
-    History,
-    default_path,
-    flatten,
-    resolve_path,
-    run_record,
-    run_result,
-)
+from booking.history.columns import flatten, run_record, run_result
+from booking.history.store import ENV_VAR, History, default_path, resolve_path
 from booking.judge.result import Result
 from tests.helpers import sqlite_script
 

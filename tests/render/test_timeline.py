@@ -16,7 +16,7 @@ def sale(buyer: int, read_at: float, wrote_at: float, read: int, *, took: float 
     return Record(
         Kind.ATTEMPT,
         buyer,
-        attempt=1,
+        attempt=0,
         outcome=Outcome.BOUGHT,
         read_value=read,
         written_value=read - 1,

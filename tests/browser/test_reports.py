@@ -1,0 +1,113 @@
+"""The HTML reports in headless Chromium: each loads with no console error and nothing
+fetched, the timeline has one lane per buyer, a forced race under `none` outlines its
+overlapping windows and `lock` has none, hovering a read shows the count it saw, and a
+compare report's links open each cell's worst run. A screenshot of each report kind is
+written to the test's folder; with BOOKING_SCREENSHOTS=DIR the run reports' timelines also
+go to DIR (how the README's pictures are made: BOOKING_SCREENSHOTS=docs)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from booking.cli.app import app
+from tests.browser.harness import Opened, open_report, screenshot
+from tests.helpers import run_cli
+
+
+def run_report(tmp_path: Path, name: str, *args: str) -> Path:
+    path = tmp_path / f"{name}.html"
+    result = run_cli(*args, "--report", str(path))
+    assert result.exit_code == 0, result.stderr
+    return path
+
+
+def keep_for_readme(shot: Path) -> None:
+    folder = os.environ.get("BOOKING_SCREENSHOTS")
+    if folder:
+        shutil.copyfile(shot, Path(folder) / shot.name)
+
+
+@pytest.mark.parametrize(("strategy", "raced"), [("none", True), ("lock", False)])
+def test_a_run_report_draws_the_race_or_its_absence(
+    page: Opened, tmp_path: Path, strategy: str, raced: bool
+) -> None:
+    # 400 ms of think: every unguarded buyer reads before any writes, even under load.
+    path = run_report(
+        tmp_path, strategy, "--buyers", "8", "--tickets", "3", "--strategy", strategy,
+        "--think", "400", "--seed", "4",
+    )  # fmt: skip
+    view = open_report(page, path)
+    assert page.errors == []
+    assert view.locator("svg.timeline g.lane").count() == 8
+    overlaps = view.locator("svg.timeline .window.overlap")
+    assert overlaps.count() == (8 if raced else 0)
+    links = view.locator("svg.timeline .lost")
+    assert (links.count() > 0) is raced
+    if raced:
+        assert overlaps.first.is_visible()
+    badge = view.locator(".badge").first.inner_text()
+    assert badge == ("OVERSOLD" if raced else "SAFE")
+    screenshot(page, tmp_path, f"run-{strategy}")
+
+
+def test_hovering_a_read_shows_the_count_it_saw(page: Opened, tmp_path: Path) -> None:
+    path = run_report(
+        tmp_path, "hover", "--buyers", "1", "--tickets", "5", "--strategy", "lock", "--seed", "1"
+    )
+    view = open_report(page, path)
+    tip = view.locator("#tip")
+    assert tip.is_hidden()
+    first_read = view.locator("svg.timeline .mark.read").first
+    first_read.hover(force=True)
+    assert tip.is_visible()
+    assert tip.inner_text() == "buyer 0, attempt 1: read 5 tickets left"
+    view.mouse.move(1, 1)  # off every shape: the tip goes away
+    assert tip.is_hidden()
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("strategy", ["none", "lock"])
+def test_the_readme_pictures_of_fifty_buyers(page: Opened, tmp_path: Path, strategy: str) -> None:
+    """The command the README shows, drawn: its timeline is the README's picture."""
+    path = run_report(tmp_path, strategy, "--buyers", "50", "--strategy", strategy, "--seed", "7")
+    assert path.stat().st_size < 1_000_000  # the issue's bound for a 50-buyer report
+    view = open_report(page, path)
+    assert page.errors == []
+    assert view.locator("svg.timeline g.lane").count() == 50
+    run = view.locator("section.run")
+    shot = tmp_path / f"report-{strategy}.png"
+    run.screenshot(path=str(shot))
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    keep_for_readme(shot)
+
+
+def test_a_compare_report_links_each_cell_to_its_worst_run(page: Opened, tmp_path: Path) -> None:
+    path = tmp_path / "compare.html"
+    result = run_cli_compare(
+        "--strategies", "none,lock", "--stores", "json", "--buyers", "6", "--tickets", "2",
+        "--think", "200", "--repeat", "2", "--seed", "3", "--report", str(path),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    view = open_report(page, path)
+    assert page.errors == []
+    rows = view.locator("table.cells tr.cell")
+    assert rows.count() == 2
+    assert view.locator("svg.spreads").count() == 2  # speed and anomaly rate
+    lock_row = view.locator('tr.cell[data-cell="lock/json"]')
+    worst = view.locator("details.worst").nth(1)
+    assert not worst.evaluate("node => node.open")  # a cell of SAFE runs starts closed
+    lock_row.locator("a").click()
+    assert worst.evaluate("node => node.open")
+    timeline = worst.locator("svg.timeline")
+    assert timeline.is_visible()
+    assert timeline.locator("g.lane").count() == 6
+    screenshot(page, tmp_path, "compare")
+
+
+def run_cli_compare(*args: str) -> Result:
+    return CliRunner().invoke(app, ["compare", *args])
