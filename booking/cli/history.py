@@ -1,7 +1,8 @@
-"""`booking history [show ID]`: the sessions saved with --save, read back."""
+"""`booking history [show ID | report ID]`: the sessions saved with --save, read back."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,7 +11,7 @@ from booking.cli.options import DbOption
 from booking.errors import BookingError
 
 history_app = typer.Typer(
-    help="Saved runs (see --save): list the recent sessions, or show one.",
+    help="Saved runs (see --save): list the recent sessions, show one, or draw it as a report.",
     invoke_without_command=True,
 )
 
@@ -63,3 +64,31 @@ def history_show(
     else:
         params = params_of(row)
         history_render.session({**row, "params": params, **overview(params, runs)}, runs)
+
+
+@history_app.command("report")
+def history_report(
+    session: Annotated[int, typer.Argument(metavar="ID", help="A session id from the list.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE.html",
+            help="Where to write the page.  \\[default: booking-session-ID.html here]",
+            show_default=False,
+            dir_okay=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Write a saved session as a self-contained HTML report: a run's timeline, or a
+    comparison's table, charts and each cell's worst run."""
+    from booking.cli.cells import write_file
+    from booking.history.reports import session_report
+    from booking.history.store import History, resolve_path
+    from booking.render.output import check_writable
+
+    path = out if out is not None else Path(f"booking-session-{session}.html")
+    check_writable(path, "--out")
+    with History(resolve_path(db), create=False) as saved:
+        page = session_report(saved, session)
+    write_file(path, "--out", lambda: page, "the report")

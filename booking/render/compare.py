@@ -166,13 +166,15 @@ def findings(comparison: Comparison) -> list[str]:
     lines = []
     if comparison.interrupted or comparison.stopped_by:
         why = "interrupted" if comparison.interrupted else f"stopped ({comparison.stopped_by})"
+        planned = f" of {comparison.planned_runs}" if comparison.planned_runs else ""
         lines.append(
-            f"{why} after {comparison.finished_runs} of {comparison.planned_runs} runs: "
+            f"{why} after {comparison.finished_runs}{planned} runs: "
             "the cells hold the runs finished so far."
         )
     elif comparison.aborted:
         lines.append(
-            f"ABORTED after {comparison.finished_runs} of {comparison.planned_runs} runs: "
+            f"ABORTED after {comparison.finished_runs}"
+            f"{f' of {comparison.planned_runs}' if comparison.planned_runs else ''} runs: "
             f"a run of {comparison.aborted_cell} was stopped ({comparison.aborted}), and no "
             "further run was started. The cells hold the runs finished before it (and it, if "
             "it had proven an anomaly first); run fewer --buyers, or free memory, and try "

@@ -5,36 +5,18 @@ and the store are used, so these tests run against the previous code too."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner, Result
 
 from booking.cli.app import app
 from booking.history.store import History
-
-OLD_HISTORY = Path(__file__).with_name("old_history.sql")
 
 
 def cli(*args: str) -> Result:
     result = CliRunner().invoke(app, list(args), prog_name="booking")
     assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
     return result
-
-
-@pytest.fixture
-def old_db(tmp_path: Path) -> Path:
-    """The previous version's file: session 2 is a compare named just "compare", whose
-    params carry the workload's default strategy and store beside its strategies and
-    stores; every session's params are JSON text."""
-    db = tmp_path / "old.db"
-    conn = sqlite3.connect(db)
-    try:
-        conn.executescript(OLD_HISTORY.read_text())
-    finally:
-        conn.close()
-    return db
 
 
 def test_an_old_history_lists_with_workloads_and_outcomes(old_db: Path) -> None:

@@ -25,7 +25,6 @@ from booking.history import timeline
 from booking.history.store import History
 from booking.scenarios.plan import Cell
 from tests.helpers import fake_result
-from tests.history.test_old_history import OLD_HISTORY
 
 T0 = 7_000_000_000_000  # a monotonic_ns() of a machine up for about two hours
 
@@ -245,17 +244,6 @@ def test_scenario_save_keeps_a_timeline_per_run(tmp_path: Path) -> None:
         len([r for r in raw.records if r.kind is Kind.ATTEMPT]) if raw else None for raw in saved
     ]
     assert counts == [2, 3]
-
-
-@pytest.fixture
-def old_db(tmp_path: Path) -> Path:
-    db = tmp_path / "old.db"
-    conn = sqlite3.connect(db)
-    try:
-        conn.executescript(OLD_HISTORY.read_text())
-    finally:
-        conn.close()
-    return db
 
 
 def tables_of(db: Path) -> set[str]:

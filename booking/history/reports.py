@@ -1,0 +1,132 @@
+"""`booking history report ID`: a saved session drawn as the page `--report` would have
+written, from its rows and the timelines saved with them.
+
+A comparison is rebuilt from its runs, not from the numbers its table showed: the same
+cellstats, grouped by strategy, store and sweep point, so the page agrees with
+`history show`. What a history cannot give back is said, not guessed: how many runs
+were planned (a session that ended early shows the runs it finished), and the timeline of
+a run saved before booking kept one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from booking.comparison.cellstats import severity, summarize, with_relative_speed
+from booking.comparison.driver import Comparison
+from booking.errors import BookingError
+from booking.history.columns import run_result
+from booking.history.store import History
+from booking.history.summary import params_of
+from booking.judge.result import Result
+from booking.scenarios.plan import Cell, parse_reference, plan_cells
+from booking.scenarios.scenario import Scenario
+from booking.strategies import STRATEGIES
+
+NOT_RECORDED = (
+    "The timeline of this run was not recorded: it was saved by a booking that kept no "
+    "steps in its history."
+)
+
+
+def session_report(history: History, session_id: int) -> str:
+    """The HTML page of one saved session."""
+    from booking.render.compare_report import render_comparison
+    from booking.render.report import render_run
+
+    row, runs = history.session(session_id)
+    if not runs:
+        raise BookingError(f"session {session_id} has no saved runs to report")
+    if row["kind"] == "run":
+        return render_run(run_result(runs[0]), history.timeline(runs[0]["id"]), NOT_RECORDED)
+    comparison, groups = rebuild(row, runs)
+    worst = {}
+    for label, saved in groups.items():
+        run_id, result = max(saved, key=lambda each: severity(each[1]))
+        worst[label] = (result, history.timeline(run_id))
+    return render_comparison(comparison, worst, NOT_RECORDED)
+
+
+def rebuild(
+    row: dict[str, Any], runs: Sequence[dict[str, Any]]
+) -> tuple[Comparison, dict[str, list[tuple[int, Result]]]]:
+    """A saved compare or scenario session as a Comparison, and each cell's runs (id and
+    Result) by its label, in the order they were saved."""
+    params = params_of(row)
+    cells: dict[Cell, list[tuple[int, Result]]] = {}
+    for run in runs:
+        result = run_result(run)
+        cells.setdefault(_cell(result, run.get("point")), []).append((run["id"], result))
+    summaries = [
+        summarize(
+            cell,
+            [result for _, result in saved],
+            claims_safe=_claims_safe(cell.strategy, saved[0][1]),
+        )
+        for cell, saved in cells.items()
+    ]
+    candidates = _reference(params.get("reference"), list(cells))
+    summaries, chosen = with_relative_speed(summaries, candidates)
+    first = run_result(runs[0])
+    repeat = max(len(saved) for saved in cells.values())
+    comparison = Comparison(
+        workload=Scenario(
+            buyers=first.buyers,
+            tickets=first.tickets,
+            think_ms=first.think_ms,
+            attempts=first.attempts_per_buyer,
+        ),
+        seed=_seed(params, first),
+        repeat=int(params.get("repeat") or repeat),
+        cells=summaries,
+        planned_runs=_planned(row, params, len(runs)) if row["kind"] == "compare" else 0,
+        finished_runs=len(runs),
+        interrupted=row.get("status") == "interrupted",
+        stopped_by="the session ended in an error" if row.get("status") == "error" else "",
+        aborted="the memory guard stopped a run" if row.get("status") == "aborted" else "",
+        reference=chosen.label if chosen else None,
+        reference_given=candidates is not None,
+        title=f"scenario {row['name']}" if row["kind"] == "scenario" else "",
+    )
+    return comparison, {cell.label: saved for cell, saved in cells.items()}
+
+
+def _cell(result: Result, point: str | None) -> Cell:
+    axes = json.loads(point) if point else {}
+    if not isinstance(axes, dict):
+        axes = {}
+    return Cell(result.strategy, result.store, tuple((k, str(v)) for k, v in axes.items()))
+
+
+def _claims_safe(strategy: str, result: Result) -> bool:
+    """As compare decides it; a strategy this booking does not know claims nothing."""
+    info = STRATEGIES.get(strategy)
+    return info is not None and info.claims_safe and result.manager_lock is not False
+
+
+def _reference(text: Any, cells: list[Cell]) -> list[Cell] | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return parse_reference(text, cells)
+    except BookingError:
+        return None  # a reference the saved cells no longer match: the default rule
+
+
+def _seed(params: dict[str, Any], first: Result) -> int:
+    seed = params.get("seed")
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else first.seed
+
+
+def _planned(row: dict[str, Any], params: dict[str, Any], finished: int) -> int:
+    """A whole session planned what it finished; one cut short, what compare's params
+    say it planned, else 0: unknown (a scenario keeps only its file's path)."""
+    if row.get("status") in ("complete", "running"):
+        return finished
+    try:
+        cells = plan_cells(params.get("strategies"), params.get("stores"))
+        return len(cells) * int(params["repeat"])
+    except (BookingError, KeyError, TypeError, ValueError):
+        return 0
