@@ -15,7 +15,11 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from booking.cli.app import app
+from booking.engine.frames import Kind, Outcome, Record
+from booking.engine.runner import RawRun
+from booking.render.report import render_run
 from tests.browser.harness import Opened, open_report, screenshot
+from tests.comparison.fakes import make_result
 from tests.helpers import run_cli
 
 
@@ -111,3 +115,38 @@ def test_a_compare_report_links_each_cell_to_its_worst_run(page: Opened, tmp_pat
 
 def run_cli_compare(*args: str) -> Result:
     return CliRunner().invoke(app, ["compare", *args])
+
+
+def test_a_thousand_buyer_report_opens_with_every_lane(page: Opened, tmp_path: Path) -> None:
+    """Made from step records, not 1,000 forked buyers: the page is what is tested here
+    (benchmarks/report.py measures real runs, their size and render time)."""
+    buyers = 1000
+    records = [thousand_sale(buyer) for buyer in range(buyers)]
+    result = make_result(
+        strategy="none", buyers=buyers, tickets=10, sold=buyers, oversold=buyers - 10,
+        lost_updates=buyers - 1, verdict="OVERSOLD", max_inside=buyers,
+    )  # fmt: skip
+    path = tmp_path / "thousand.html"
+    path.write_text(render_run(result, RawRun(records=records, gate_ns=GATE)))
+    view = open_report(page, path)
+    assert page.errors == []
+    assert view.locator("svg.timeline g.lane").count() == buyers
+    assert view.locator("svg.timeline .window.overlap").count() == buyers
+    last_read = view.locator('svg.timeline g.lane[data-buyer="999"] .mark.read')
+    last_read.scroll_into_view_if_needed()
+    last_read.hover(force=True)
+    assert "buyer 999, attempt 1: read 10 tickets left" in view.locator("#tip").inner_text()
+    screenshot(page, tmp_path, "thousand")
+
+
+GATE = 10**12
+
+
+def thousand_sale(buyer: int) -> Record:
+    """Buyer `buyer` reads 10 at 1 ms + buyer µs and writes 9 at 50 ms + buyer µs."""
+    at = GATE + 1_000_000 + buyer * 1000
+    return Record(
+        Kind.ATTEMPT, buyer, 0, Outcome.BOUGHT, read_value=10, written_value=9,
+        t_begin=at - 500_000, t_read=at, t_write=at + 49_000_000, t_left=at + 49_500_000,
+        t_end=at + 49_600_000,
+    )  # fmt: skip

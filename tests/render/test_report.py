@@ -10,7 +10,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from booking.cli.app import app
 from booking.engine.frames import Kind, Outcome, Record
 from booking.engine.runner import RawRun
 from booking.judge.result import Result
@@ -126,3 +128,29 @@ def test_a_bad_report_path_is_refused_before_the_run(tmp_path: Path, where: str)
     assert result.exit_code == 2
     assert "error" in result.stderr and "--report" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_sweep_report_draws_each_metric_against_the_axis_one_line_per_strategy(
+    tmp_path: Path,
+) -> None:
+    scenario = tmp_path / "sweep.toml"
+    scenario.write_text(
+        'name = "tiny-sweep"\nstrategy = ["none", "lock"]\nstore = "json"\n'
+        'buyers = [2, 3]\ntickets = 1\nthink = "0:1"\nrepeat = 1\n'
+    )
+    path = tmp_path / "sweep.html"
+    ran = CliRunner().invoke(
+        app, ["scenario", "run", str(scenario), "--seed", "1", "--report", str(path)]
+    )
+    assert ran.exit_code == 0, ran.stderr
+    parsed = Elements()
+    parsed.feed(path.read_text())
+    charts = parsed.with_class("lines")
+    assert len(charts) == 4  # oversold, lost updates, max inside, attempts/s
+    series = [a["data-series"] for a in parsed.with_class("series")]
+    assert series == ["none/json", "lock/json"] * 4
+    assert len(parsed.with_class("point")) == 4 * 2 * 2  # two buyers values a line
+    assert len(parsed.with_class("cell")) == 4  # a table row per sweep point
+    links = [a["href"] for tag, a in parsed.tags if tag == "a"]
+    anchors = {a["id"] for a in parsed.with_class("run")}
+    assert len(links) == 4 and {str(href)[1:] for href in links} == anchors
