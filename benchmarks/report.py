@@ -47,8 +47,7 @@ def paint_ms(files: list[Path]) -> dict[Path, float]:
                 started = time.perf_counter()
                 page.goto(path.as_uri(), wait_until="load")
                 page.evaluate(
-                    "() => new Promise(r => requestAnimationFrame(() => "
-                    "requestAnimationFrame(r)))"
+                    "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
                 )
                 samples.append((time.perf_counter() - started) * 1000)
             timings[path] = statistics.median(samples)

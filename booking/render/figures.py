@@ -146,10 +146,10 @@ def histogram(
     counts = [0] * bins
     for value in values:
         counts[min(bins - 1, int(value / width))] += 1
-    figure = Figure(640, 240, label, "chart histogram")
+    figure = Figure(570, 240, label, "chart histogram")
     y_ticks = nice_ticks(0, max(counts), 4)
     x_ticks = nice_ticks(0, high, 6)
-    plot = Plot(56, 24, 560, 170, 0, x_ticks[-1], 0, y_ticks[-1])
+    plot = Plot(56, 24, 490, 170, 0, x_ticks[-1], 0, y_ticks[-1])
     figure.groups.append(y_axis(plot, y_ticks, "attempts"))
     figure.groups.append(x_axis(plot, x_ticks, unit))
     bars = Group("bars")

@@ -20,6 +20,7 @@ from booking.engine.runner import RawRun
 from booking.judge.result import Result
 from booking.render import figures, timeline, timeline_figure
 from booking.scenarios.scenario import format_think
+from booking.strategies import STRATEGIES
 from booking.words import plural
 
 if TYPE_CHECKING:
@@ -98,8 +99,10 @@ def picture(
             anchor, result, run_title(result), None, [], None, None, record,
             missing or "The timeline of this run was not recorded.",
         )  # fmt: skip
-    lanes = timeline.build(raw, result.buyers)
-    latency, waits = _durations(raw, result.protocol == "guard")
+    info = STRATEGIES.get(result.strategy)
+    guarded = result.protocol == "guard" and (info is None or info.holds_guard)
+    lanes = timeline.build(raw, result.buyers, guarded)
+    latency, waits = _durations(raw, guarded)
     return RunPicture(
         anchor=anchor,
         result=result,

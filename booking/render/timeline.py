@@ -103,8 +103,9 @@ class Timeline:
         return len(self.lanes)
 
 
-def build(raw: RawRun, buyers: int) -> Timeline:
-    """The lanes of one run, times from the gate (from the first stamp if it never opened)."""
+def build(raw: RawRun, buyers: int, guarded: bool = True) -> Timeline:
+    """The lanes of one run, times from the gate (from the first stamp if it never opened).
+    Unguarded (`none`, whose guard is a no-op), no wait for a guard and no hold is drawn."""
     drawn = [r for r in raw.records if r.kind in _DRAWN and r.t_begin]
     zero = raw.gate_ns or min((r.t_begin for r in drawn), default=0)
 
@@ -117,7 +118,7 @@ def build(raw: RawRun, buyers: int) -> Timeline:
     for record in drawn:
         lane = lanes.get(record.buyer)
         if lane is not None:
-            _draw(record, lane, ms)
+            _draw(record, lane, ms, guarded)
     for window in windows:
         if window.buyer in lanes:
             lanes[window.buyer].windows.append(window)
@@ -142,7 +143,7 @@ def _who(record: Record) -> str:
     return f"buyer {record.buyer}, attempt {record.attempt + 1}"  # counted from 1 for people
 
 
-def _draw(record: Record, lane: Lane, ms: ToMs) -> None:
+def _draw(record: Record, lane: Lane, ms: ToMs, guarded: bool) -> None:
     """The spans and marks of one step record, from the stamps it reached."""
     who = _who(record)
     end = record.t_end or record.t_left or record.t_begin
@@ -161,7 +162,7 @@ def _draw(record: Record, lane: Lane, ms: ToMs) -> None:
             tip += f" — {record.message}"
         css = "conflict" if record.kind is Kind.CONFLICT else outcome
         lane.spans.append(Span(step, ms(record.t_begin), ms(end), css, tip))
-    if record.t_acquired:
+    if record.t_acquired and guarded:
         waited = ms(record.t_acquired) - ms(record.t_begin)
         lane.spans.append(
             Span(

@@ -41,6 +41,9 @@ class StrategyInfo(NamedTuple):
     # "conditional" (one update that decrements only above zero), "compare-and-set"
     # (write only if unchanged, retry), "seller" (one process sells, buyers ask).
     design: str = "guard"
+    # False for a guard design whose guard is nothing (none): its acquire is a no-op, so
+    # a picture of the run draws no wait for it and nothing held.
+    holds_guard: bool = True
     # The fault options that mean something for it, and what each one kills.
     # Its steps, when its guard's are named otherwise (a transaction's BEGIN and COMMIT).
     own_steps: tuple[str, ...] = ()
@@ -97,6 +100,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
         "booking.strategies.unguarded:Unguarded",
         "no coordination: the seeds without a Lock",
         claims_safe=False,
+        holds_guard=False,
         protocol="read -> think -> write with nothing held: every buyer may read the same count",
         cost="nothing; it oversells and loses sales, which is what it is for",
         origin="the seeds' ticket program run without its multiprocessing.Lock",

@@ -80,6 +80,7 @@ def test_the_readme_pictures_of_fifty_buyers(page: Opened, tmp_path: Path, strat
     """The command the README shows, drawn: its timeline is the README's picture."""
     path = run_report(tmp_path, strategy, "--buyers", "50", "--strategy", strategy, "--seed", "7")
     assert path.stat().st_size < 1_000_000  # the issue's bound for a 50-buyer report
+    page.page.set_viewport_size({"width": 1280, "height": 2400})  # the whole timeline
     view = open_report(page, path)
     assert page.errors == []
     assert view.locator("svg.timeline g.lane").count() == 50

@@ -64,6 +64,9 @@ def test_a_race_is_drawn_with_every_window_overlapped_and_every_lost_sale_linked
     reads = [a for a in parsed.with_class("read") if a.get("data-tip")]
     assert len(reads) == 6 and all("read 3 tickets left" in str(a["data-tip"]) for a in reads)
     assert "OVERSOLD" in page and str(record["explanation"][0]) in page  # type: ignore[index]
+    # `none` holds nothing: no wait for a guard, no lock-wait chart, only the latency one.
+    assert [a for a in parsed.with_class("wait") if a.get("data-tip")] == []
+    assert len(parsed.with_class("histogram")) == 1
 
 
 def test_under_a_lock_no_window_overlaps_and_no_sale_is_lost(tmp_path: Path) -> None:

@@ -101,3 +101,8 @@ def test_a_huge_run_shows_an_even_sample_and_counts_every_window() -> None:
     assert [lane.buyer for lane in built.lanes[:3]] == [0, 3, 6]
     assert built.windows == buyers and built.overlapped == buyers
     assert all(link.buyer % 3 == 0 and link.by % 3 == 0 for link in built.links)
+
+
+def test_unguarded_no_wait_for_a_guard_and_no_hold_is_drawn() -> None:
+    (lane,) = timeline.build(RawRun(records=[sale(0, 1, 5, 10)], gate_ns=GATE), 1, False).lanes
+    assert [span.step for span in lane.spans] == ["attempt", "think", "write"]
