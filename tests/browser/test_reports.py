@@ -151,3 +151,17 @@ def thousand_sale(buyer: int) -> Record:
         t_begin=at - 500_000, t_read=at, t_write=at + 49_000_000, t_left=at + 49_500_000,
         t_end=at + 49_600_000,
     )  # fmt: skip
+
+
+def test_the_report_of_a_real_thousand_buyer_run_opens(page: Opened, tmp_path: Path) -> None:
+    """The issue's bar, literally: 1,000 real buyers (about 2 GB, bounded by --max-memory so
+    a short machine refuses the run rather than risk its memory)."""
+    path = run_report(
+        tmp_path, "real-thousand", "--buyers", "1000", "--strategy", "lock", "--seed", "1",
+        "--max-memory", "3G",
+    )  # fmt: skip
+    view = open_report(page, path)
+    assert page.errors == []
+    assert view.locator("svg.timeline g.lane").count() == 1000
+    assert view.locator("svg.timeline .window.overlap").count() == 0
+    screenshot(page, tmp_path, "real-thousand")
