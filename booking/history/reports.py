@@ -39,14 +39,20 @@ def session_report(history: History, session_id: int) -> str:
     row, runs = history.session(session_id)
     if not runs:
         raise BookingError(f"session {session_id} has no saved runs to report")
+    origin = (
+        f"Saved session {session_id} ({row['kind']} {row['name']}): started "
+        f"{str(row['started_at'])[:19].replace('T', ' ')} UTC on {row.get('platform')}, "
+        f"booking {row.get('version')}, status {row.get('status')}."
+    )
     if row["kind"] == "run":
-        return render_run(run_result(runs[0]), history.timeline(runs[0]["id"]), NOT_RECORDED)
+        raw = history.timeline(runs[0]["id"])
+        return render_run(run_result(runs[0]), raw, NOT_RECORDED, origin)
     comparison, groups = rebuild(row, runs)
     worst = {}
     for label, saved in groups.items():
         run_id, result = max(saved, key=lambda each: severity(each[1]))
         worst[label] = (result, history.timeline(run_id))
-    return render_comparison(comparison, worst, NOT_RECORDED)
+    return render_comparison(comparison, worst, NOT_RECORDED, origin)
 
 
 def rebuild(

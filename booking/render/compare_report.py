@@ -23,8 +23,11 @@ from booking.words import plural
 WorstRuns = Mapping[str, tuple[Result, RawRun | None]]
 
 
-def render_comparison(comparison: Comparison, worst: WorstRuns, missing: str = "") -> str:
-    """The page of a comparison; `missing` says why a worst run has no timeline."""
+def render_comparison(
+    comparison: Comparison, worst: WorstRuns, missing: str = "", origin: str = ""
+) -> str:
+    """The page of a comparison; `missing` says why a worst run has no timeline, `origin`
+    where a saved one came from."""
     anchors = {cell.label: f"worst-{index}" for index, cell in enumerate(comparison.cells)}
     runs = []
     for cell in comparison.cells:
@@ -46,6 +49,7 @@ def render_comparison(comparison: Comparison, worst: WorstRuns, missing: str = "
         anomalies=_anomalies(comparison.cells),
         sweeps=_sweeps(comparison),
         runs=runs,
+        origin=origin,
     )
 
 

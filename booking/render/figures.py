@@ -66,13 +66,16 @@ def path(points: Sequence[tuple[float, float]], css: str = "", tip: str = "") ->
     return Shape("path", (("d", d),), css, tip)
 
 
-def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:
-    """Round tick values covering [low, high]: steps of 1, 2 or 5 times a power of ten."""
+def nice_ticks(low: float, high: float, most: int = 6, whole: bool = False) -> list[float]:
+    """Round tick values covering [low, high]: steps of 1, 2 or 5 times a power of ten,
+    and at least 1 when the values are counts (`whole`)."""
     if high <= low:
         high = low + 1.0
     raw = (high - low) / max(1, most)
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    if whole:
+        step = max(step, 1)
     first = math.floor(low / step) * step
     ticks = []
     value = first
@@ -147,7 +150,7 @@ def histogram(
     for value in values:
         counts[min(bins - 1, int(value / width))] += 1
     figure = Figure(570, 240, label, "chart histogram")
-    y_ticks = nice_ticks(0, max(counts), 4)
+    y_ticks = nice_ticks(0, max(counts), 4, whole=True)
     x_ticks = nice_ticks(0, high, 6)
     plot = Plot(56, 24, 490, 170, 0, x_ticks[-1], 0, y_ticks[-1])
     figure.groups.append(y_axis(plot, y_ticks, "attempts"))

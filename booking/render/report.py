@@ -18,7 +18,7 @@ import booking
 from booking.engine.frames import Kind
 from booking.engine.runner import RawRun
 from booking.judge.result import Result
-from booking.render import figures, timeline, timeline_figure
+from booking.render import figures, timeline, timeline_figure, timeline_words
 from booking.scenarios.scenario import format_think
 from booking.strategies import STRATEGIES
 from booking.words import plural
@@ -33,6 +33,7 @@ OUTCOME_LEGEND = (
     ("killed", "killed"),
     ("stopped", "stopped"),
     ("gave-up", "gave up"),
+    ("timed-out", "gave up waiting for the guard (--timeout)"),
     ("conflict", "a try that found the store changed"),
 )
 STEP_LEGEND = (
@@ -42,7 +43,8 @@ STEP_LEGEND = (
     ("think", "thinking (read -> write)"),
     ("write", "writing"),
     ("mark read", "read: hover for the count"),
-    ("mark wrote", "write landed: hover for the count"),
+    ("mark wrote", "write finished: hover for the count"),
+    ("mark end bought", "an attempt's end, in the colour of its outcome"),
     ("window overlap", "a read -> write window another buyer's overlapped"),
     ("lost", "a sale overwritten: from the sale to the write over it"),
 )
@@ -108,10 +110,10 @@ def picture(
         result=result,
         title=run_title(result),
         timeline=timeline_figure.figure(lanes),
-        sentences=_sentences(lanes, result),
+        sentences=timeline_words.sentences(lanes, result, raw, guarded),
         latency=figures.histogram(latency, "How long each attempt took", "ms per attempt"),
         lock_wait=figures.histogram(
-            waits, "How long each attempt waited for the guard", "ms waiting", css="bar wait"
+            waits, "How long each attempt waited for the guard", "ms waiting", css="bar waited"
         )
         if waits
         else None,
@@ -121,9 +123,8 @@ def picture(
 
 
 def _shown(value: Any) -> str:
-    if isinstance(value, dict | list | tuple):
-        return json.dumps(value, ensure_ascii=False)
-    return "null" if value is None else str(value)
+    """A record value as `--json` prints it (true, null, [1, 5]); text as it is."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _durations(raw: RawRun, guarded: bool) -> tuple[list[float], list[float]]:
@@ -140,43 +141,15 @@ def _durations(raw: RawRun, guarded: bool) -> tuple[list[float], list[float]]:
     return latency, waits
 
 
-def _sentences(lanes: timeline.Timeline, result: Result) -> list[str]:
-    """What the picture shows, in words, so it can be checked against the verdict."""
-    said = []
-    if lanes.sampled_every > 1:
-        said.append(
-            f"{lanes.buyers:,} buyers: every {lanes.sampled_every}th has a lane "
-            f"({lanes.shown:,} lanes); the counts below cover them all."
-        )
-    if lanes.windows:
-        if result.protocol == "guard":
-            why = (
-                "two buyers were inside at once, outlined in red"
-                if lanes.overlapped
-                else "the guard let one buyer in at a time"
-            )
-        else:
-            why = f"a {result.protocol} design lets them overlap: the store decides"
-        said.append(
-            f"{lanes.overlapped} of {plural(lanes.windows, 'read -> write window')} "
-            f"overlapped another buyer's: {why}."
-        )
-    if lanes.overwritten:
-        said.append(
-            f"{plural(lanes.overwritten, 'sale')} overwritten: each curve goes from the sale "
-            "to the write that overwrote it, whose buyer had read the count before that sale."
-        )
-    return said
-
-
-def render_run(result: Result, raw: RawRun | None, missing: str = "") -> str:
-    """The page of one run."""
+def render_run(result: Result, raw: RawRun | None, missing: str = "", origin: str = "") -> str:
+    """The page of one run; `origin` says where a saved one came from."""
     return (
         environment()
         .get_template("run.html.j2")
         .render(
             page_title=f"booking: {result.verdict} · {result.strategy}/{result.store}",
             run=picture(result, raw, missing=missing),
+            origin=origin,
             **_common(),
         )
     )

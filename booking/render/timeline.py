@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from booking.engine.frames import NO_VALUE, Kind, Outcome, Record
+from booking.engine.frames import NO_VALUE, Failure, Kind, Outcome, Record
 from booking.engine.runner import RawRun
 
 #: Lanes drawn at most; a bigger run shows an even sample and says so.
@@ -49,11 +49,13 @@ class Span:
 
 @dataclass(frozen=True)
 class Mark:
-    """An instant: a read (with the count seen), a write landing, a failure."""
+    """An instant: a read (with the count seen), a write finishing, an attempt's end (its
+    outcome as `css`)."""
 
     step: str
     at_ms: float
     tip: str
+    css: str = ""
 
 
 @dataclass(frozen=True)
@@ -147,57 +149,66 @@ def _draw(record: Record, lane: Lane, ms: ToMs, guarded: bool) -> None:
     """The spans and marks of one step record, from the stamps it reached."""
     who = _who(record)
     end = record.t_end or record.t_left or record.t_begin
-    outcome = OUTCOME_CLASS[record.outcome]
     if record.kind is Kind.QUERY:
         seen = f": saw {record.read_value}" if record.read_value != NO_VALUE else ""
         lane.spans.append(Span("query", ms(record.t_begin), ms(end), "query", f"{who}{seen}"))
+        return
+    if record.kind is Kind.CONFLICT:  # one try of a compare-and-set: from its own read
+        start = record.t_read or record.t_begin
+        took = ms(end) - ms(start)
+        tip = f"{who}: a try that found the store changed ({took:.3f} ms), so it retried"
+        lane.spans.append(Span("try", ms(start), ms(end), "conflict", tip))
     else:
-        step = "try" if record.kind is Kind.CONFLICT else "attempt"
-        ended = (
-            "found the store changed" if record.kind is Kind.CONFLICT else outcome.replace("-", " ")
-        )
-        took = (ms(end) - ms(record.t_begin)) if end else 0.0
+        css, ended = _outcome(record)
+        took = ms(end) - ms(record.t_begin)
         tip = f"{who}: {ended} ({took:.3f} ms)"
         if record.message:
             tip += f" — {record.message}"
-        css = "conflict" if record.kind is Kind.CONFLICT else outcome
-        lane.spans.append(Span(step, ms(record.t_begin), ms(end), css, tip))
-    if record.t_acquired and guarded:
-        waited = ms(record.t_acquired) - ms(record.t_begin)
-        lane.spans.append(
-            Span(
-                "wait",
-                ms(record.t_begin),
-                ms(record.t_acquired),
-                "wait",
-                f"{who}: waited {waited:.3f} ms for the guard",
-            )
-        )
-        if record.t_end:
-            lane.spans.append(
-                Span(
-                    "hold",
-                    ms(record.t_acquired),
-                    ms(record.t_end),
-                    "hold",
-                    f"{who}: held the guard",
-                )
-            )
-    if record.t_read and record.t_write and record.kind is not Kind.QUERY:
-        lane.spans.append(
-            Span("think", ms(record.t_read), ms(record.t_write), "think", f"{who}: thinking")
-        )
+        lane.spans.append(Span("attempt", ms(record.t_begin), ms(end), css, tip))
+        lane.marks.append(Mark("end", ms(end), tip, css))
+    _guard(record, lane, ms, who, end, guarded)
+    if record.t_read and (record.t_write or record.kind is Kind.CUT):
+        until = record.t_write or end  # a cut attempt was thinking when it was stopped
+        doing = "thinking" if record.t_write else "thinking when it was stopped"
+        lane.spans.append(Span("think", ms(record.t_read), ms(until), "think", f"{who}: {doing}"))
     if record.t_write and record.t_left:
         wrote = f" {record.written_value}" if record.written_value != NO_VALUE else ""
         lane.spans.append(
             Span("write", ms(record.t_write), ms(record.t_left), "write", f"{who}: writing{wrote}")
         )
-    if record.t_read and record.read_value != NO_VALUE and record.kind is not Kind.QUERY:
+    if record.t_read and record.read_value != NO_VALUE:
+        left = "ticket left" if record.read_value == 1 else "tickets left"
         lane.marks.append(
-            Mark("read", ms(record.t_read), f"{who}: read {record.read_value} tickets left")
+            Mark("read", ms(record.t_read), f"{who}: read {record.read_value} {left}")
         )
     if record.t_left and record.written_value != NO_VALUE:
         lane.marks.append(Mark("wrote", ms(record.t_left), f"{who}: wrote {record.written_value}"))
+
+
+def _outcome(record: Record) -> tuple[str, str]:
+    """The css class and words of how an attempt ended. A wait for the guard that ran into
+    --timeout is the timeout's, not an error of the strategy (the checker says so too)."""
+    if record.failure is Failure.LOCK_TIMEOUT:
+        return "timed-out", "gave up waiting for the guard at --timeout"
+    css = OUTCOME_CLASS[record.outcome]
+    return css, css.replace("-", " ")
+
+
+def _guard(record: Record, lane: Lane, ms: ToMs, who: str, end: int, guarded: bool) -> None:
+    """The wait for the guard and the time it was held, under a guard that is one."""
+    if not guarded or record.kind is Kind.CONFLICT:
+        return
+    if record.t_acquired:
+        waited = ms(record.t_acquired) - ms(record.t_begin)
+        tip = f"{who}: waited {waited:.3f} ms for the guard"
+        lane.spans.append(Span("wait", ms(record.t_begin), ms(record.t_acquired), "wait", tip))
+        if record.t_end:
+            tip = f"{who}: held the guard"
+            lane.spans.append(Span("hold", ms(record.t_acquired), ms(record.t_end), "hold", tip))
+    elif not record.t_read and not record.t_write and end > record.t_begin:
+        # Never acquired: still waiting when stopped, or until --timeout gave up.
+        tip = f"{who}: waited {ms(end) - ms(record.t_begin):.3f} ms for the guard, in vain"
+        lane.spans.append(Span("wait", ms(record.t_begin), ms(end), "wait", tip))
 
 
 def _windows(drawn: list[Record], ms: ToMs) -> list[Window]:

@@ -12,7 +12,6 @@ from booking.render.figures import (
     Figure,
     Group,
     Plot,
-    Shape,
     line,
     nice_ticks,
     path,
@@ -30,7 +29,7 @@ TOP = 40
 #: as fractions of the lane.
 _BANDS = {
     "attempt": (0.08, 0.84),
-    "try": (0.08, 0.84),
+    "try": (0.04, 0.24),
     "query": (0.35, 0.3),
     "wait": (0.3, 0.4),
     "hold": (0.78, 0.14),
@@ -73,6 +72,9 @@ def figure(timeline: Timeline) -> Figure:
         bend = (x1 + x2) / 2, min(y1, y2) - h
         links.shapes.append(path([(x1, y1), bend, (x2, y2)], "lost", link.tip))
     picture.groups.append(links)
+    # The instants last, over the links, so every read and write can be hovered.
+    for index, lane in enumerate(timeline.lanes):
+        picture.groups.append(_marks(lane, plot, TOP + index * h, h))
     return picture
 
 
@@ -101,11 +103,18 @@ def _lane(lane: Lane, plot: Plot, top: float, h: float) -> Group:
             width = max(1.0, plot.x(window.end_ms) - x0)
             outline = rect(x0, top + 0.04 * h, width, 0.92 * h, "window overlap", window.tip)
             group.shapes.append(outline)
-    for mark in lane.marks:
-        x = plot.x(mark.at_ms)
-        group.shapes.append(_tick(x, top, h, mark.step, mark.tip))
     return group
 
 
-def _tick(x: float, top: float, h: float, step: str, tip: str) -> Shape:
-    return rect(x - 1, top, 2, h, f"mark {step}", tip)
+def _marks(lane: Lane, plot: Plot, top: float, h: float) -> Group:
+    """A lane's instants: reads and writes as two-pixel ticks, each attempt's end as a
+    three-pixel cap in the colour of its outcome."""
+    group = Group("marks", data=(("buyer", str(lane.buyer)),))
+    for mark in lane.marks:
+        x = plot.x(mark.at_ms)
+        if mark.step == "end":
+            shape = rect(x - 1.5, top + 0.08 * h, 3, 0.84 * h, f"mark end {mark.css}", mark.tip)
+        else:
+            shape = rect(x - 1, top, 2, h, f"mark {mark.step}", mark.tip)
+        group.shapes.append(shape)
+    return group

@@ -133,7 +133,7 @@ def test_a_thousand_buyer_report_opens_with_every_lane(page: Opened, tmp_path: P
     assert page.errors == []
     assert view.locator("svg.timeline g.lane").count() == buyers
     assert view.locator("svg.timeline .window.overlap").count() == buyers
-    last_read = view.locator('svg.timeline g.lane[data-buyer="999"] .mark.read')
+    last_read = view.locator('svg.timeline g.marks[data-buyer="999"] .mark.read')
     last_read.scroll_into_view_if_needed()
     last_read.hover(force=True)
     assert "buyer 999, attempt 1: read 10 tickets left" in view.locator("#tip").inner_text()

@@ -52,6 +52,7 @@ def test_a_saved_run_reports_its_timeline(tmp_path: Path) -> None:
     page = out.read_text()
     assert lanes_of(page) == [[str(b) for b in range(5)]]
     assert "SAFE" in page and "not recorded" not in page
+    assert "Saved session 1 (run lock/json): started" in page
 
 
 def test_the_report_goes_to_the_current_folder_by_default(

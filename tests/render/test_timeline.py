@@ -3,7 +3,7 @@ made by hand, so each rule is checked on an interleaving chosen, not hoped for."
 
 from __future__ import annotations
 
-from booking.engine.frames import NO_VALUE, Kind, Outcome, Record
+from booking.engine.frames import NO_VALUE, Failure, Kind, Outcome, Record
 from booking.engine.runner import RawRun
 from booking.render import timeline
 
@@ -72,9 +72,10 @@ def test_a_long_window_overlaps_two_that_do_not_overlap_each_other() -> None:
 def test_each_lane_draws_the_steps_its_record_reached() -> None:
     (lane,) = build([sale(0, 1, 5, 10)], 1).lanes
     assert [span.step for span in lane.spans] == ["attempt", "wait", "hold", "think", "write"]
-    assert [mark.step for mark in lane.marks] == ["read", "wrote"]
-    assert "read 10 tickets left" in lane.marks[0].tip
-    assert "wrote 9" in lane.marks[1].tip
+    assert [mark.step for mark in lane.marks] == ["end", "read", "wrote"]
+    assert lane.marks[0].css == "bought" and lane.marks[0].at_ms == lane.spans[0].end_ms
+    assert "read 10 tickets left" in lane.marks[1].tip
+    assert "wrote 9" in lane.marks[2].tip
     assert lane.spans[0].css == "bought"
 
 
@@ -82,7 +83,7 @@ def test_a_conditional_update_has_no_read_mark_and_its_window_is_its_write() -> 
     record = sale(0, 1, 5, 10)._replace(t_read=0, t_acquired=0, read_value=NO_VALUE)
     (lane,) = build([record], 1).lanes
     assert [span.step for span in lane.spans] == ["attempt", "write"]
-    assert [mark.step for mark in lane.marks] == ["wrote"]
+    assert [mark.step for mark in lane.marks] == ["end", "wrote"]
     assert (lane.windows[0].start_ms, lane.windows[0].end_ms) == (5.0, 6.0)
 
 
@@ -106,3 +107,42 @@ def test_a_huge_run_shows_an_even_sample_and_counts_every_window() -> None:
 def test_unguarded_no_wait_for_a_guard_and_no_hold_is_drawn() -> None:
     (lane,) = timeline.build(RawRun(records=[sale(0, 1, 5, 10)], gate_ns=GATE), 1, False).lanes
     assert [span.step for span in lane.spans] == ["attempt", "think", "write"]
+
+
+def test_a_try_that_found_the_store_changed_is_drawn_from_its_own_read() -> None:
+    first_try = Record(
+        Kind.CONFLICT, 0, 0, read_value=10, written_value=9,
+        t_begin=GATE, t_read=GATE + 2 * MS, t_write=GATE + 5 * MS, t_left=GATE + 6 * MS,
+        t_end=GATE + 6 * MS,
+    )  # fmt: skip
+    second = sale(0, 8, 10, 9)._replace(t_begin=GATE)  # the attempt began with the first try
+    (lane,) = build([first_try, second], 1).lanes
+    (tried,) = [span for span in lane.spans if span.step == "try"]
+    assert (tried.start_ms, tried.end_ms) == (2.0, 6.0)
+    assert "(4.000 ms)" in tried.tip
+    assert [mark.step for mark in lane.marks].count("end") == 1  # a try is no attempt
+
+
+def test_an_attempt_stopped_while_thinking_draws_its_think_up_to_the_stop() -> None:
+    cut = Record(
+        Kind.CUT, 0, 0, Outcome.STOPPED, read_value=10,
+        t_begin=GATE, t_acquired=GATE + MS, t_read=GATE + 2 * MS, t_end=GATE + 9 * MS,
+    )  # fmt: skip
+    (lane,) = build([cut], 1).lanes
+    (think,) = [span for span in lane.spans if span.step == "think"]
+    assert (think.start_ms, think.end_ms) == (2.0, 9.0)
+    assert "stopped" in think.tip
+    assert lane.spans[0].css == "stopped"
+
+
+def test_a_wait_that_ran_into_the_timeout_is_a_wait_not_an_error() -> None:
+    waited = Record(
+        Kind.ATTEMPT, 0, 0, Outcome.ERROR, Failure.LOCK_TIMEOUT,
+        t_begin=GATE, t_end=GATE + 30 * MS, message="lock wait timed out",
+    )  # fmt: skip
+    (lane,) = build([waited], 1).lanes
+    assert [(span.step, span.css) for span in lane.spans] == [
+        ("attempt", "timed-out"),
+        ("wait", "wait"),
+    ]
+    assert "in vain" in lane.spans[1].tip
