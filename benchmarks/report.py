@@ -1,4 +1,4 @@
-"""What the HTML report costs (BENCHMARKS.md, section 8): its size, the time booking takes
+"""What the HTML report costs (BENCHMARKS.md, section 7): its size, the time booking takes
 to write it, and the time Chromium takes to open and draw it, for real runs of 50 and
 1,000 buyers under `none` and `lock`; with the trace and the saved timeline beside it.
 
@@ -56,7 +56,11 @@ def paint_ms(files: list[Path]) -> dict[Path, float]:
 
 
 def main() -> None:
-    folder = Path(tempfile.mkdtemp(prefix="booking-report-bench-"))
+    with tempfile.TemporaryDirectory(prefix="booking-report-bench-") as name:
+        measure(Path(name))
+
+
+def measure(folder: Path) -> None:
     rows = []
     for buyers, strategy in CASES:
         runs: list = []

@@ -16,8 +16,14 @@ from booking.errors import BookingError
 from booking.words import plural
 
 
-def check_output(output_format: str, out: Path | None, report: Path | None = None) -> None:
-    """Before any run: a known format, and a --out and a --report that can be written."""
+def check_output(
+    output_format: str,
+    out: Path | None,
+    report: Path | None = None,
+    history: Path | None = None,
+) -> None:
+    """Before any run: a known format, and a --out and a --report that can be written,
+    neither of them the other, nor the `history` file the runs are saved to."""
     from booking.render import compare as compare_render
 
     if output_format not in compare_render.FORMATS:
@@ -33,6 +39,9 @@ def check_output(output_format: str, out: Path | None, report: Path | None = Non
         from booking.render.output import check_writable
 
         check_writable(report, "--report")
+    from booking.render.output import check_distinct
+
+    check_distinct({"--db": history, "--out": out, "--report": report})
 
 
 def worst_runs(report: Path | None) -> Any:
@@ -55,12 +64,18 @@ def finish(
     """Show the cells (and write the --report with the worst runs `worst` kept), then exit
     as the comparison ended: error 2, Ctrl-C 130, anomaly 1 (with --fail-on-anomaly, even
     when the memory guard then stopped it), the guard 75."""
-    emit(comparison, output_format, out)
+    failed = []
+    try:
+        emit(comparison, output_format, out)
+    except BookingError as exc:  # --out could not be written: the report still is
+        failed.append(str(exc))
     if report is not None:
         from booking.render.compare_report import render_comparison
 
         kept = worst.kept if worst is not None else {}
-        write_file(report, "--report", lambda: render_comparison(comparison, kept), "the report")
+        make = lambda: render_comparison(comparison, kept)  # noqa: E731
+        failed += write_files([(report, "--report", make, "the report")])
+    fail_if(failed)
     if comparison.stopped_by:
         raise BookingError(comparison.stopped_by)
     if comparison.interrupted or stopping.late():  # Ctrl-C during a run, or after the last
@@ -71,18 +86,29 @@ def finish(
         raise typer.Exit(EXIT_ABORTED)
 
 
-def write_file(path: Path, option: str, make: Callable[[], str], what: str) -> None:
-    """Write a report or trace after the runs; a failure to write loses nothing measured
-    (the result was shown first) and is an error, not a traceback."""
+def write_files(jobs: list[tuple[Path | None, str, Callable[[], str], str]]) -> list[str]:
+    """Write each (path, option, make, what) whose path is given; return one line for
+    each that failed. Every file that can be written is, whatever became of the others,
+    and the caller has shown the results first, so nothing measured is lost."""
     from booking.render.output import write_atomically
 
-    try:
-        write_atomically(path, make())
-    except OSError as exc:
-        raise BookingError(
-            f"{option} {path}: {exc.strerror or exc}; {what} was not written"
-        ) from None
-    print(f"booking: wrote {what} to {path}", file=sys.stderr)
+    failed = []
+    for path, option, make, what in jobs:
+        if path is None:
+            continue
+        try:
+            write_atomically(path, make())
+        except OSError as exc:
+            failed.append(f"{option} {path}: {exc.strerror or exc}; {what} was not written")
+            continue
+        print(f"booking: wrote {what} to {path}", file=sys.stderr)
+    return failed
+
+
+def fail_if(failed: list[str]) -> None:
+    """One error line for every output that could not be written."""
+    if failed:
+        raise BookingError("; ".join(failed))
 
 
 def emit(comparison: Any, output_format: str, out: Path | None) -> None:

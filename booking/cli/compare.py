@@ -21,7 +21,7 @@ from booking.cli.options import (
     ThinkOption,
     TimeoutOption,
 )
-from booking.cli.session import compare_name, compare_params, run_recorded
+from booking.cli.session import compare_name, compare_params, history_file, run_recorded
 from booking.stores import STORES
 from booking.strategies import STRATEGIES
 
@@ -83,7 +83,7 @@ def compare(
     from booking.scenarios.plan import parse_names
     from booking.scenarios.scenario import DEFAULT_RETRIES, Scenario, parse_think
 
-    check_output(output_format, out, report)
+    check_output(output_format, out, report, history_file(save, db))
     worst = worst_runs(report)
     chosen_strategies = (
         parse_names(strategies, "strategy", STRATEGIES) if strategies is not None else None

@@ -82,13 +82,14 @@ def history_report(
 ) -> None:
     """Write a saved session as a self-contained HTML report: a run's timeline, or a
     comparison's table, charts and each cell's worst run."""
-    from booking.cli.cells import write_file
+    from booking.cli.cells import fail_if, write_files
     from booking.history.reports import session_report
     from booking.history.store import History, resolve_path
-    from booking.render.output import check_writable
+    from booking.render.output import check_distinct, check_writable
 
     path = out if out is not None else Path(f"booking-session-{session}.html")
     check_writable(path, "--out")
+    check_distinct({"--db": resolve_path(db), "--out": path})
     with History(resolve_path(db), create=False) as saved:
         page = session_report(saved, session)
-    write_file(path, "--out", lambda: page, "the report")
+    fail_if(write_files([(path, "--out", lambda: page, "the report")]))

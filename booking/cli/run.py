@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from booking.cli.cells import write_file
+from booking.cli.cells import fail_if, write_files
 from booking.cli.exits import EXIT_ABORTED, EXIT_ANOMALY, EXIT_TIMEOUT
 from booking.cli.options import (
     AttemptsOption,
@@ -22,7 +22,7 @@ from booking.cli.options import (
     TicketsOption,
     TimeoutOption,
 )
-from booking.cli.session import params_of, say_saved
+from booking.cli.session import history_file, params_of, say_saved
 from booking.engine import stopping
 from booking.stores import STORES
 from booking.strategies import STRATEGIES
@@ -191,6 +191,16 @@ def run(
         from booking.render.output import check_writable
 
         check_writable(report, "--report")
+    from booking.render.output import check_distinct
+
+    check_distinct(
+        {
+            "--path": scenario.path,
+            "--db": history_file(save, db),
+            "--trace": trace,
+            "--report": report,
+        }
+    )
     if retries is not None and STRATEGIES[strategy].design != "compare-and-set":
         raise ScenarioError("--retries only applies to --strategy optimistic")
     admit([scenario], "--max-memory")  # nor does a run the machine cannot hold
@@ -217,14 +227,18 @@ def run(
         render.summary(result)
     # After the result is shown, so a file that cannot be written loses nothing measured.
     raw = runs[0] if runs else None
-    if trace is not None and raw is not None:
-        from booking.render import trace as trace_render
-
-        write_file(trace, "--trace", lambda: trace_render.to_json(raw, result), "the trace")
-    if report is not None:
-        from booking.render.report import render_run
-
-        write_file(report, "--report", lambda: render_run(result, raw), "the report")
+    failed = write_files(
+        [
+            (
+                trace if raw is not None else None,
+                "--trace",
+                lambda: _trace(raw, result),
+                "the trace",
+            ),
+            (report, "--report", lambda: _report(result, raw), "the report"),
+        ]
+    )
+    fail_if(failed)
     if result.interrupted or stopping.late():  # Ctrl-C during the run, or after it
         raise typer.Exit(stopping.exit_code())
     if fail_on_anomaly and result.anomalous:  # proven before a memory stop: an anomaly still
@@ -233,6 +247,18 @@ def run(
         raise typer.Exit(EXIT_ABORTED)
     if fail_on_anomaly and not result.safe:  # TIMEOUT: no anomaly, and no proof of safety
         raise typer.Exit(EXIT_TIMEOUT)
+
+
+def _trace(raw: Any, result: Any) -> str:
+    from booking.render import trace as trace_render
+
+    return trace_render.to_json(raw, result)
+
+
+def _report(result: Any, raw: Any) -> str:
+    from booking.render.report import render_run
+
+    return render_run(result, raw)
 
 
 def _status(result: Any) -> str:

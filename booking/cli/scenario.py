@@ -17,7 +17,7 @@ from booking.cli.options import (
     ReportOption,
     SaveOption,
 )
-from booking.cli.session import run_recorded
+from booking.cli.session import history_file, run_recorded
 
 scenario_app = typer.Typer(
     help="Scenario files: TOML workloads where any list is a sweep axis.",
@@ -88,7 +88,7 @@ def scenario_run(
     from booking.scenarios.files import load, with_max_memory
     from booking.simulation import admit
 
-    check_output(output_format, out, report)
+    check_output(output_format, out, report, history_file(save, db))
     worst = worst_runs(report)
     overrides: dict[str, Any] = {
         key: value

@@ -40,6 +40,15 @@ def run_recorded(
     return comparison
 
 
+def history_file(save: bool, db: Path | None) -> Path | None:
+    """The history the runs will be saved to, or None without --save."""
+    if not save:
+        return None
+    from booking.history.store import resolve_path
+
+    return resolve_path(db)
+
+
 def params_of(scenario: Any) -> dict[str, Any]:
     """A workload as plain JSON values, for the history's session row."""
     params = {

@@ -140,7 +140,7 @@ def summarize(
         # An unguarded cell that never had two buyers in the window proved nothing (not so
         # for a design whose lesson is not the race: deferred).
         never_raced=not claims_safe
-        and not STRATEGIES[cell.strategy].claim
+        and not getattr(STRATEGIES.get(cell.strategy), "claim", "")
         and anomaly_runs == 0
         and all(r.max_inside <= 1 for r in results),
         worst=_worst_story(worst) if worst.explanation and worst.anomalous else "",

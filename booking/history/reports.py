@@ -16,6 +16,7 @@ from typing import Any
 
 from booking.comparison.cellstats import severity, summarize, with_relative_speed
 from booking.comparison.driver import Comparison
+from booking.engine.runner import RawRun
 from booking.errors import BookingError
 from booking.history.columns import run_result
 from booking.history.store import History
@@ -45,14 +46,16 @@ def session_report(history: History, session_id: int) -> str:
         f"booking {row.get('version')}, status {row.get('status')}."
     )
     if row["kind"] == "run":
-        raw = history.timeline(runs[0]["id"])
-        return render_run(run_result(runs[0]), raw, NOT_RECORDED, origin)
+        raw, why = _timeline(history, runs[0]["id"])
+        return render_run(run_result(runs[0]), raw, why, origin)
     comparison, groups = rebuild(row, runs)
     worst = {}
+    missing = {}
     for label, saved in groups.items():
         run_id, result = max(saved, key=lambda each: severity(each[1]))
-        worst[label] = (result, history.timeline(run_id))
-    return render_comparison(comparison, worst, NOT_RECORDED, origin)
+        raw, missing[label] = _timeline(history, run_id)
+        worst[label] = (result, raw)
+    return render_comparison(comparison, worst, missing, origin)
 
 
 def rebuild(
@@ -64,6 +67,8 @@ def rebuild(
     cells: dict[Cell, list[tuple[int, Result]]] = {}
     for run in runs:
         result = run_result(run)
+        if (result.interrupted or result.aborted) and not result.anomalous:
+            continue  # saved for its reason, but no sample: compare's table left it out
         cells.setdefault(_cell(result, run.get("point")), []).append((run["id"], result))
     summaries = [
         summarize(
@@ -76,7 +81,7 @@ def rebuild(
     candidates = _reference(params.get("reference"), list(cells))
     summaries, chosen = with_relative_speed(summaries, candidates)
     first = run_result(runs[0])
-    repeat = max(len(saved) for saved in cells.values())
+    repeat = max((len(saved) for saved in cells.values()), default=0)
     comparison = Comparison(
         workload=Scenario(
             buyers=first.buyers,
@@ -97,6 +102,16 @@ def rebuild(
         title=f"scenario {row['name']}" if row["kind"] == "scenario" else "",
     )
     return comparison, {cell.label: saved for cell, saved in cells.items()}
+
+
+def _timeline(history: History, run_id: int) -> tuple[RawRun | None, str]:
+    """A run's steps, or why there are none: an unreadable timeline costs its picture,
+    not the page."""
+    try:
+        raw = history.timeline(run_id)
+    except BookingError as exc:
+        return None, f"The timeline of this run could not be read: {exc}."
+    return raw, "" if raw is not None else NOT_RECORDED
 
 
 def _cell(result: Result, point: str | None) -> Cell:

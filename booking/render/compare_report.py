@@ -24,16 +24,20 @@ WorstRuns = Mapping[str, tuple[Result, RawRun | None]]
 
 
 def render_comparison(
-    comparison: Comparison, worst: WorstRuns, missing: str = "", origin: str = ""
+    comparison: Comparison,
+    worst: WorstRuns,
+    missing: Mapping[str, str] | None = None,
+    origin: str = "",
 ) -> str:
-    """The page of a comparison; `missing` says why a worst run has no timeline, `origin`
-    where a saved one came from."""
+    """The page of a comparison; `missing` says by cell label why a worst run has no
+    timeline, `origin` where a saved comparison came from."""
     anchors = {cell.label: f"worst-{index}" for index, cell in enumerate(comparison.cells)}
     runs = []
     for cell in comparison.cells:
         if cell.label in worst:
             result, raw = worst[cell.label]
-            shown = picture(result, raw, anchors[cell.label], missing)
+            why = (missing or {}).get(cell.label, "")
+            shown = picture(result, raw, anchors[cell.label], why)
             runs.append((cell, _which(cell), shown))
     return render_page(
         "compare.html.j2",
@@ -54,9 +58,11 @@ def render_comparison(
 
 
 def _which(cell: CellSummary) -> str:
+    if cell.runs == 1:
+        return "its one run" + (f" (seed {cell.worst_seed})" if cell.anomalous else "")
     if cell.anomalous:
-        return f"the worst of its {plural(cell.runs, 'run')} (seed {cell.worst_seed})"
-    return f"none of its {plural(cell.runs, 'run')} had an anomaly: the first is shown"
+        return f"the worst of its {cell.runs} runs (seed {cell.worst_seed})"
+    return f"none of its {cell.runs} runs had an anomaly: the first is shown"
 
 
 def _throughput(cells: list[CellSummary]) -> figures.Figure | None:

@@ -9,7 +9,7 @@ network, and is the same picture in every browser.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -44,7 +44,7 @@ STEP_LEGEND = (
     ("write", "writing"),
     ("mark read", "read: hover for the count"),
     ("mark wrote", "write finished: hover for the count"),
-    ("mark end bought", "an attempt's end, in the colour of its outcome"),
+    ("mark end", "an attempt's end, in the colour of its outcome"),
     ("window overlap", "a read -> write window another buyer's overlapped"),
     ("lost", "a sale overwritten: from the sale to the write over it"),
 )
@@ -77,6 +77,8 @@ class RunPicture:
     lock_wait: figures.Figure | None
     record: list[tuple[str, str]]
     missing: str  # why there is no timeline ("" when there is one)
+    outcome_legend: list[tuple[str, str]] = field(default_factory=list)
+    step_legend: list[tuple[str, str]] = field(default_factory=list)  # what the picture has
 
 
 def run_title(result: Result) -> str:
@@ -102,14 +104,20 @@ def picture(
             missing or "The timeline of this run was not recorded.",
         )  # fmt: skip
     info = STRATEGIES.get(result.strategy)
-    guarded = result.protocol == "guard" and (info is None or info.holds_guard)
-    lanes = timeline.build(raw, result.buyers, guarded)
+    # A guard that is one: not `none`'s no-op, not a Manager dict run without its lock.
+    guarded = (
+        result.protocol == "guard"
+        and (info is None or info.holds_guard)
+        and result.manager_lock is not False
+    )
+    lanes = timeline.build(raw, result.buyers, guarded, seller=result.protocol == "seller")
     latency, waits = _durations(raw, guarded)
+    drawn = timeline_figure.figure(lanes)
     return RunPicture(
         anchor=anchor,
         result=result,
         title=run_title(result),
-        timeline=timeline_figure.figure(lanes),
+        timeline=drawn,
         sentences=timeline_words.sentences(lanes, result, raw, guarded),
         latency=figures.histogram(latency, "How long each attempt took", "ms per attempt"),
         lock_wait=figures.histogram(
@@ -119,7 +127,15 @@ def picture(
         else None,
         record=record,
         missing="",
+        outcome_legend=_present(drawn, OUTCOME_LEGEND),
+        step_legend=_present(drawn, STEP_LEGEND),
     )
+
+
+def _present(drawn: figures.Figure, legend: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    """The legend entries this picture has a shape of: no guard's wait under `none`."""
+    shapes = {frozenset(shape.css.split()) for group in drawn.groups for shape in group.shapes}
+    return [(css, words) for css, words in legend if any(set(css.split()) <= s for s in shapes)]
 
 
 def _shown(value: Any) -> str:
@@ -159,8 +175,6 @@ def _common() -> dict[str, Any]:
     return {
         "version": booking.__version__,
         "made": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "outcome_legend": OUTCOME_LEGEND,
-        "step_legend": STEP_LEGEND,
     }
 
 

@@ -11,7 +11,7 @@ begins did not overlap it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 
 from booking.engine.frames import NO_VALUE, Failure, Kind, Outcome, Record
@@ -19,7 +19,7 @@ from booking.engine.runner import RawRun
 
 #: Lanes drawn at most; a bigger run shows an even sample and says so.
 MAX_LANES = 2000
-#: Lost-update links drawn at most (every one is counted).
+#: Curves from a sale to the write over it, drawn at most.
 MAX_LINKS = 2000
 
 OUTCOME_CLASS = {
@@ -71,7 +71,8 @@ class Window:
 
 @dataclass(frozen=True)
 class Link:
-    """A sale overwritten: `buyer`'s write landed, then `by` wrote a count read before it."""
+    """A sale written over: `buyer`'s write finished, then `by` wrote a count it had read
+    before that."""
 
     buyer: int
     at_ms: float
@@ -96,7 +97,6 @@ class Timeline:
     buyers: int
     overlapped: int  # windows that overlapped another (all lanes, drawn or not)
     windows: int
-    overwritten: int  # sales another write overwrote (all, drawn or not)
     stop_ms: float | None = None  # when the run was stopped, if it was
     sampled_every: int = 1  # 1: every buyer has a lane
 
@@ -105,9 +105,10 @@ class Timeline:
         return len(self.lanes)
 
 
-def build(raw: RawRun, buyers: int, guarded: bool = True) -> Timeline:
+def build(raw: RawRun, buyers: int, guarded: bool = True, seller: bool = False) -> Timeline:
     """The lanes of one run, times from the gate (from the first stamp if it never opened).
-    Unguarded (`none`, whose guard is a no-op), no wait for a guard and no hold is drawn."""
+    Unguarded (`none`, whose guard is a no-op), no wait for a guard and no hold is drawn;
+    under a seller, the read -> write stamps are the seller's, and are drawn as its."""
     drawn = [r for r in raw.records if r.kind in _DRAWN and r.t_begin]
     zero = raw.gate_ns or min((r.t_begin for r in drawn), default=0)
 
@@ -120,20 +121,19 @@ def build(raw: RawRun, buyers: int, guarded: bool = True) -> Timeline:
     for record in drawn:
         lane = lanes.get(record.buyer)
         if lane is not None:
-            _draw(record, lane, ms, guarded)
+            _draw(record, lane, ms, guarded, seller)
     for window in windows:
         if window.buyer in lanes:
             lanes[window.buyer].windows.append(window)
-    links, overwritten = _links(drawn, ms)
+    links = _links(drawn, ms, lanes)
     ends = [ms(r.t_end or r.t_left or r.t_begin) for r in drawn]
     return Timeline(
         lanes=list(lanes.values()),
-        links=[link for link in links if link.buyer in lanes and link.by in lanes][:MAX_LINKS],
+        links=links,
         end_ms=max(ends, default=0.0),
         buyers=buyers,
         overlapped=sum(w.overlapped for w in windows),
         windows=len(windows),
-        overwritten=overwritten,
         stop_ms=ms(raw.stopped_ns) if raw.stopped_ns else None,
         sampled_every=every,
     )
@@ -145,7 +145,7 @@ def _who(record: Record) -> str:
     return f"buyer {record.buyer}, attempt {record.attempt + 1}"  # counted from 1 for people
 
 
-def _draw(record: Record, lane: Lane, ms: ToMs, guarded: bool) -> None:
+def _draw(record: Record, lane: Lane, ms: ToMs, guarded: bool, seller: bool) -> None:
     """The spans and marks of one step record, from the stamps it reached."""
     who = _who(record)
     end = record.t_end or record.t_left or record.t_begin
@@ -170,6 +170,8 @@ def _draw(record: Record, lane: Lane, ms: ToMs, guarded: bool) -> None:
     if record.t_read and (record.t_write or record.kind is Kind.CUT):
         until = record.t_write or end  # a cut attempt was thinking when it was stopped
         doing = "thinking" if record.t_write else "thinking when it was stopped"
+        if seller:
+            doing = "the seller reading and writing the store for this sale"
         lane.spans.append(Span("think", ms(record.t_read), ms(until), "think", f"{who}: {doing}"))
     if record.t_write and record.t_left:
         wrote = f" {record.written_value}" if record.written_value != NO_VALUE else ""
@@ -245,22 +247,26 @@ def _windows(drawn: list[Record], ms: ToMs) -> list[Window]:
     return windows
 
 
-def _links(drawn: list[Record], ms: ToMs) -> tuple[list[Link], int]:
-    """Each sale whose write another buyer's later write overwrote, linked to the first
-    such write: that write's count was read no lower than this one's, so it could not
-    have seen this sale."""
+def _links(drawn: list[Record], ms: ToMs, shown: Container[int]) -> list[Link]:
+    """Each sale written over, linked to the first later write that did it: a write whose
+    buyer began reading before the sale's write had finished, and read a count no lower
+    than the sale's, so it did not see the sale, and whose own write finished after it.
+    Both the clock and the count must say so; a read after the sale (two runs under one
+    lock, a count put back by another writer) is no link. Only writes in lanes `shown`."""
     writes = sorted(
         (
             r
             for r in drawn
             if r.kind in (Kind.ATTEMPT, Kind.CUT)
             and r.outcome is Outcome.BOUGHT
+            and r.t_read
             and r.t_left
+            and r.buyer in shown
             and NO_VALUE not in (r.read_value, r.written_value)
         ),
         key=lambda r: r.t_left,
     )
-    # The highest count read by any later write: no later write can have overwritten a
+    # The highest count read by any later write: no later write can have written over a
     # sale whose count is above it, so most sales need no search.
     highest = [NO_VALUE] * (len(writes) + 1)
     for index in range(len(writes) - 1, -1, -1):
@@ -273,7 +279,9 @@ def _links(drawn: list[Record], ms: ToMs) -> tuple[list[Link], int]:
             (
                 w
                 for w in writes[index + 1 :]
-                if w.read_value >= sale.read_value and w.buyer != sale.buyer
+                if w.t_read < sale.t_left
+                and w.read_value >= sale.read_value
+                and w.buyer != sale.buyer
             ),
             None,
         )
@@ -285,8 +293,10 @@ def _links(drawn: list[Record], ms: ToMs) -> tuple[list[Link], int]:
                     later.buyer,
                     ms(later.t_left),
                     f"buyer {later.buyer} wrote {later.written_value} over buyer "
-                    f"{sale.buyer}'s {sale.written_value}: it read {later.read_value}, "
-                    "before this sale",
+                    f"{sale.buyer}'s {sale.written_value}: it had read {later.read_value} "
+                    "before that sale's write finished",
                 )
             )
-    return links, len(links)
+            if len(links) == MAX_LINKS:
+                break
+    return links

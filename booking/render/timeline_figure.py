@@ -80,7 +80,7 @@ def figure(timeline: Timeline) -> Figure:
 
 def _label(timeline: Timeline) -> str:
     shown = (
-        f"{timeline.shown} of {timeline.buyers} buyers (every {timeline.sampled_every}th)"
+        f"{timeline.shown} of {timeline.buyers} buyers (one in every {timeline.sampled_every})"
         if timeline.sampled_every > 1
         else f"{timeline.buyers} buyers"
     )

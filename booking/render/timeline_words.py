@@ -26,12 +26,12 @@ def sentences(lanes: Timeline, result: Result, raw: RawRun, guarded: bool) -> li
     said = []
     if lanes.sampled_every > 1:
         said.append(
-            f"{lanes.buyers:,} buyers: every {lanes.sampled_every}th has a lane "
-            f"({lanes.shown:,} lanes); the counts below cover them all."
+            f"{lanes.buyers:,} buyers: one in every {lanes.sampled_every} has a lane "
+            f"({lanes.shown:,} lanes); the counts of windows below cover them all."
         )
     if lanes.windows:
         said.append(_overlaps(lanes, result, guarded))
-    if lanes.overwritten or result.lost_updates:
+    if lanes.links or result.lost_updates:
         said.append(_lost(lanes, result))
     think = _think(raw, result)
     if think:
@@ -58,19 +58,18 @@ def _overlaps(lanes: Timeline, result: Result, guarded: bool) -> str:
 
 def _lost(lanes: Timeline, result: Result) -> str:
     """The record's count of lost sales, which the store decides, beside the curves, which
-    the stamps draw: a write's stamps say when it began and ended, not the instant it took
-    effect, so where two writes overlap the curves may count one sale differently."""
+    the stamps draw. They can differ: a sale written over is not lost when a later write
+    builds on it, and the stamps say when a write began and finished, not the instant it
+    took effect."""
     lost = plural(result.lost_updates, "sale")
-    text = (
-        f"{lost} lost, by the count the store kept. Each curve goes from a sale to the next "
-        "write whose buyer had read the count before that sale, and so wrote over it"
-    )
-    if lanes.overwritten == result.lost_updates:
-        return text + "."
+    text = f"{lost} lost, by the count the store kept."
+    if not lanes.links:
+        return text
+    between = " between the lanes shown" if lanes.sampled_every > 1 else ""
     return (
-        f"{text}: {plural(lanes.overwritten, 'curve')}. The stamps say when each write began "
-        "and ended, not the instant it took effect, so where writes overlap in time the curves "
-        "cannot tell which landed last."
+        f"{text} {plural(len(lanes.links), 'curve')}{between}: each goes from a sale to "
+        "the first later write whose buyer had read the count before that sale's write "
+        "finished, and so wrote over it."
     )
 
 

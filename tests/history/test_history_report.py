@@ -4,6 +4,7 @@ saved timelines; a history saved before timelines still reports, saying what it 
 from __future__ import annotations
 
 import json
+import sqlite3
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -118,3 +119,54 @@ def test_a_bad_report_request_is_one_line(tmp_path: Path, args: list[str], says:
     assert reported.exit_code == 2
     assert says in reported.stderr
     assert len(reported.stderr.strip().splitlines()) == 1
+
+
+def saved_compare(tmp_path: Path) -> Path:
+    db = tmp_path / "h.db"
+    compared = cli(
+        "compare", "--strategies", "none,lock", "--stores", "json", "--buyers", "3",
+        "--repeat", "1", "--save", "--db", str(db),
+    )  # fmt: skip
+    assert compared.exit_code == 0, compared.stderr
+    return db
+
+
+def edit(db: Path, sql: str) -> None:
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute(sql)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def test_a_strategy_this_booking_does_not_know_still_reports(tmp_path: Path) -> None:
+    db = saved_compare(tmp_path)
+    edit(db, "UPDATE runs SET strategy = 'paxos' WHERE strategy = 'none'")
+    out = tmp_path / "p.html"
+    reported = cli("history", "report", "1", "--db", str(db), "--out", str(out))
+    assert reported.exit_code == 0, reported.stderr
+    assert 'data-cell="paxos/json"' in out.read_text()
+
+
+def test_an_unreadable_timeline_costs_its_picture_not_the_page(tmp_path: Path) -> None:
+    db = saved_compare(tmp_path)
+    edit(db, "UPDATE timelines SET frames = x'00ff' WHERE run_id = 1")
+    out = tmp_path / "u.html"
+    reported = cli("history", "report", "1", "--db", str(db), "--out", str(out))
+    assert reported.exit_code == 0, reported.stderr
+    page = out.read_text()
+    assert "The timeline of this run could not be read: run 1: its timeline is unreadable" in page
+    assert len(lanes_of(page)) == 1  # the other cell's worst run is still drawn
+
+
+def test_a_run_cut_short_without_an_anomaly_is_no_sample_in_the_rebuilt_cell(
+    tmp_path: Path,
+) -> None:
+    db = saved_compare(tmp_path)
+    edit(db, "UPDATE runs SET verdict = 'ABORTED', aborted = 'memory' WHERE strategy = 'lock'")
+    with History(db, create=False) as saved:
+        row, runs = saved.session(1)
+    comparison, groups = rebuild(row, runs)
+    assert [cell.label for cell in comparison.cells] == ["none/json"]
+    assert list(groups) == ["none/json"]

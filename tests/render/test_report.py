@@ -158,3 +158,79 @@ def test_a_sweep_report_draws_each_metric_against_the_axis_one_line_per_strategy
     links = [a["href"] for tag, a in parsed.tags if tag == "a"]
     anchors = {a["id"] for a in parsed.with_class("run")}
     assert len(links) == 4 and {str(href)[1:] for href in links} == anchors
+
+
+@pytest.mark.parametrize(
+    ("args", "guard_drawn", "says"),
+    [
+        (["--strategy", "lock"], True, "the guard let one buyer in at a time"),
+        (["--strategy", "none"], False, "nothing kept them apart"),
+        (["--strategy", "manager", "--no-manager-lock"], False, "nothing kept them apart"),
+        (["--strategy", "queue"], False, "window overlapped another buyer&#39;s.</p>"),
+    ],
+)
+def test_a_guard_is_drawn_and_credited_only_where_there_is_one(
+    tmp_path: Path, args: list[str], guard_drawn: bool, says: str
+) -> None:
+    # One buyer: no two windows can overlap, whatever the strategy.
+    page, _, parsed = reported(tmp_path, "--buyers", "1", *args)
+    waits = [a for a in parsed.with_class("wait") if "waited" in str(a.get("data-tip"))]
+    assert bool(waits) is guard_drawn
+    assert ("waiting for the guard" in page) is guard_drawn  # the legend follows the picture
+    assert says in page
+    assert ("the guard let" in page) is guard_drawn
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (["--trace", "x.html", "--report", "x.html"], "x.html is the same file as --trace"),
+        (["--path", "st.json", "--report", "st.json"], "st.json is the same file as --path"),
+        (["--save", "--db", "h.db", "--report", "h.db"], "--report h.db is the same file as --db"),
+        (["--report", "/dev/null"], "--report /dev/null: not a regular file"),
+        (["--report", "a" * 300 + ".html"], "File name too long"),
+    ],
+)  # fmt: skip
+def test_a_report_that_would_destroy_a_file_is_refused_before_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: list[str], says: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("--buyers", "2", *options)
+    assert result.exit_code == 2
+    assert says in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "st.json").exists() and not (tmp_path / "h.db").exists()
+
+
+def test_a_report_through_a_symlink_writes_the_file_and_keeps_the_link(tmp_path: Path) -> None:
+    (tmp_path / "link.html").symlink_to(tmp_path / "real.html")
+    assert run_cli("--buyers", "2", "--report", str(tmp_path / "link.html")).exit_code == 0
+    assert (tmp_path / "link.html").is_symlink()
+    assert "<svg" in (tmp_path / "real.html").read_text()
+
+
+def test_a_file_that_cannot_be_written_costs_neither_the_result_nor_the_other_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from booking.render import output
+
+    real = output.write_atomically
+
+    def failing(path: Path, text: str) -> None:
+        if path.name == "t.json":
+            raise OSError(28, "No space left on device")
+        real(path, text)
+
+    monkeypatch.setattr(output, "write_atomically", failing)
+    report = tmp_path / "r.html"
+    result = run_cli(
+        "--buyers", "2", "--json", "--trace", str(tmp_path / "t.json"), "--report", str(report)
+    )
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["verdict"] == "SAFE"  # the result came first
+    assert report.is_file()
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .endswith("t.json: No space left on device; the trace was not written")
+    )

@@ -41,17 +41,16 @@ def test_two_buyers_that_read_the_same_count_overlap_and_one_sale_is_overwritten
     built = build([sale(0, 1, 5, 10), sale(1, 2, 6, 10)], 2)
     assert overlapped(built) == {0: [True], 1: [True]}
     assert built.overlapped == 2 and built.windows == 2
-    assert built.overwritten == 1
     (link,) = built.links
     assert (link.buyer, link.by) == (0, 1)
     assert link.at_ms == 6.0 and link.by_ms == 7.0  # where each write landed
-    assert "buyer 1 wrote 9 over buyer 0's 9" in link.tip
+    assert "buyer 1 wrote 9 over buyer 0's 9: it had read 10 before" in link.tip
 
 
 def test_a_buyer_who_read_after_the_sale_overwrote_nothing() -> None:
     # 0 sells 10 -> 9; 1 reads 9 after that and sells 9 -> 8; 2 read 10 before both.
     built = build([sale(0, 1, 2, 10), sale(1, 4, 5, 9), sale(2, 0.5, 8, 10)], 3)
-    assert built.overwritten == 2  # 2's write of 9 landed over both sales
+    # 2's write of 9 landed over both sales; 1 read 9 after 0's write, so not over 0's.
     assert [(link.buyer, link.by) for link in built.links] == [(0, 2), (1, 2)]
     assert overlapped(built) == {0: [True], 1: [True], 2: [True]}
 
@@ -61,7 +60,7 @@ def test_windows_one_after_another_do_not_overlap_even_when_they_touch() -> None
     second = sale(1, 3, 4, 9)  # window [3, 5) ms: begins as the first ends
     built = build([first, second], 2)
     assert overlapped(built) == {0: [False], 1: [False]}
-    assert built.overlapped == 0 and built.overwritten == 0 and built.links == []
+    assert built.overlapped == 0 and built.links == []
 
 
 def test_a_long_window_overlaps_two_that_do_not_overlap_each_other() -> None:
@@ -101,6 +100,7 @@ def test_a_huge_run_shows_an_even_sample_and_counts_every_window() -> None:
     assert built.shown == timeline.MAX_LANES
     assert [lane.buyer for lane in built.lanes[:3]] == [0, 3, 6]
     assert built.windows == buyers and built.overlapped == buyers
+    assert built.links  # drawn between the lanes shown, not lost to the sampling
     assert all(link.buyer % 3 == 0 and link.by % 3 == 0 for link in built.links)
 
 
@@ -146,3 +146,20 @@ def test_a_wait_that_ran_into_the_timeout_is_a_wait_not_an_error() -> None:
         ("wait", "wait"),
     ]
     assert "in vain" in lane.spans[1].tip
+
+
+def test_a_read_after_the_sale_finished_is_no_link_even_when_the_count_went_back_up() -> None:
+    # Two runs under one lock on one store: the other run put the count back to 88, so
+    # buyer 1 read 88 again, but after buyer 0's write had finished: it wrote over nothing.
+    built = build([sale(0, 1, 2, 88), sale(1, 4, 5, 88)], 2)
+    assert built.links == []
+
+
+def test_a_curve_is_a_write_over_a_sale_even_when_a_later_write_builds_on_that_sale() -> None:
+    # A sells 10 -> 9, B reads 9 and sells 9 -> 8, C (read 10 early) writes 9 over both,
+    # D read 8 after B and writes 7: the store lost one sale (C's), but C did write over
+    # A's and B's sales when it landed. The curves draw those writes; the page takes the
+    # count of lost sales from the record, not from the curves.
+    records = [sale(0, 1, 2, 10), sale(1, 3.5, 4, 9), sale(2, 0.5, 5.5, 10), sale(3, 5.2, 7, 8)]
+    built = build(records, 4)
+    assert [(link.buyer, link.by) for link in built.links] == [(0, 2), (1, 2)]

@@ -20,7 +20,8 @@
 (function () {
   "use strict";
   function reveal() {
-    var id = decodeURIComponent(location.hash.slice(1));
+    var id = location.hash.slice(1);
+    try { id = decodeURIComponent(id); } catch (error) { return; }  // a malformed link
     var target = id ? document.getElementById(id) : null;
     for (var node = target; node; node = node.parentElement) {
       if (node.tagName === "DETAILS") { node.open = true; }
