@@ -87,7 +87,8 @@ def _think(raw: RawRun, result: Result) -> str:
     if typical <= 2 * asked + 1:
         return ""
     return (
-        f"The think asked for {format_think(result.think_ms)} ms, but from read to the start "
+        f"The think asked for {format_think(result.think_ms).replace(':', '–')} ms, but from "
+        "read to the start "
         f"of the write took a median {typical:.1f} ms: the rest is time the "
         f"{plural(result.buyers, 'buyer process', 'buyer processes')} spent waiting to run "
         "on the machine's cores."
