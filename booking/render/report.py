@@ -19,9 +19,8 @@ from booking.engine.frames import Kind
 from booking.engine.runner import RawRun
 from booking.judge.result import Result
 from booking.render import figures, timeline, timeline_figure, timeline_words
-from booking.scenarios.scenario import format_think
+from booking.render.run import heading
 from booking.strategies import STRATEGIES
-from booking.words import plural
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -81,18 +80,6 @@ class RunPicture:
     step_legend: list[tuple[str, str]] = field(default_factory=list)  # what the picture has
 
 
-def run_title(result: Result) -> str:
-    where = result.path or f"a fresh {result.store} store"
-    title = (
-        f"{result.strategy} on {where} · {plural(result.buyers, 'buyer')} · "
-        f"{plural(result.tickets, 'ticket')} · think {format_think(result.think_ms)} ms · "
-        f"seed {result.seed}"
-    )
-    if result.attempts_per_buyer > 1:
-        title += f" · {result.attempts_per_buyer} attempts each"
-    return title
-
-
 def picture(
     result: Result, raw: RawRun | None, anchor: str = "run", missing: str = ""
 ) -> RunPicture:
@@ -100,7 +87,7 @@ def picture(
     record = [(key, _shown(value)) for key, value in result.to_dict().items()]
     if raw is None:
         return RunPicture(
-            anchor, result, run_title(result), None, [], None, None, record,
+            anchor, result, heading(result), None, [], None, None, record,
             missing or "The timeline of this run was not recorded.",
         )  # fmt: skip
     info = STRATEGIES.get(result.strategy)
@@ -116,7 +103,7 @@ def picture(
     return RunPicture(
         anchor=anchor,
         result=result,
-        title=run_title(result),
+        title=heading(result),
         timeline=drawn,
         sentences=timeline_words.sentences(lanes, result, raw, guarded),
         latency=figures.histogram(latency, "How long each attempt took", "ms per attempt"),

@@ -16,21 +16,26 @@ def to_json(result: Result) -> str:
     return json.dumps(result.to_dict())
 
 
+def heading(result: Result, strategy: str | None = None) -> str:
+    """What ran: the strategy (as given, e.g. marked up), the store, the workload, the seed."""
+    where = result.path or f"a fresh {result.store} store"
+    title = (
+        f"{strategy or result.strategy} on {where} · {plural(result.buyers, 'buyer')} · "
+        f"{plural(result.tickets, 'ticket')} · think {format_think(result.think_ms)} ms · "
+        f"seed {result.seed}"
+    )
+    if result.attempts_per_buyer > 1:
+        title += f" · {result.attempts_per_buyer} attempts each"
+    return title
+
+
 def summary(result: Result, file: IO[str] | None = None) -> None:
     """Print the numbers, the verdict in colour, and the sentences that say what happened."""
     from rich.table import Table
     from rich.text import Text
 
     console = make_console(file)
-    where = result.path or f"a fresh {result.store} store"
-    title = (
-        f"[bold]{result.strategy}[/] on {where} · {plural(result.buyers, 'buyer')} · "
-        f"{plural(result.tickets, 'ticket')} · think {format_think(result.think_ms)} ms · "
-        f"seed {result.seed}"
-    )
-    if result.attempts_per_buyer > 1:
-        title += f" · {result.attempts_per_buyer} attempts each"
-    console.print(title)
+    console.print(heading(result, f"[bold]{result.strategy}[/]"))
     grid = Table.grid(padding=(0, 1))
     for _ in range(4):
         grid.add_column(justify="right", style="dim")
