@@ -140,11 +140,19 @@ def emit(comparison: Any, output_format: str, out: Path | None) -> None:
         try:
             write_atomically(out, text)
         except OSError as exc:
-            sys.stdout.write(text)  # nothing measured is lost
+            sys.stdout.write(text)  # nothing measured is lost, nor what went wrong
+            _notes(comparison, output_format)
             raise BookingError(
                 f"--out {out}: {exc.strerror or exc}; the output went to stdout instead"
             ) from None
         print(f"booking: wrote {plural(len(comparison.cells), 'cell')} to {out}", file=sys.stderr)
+    _notes(comparison, output_format)
+
+
+def _notes(comparison: Any, output_format: str) -> None:
+    """The machine formats' findings, on stderr so stdout stays parseable."""
+    from booking.render import compare as compare_render
+
     if output_format in ("json", "csv"):
         for note in compare_render.findings(comparison):
             print(f"booking: note: {note}", file=sys.stderr)

@@ -103,6 +103,9 @@ def scenario_run(
         if value is not None
     }
     path = _scenario_path(file)
+    from booking.render.output import check_distinct
+
+    check_distinct({"the scenario file": path, "--out": out, "--report": report})
     scenario_file = load(path, overrides)
     if max_memory is not None:
         scenario_file = with_max_memory(scenario_file, max_memory)

@@ -65,11 +65,16 @@ def rebuild(
     Result) by its label, in the order they were saved."""
     params = params_of(row)
     cells: dict[Cell, list[tuple[int, Result]]] = {}
+    aborted = ("", "")  # why the memory guard stopped a run, and the cell of that run
     for run in runs:
         result = run_result(run)
+        cell = _cell(result, run.get("point"))
+        if result.aborted:
+            aborted = (result.aborted, cell.label)
         if (result.interrupted or result.aborted) and not result.anomalous:
             continue  # saved for its reason, but no sample: compare's table left it out
-        cells.setdefault(_cell(result, run.get("point")), []).append((run["id"], result))
+        cells.setdefault(cell, []).append((run["id"], result))
+    kept = sum(len(saved) for saved in cells.values())
     summaries = [
         summarize(
             cell,
@@ -92,11 +97,12 @@ def rebuild(
         seed=_seed(params, first),
         repeat=int(params.get("repeat") or repeat),
         cells=summaries,
-        planned_runs=_planned(row, params, len(runs)) if row["kind"] == "compare" else 0,
-        finished_runs=len(runs),
+        planned_runs=_planned(row, params, kept) if row["kind"] == "compare" else 0,
+        finished_runs=kept,
         interrupted=row.get("status") == "interrupted",
         stopped_by="the session ended in an error" if row.get("status") == "error" else "",
-        aborted="the memory guard stopped a run" if row.get("status") == "aborted" else "",
+        aborted=aborted[0],
+        aborted_cell=aborted[1],
         reference=chosen.label if chosen else None,
         reference_given=candidates is not None,
         title=f"scenario {row['name']}" if row["kind"] == "scenario" else "",
@@ -110,7 +116,7 @@ def _timeline(history: History, run_id: int) -> tuple[RawRun | None, str]:
     try:
         raw = history.timeline(run_id)
     except BookingError as exc:
-        return None, f"The timeline of this run could not be read: {exc}."
+        return None, f"No timeline: {exc}."
     return raw, "" if raw is not None else NOT_RECORDED
 
 

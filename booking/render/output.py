@@ -15,8 +15,10 @@ def check_writable(path: Path, option: str = "--out") -> None:
     link kept), never a device or a pipe that writing a new file would replace."""
     try:
         _check_writable(path, option)
-    except OSError as exc:  # a name too long, a loop of links
+    except OSError as exc:  # a name too long
         raise BookingError(f"{option} {path}: {exc.strerror or exc}") from None
+    except RuntimeError:  # Path.resolve() on a loop of symlinks (Python 3.11)
+        raise BookingError(f"{option} {path}: a loop of symbolic links") from None
 
 
 def _check_writable(path: Path, option: str) -> None:
@@ -34,7 +36,7 @@ def _check_writable(path: Path, option: str) -> None:
 def write_atomically(path: Path, text: str) -> None:
     """The report whole or not at all; a new file gets the usual permissions. Through a
     symlink the file it names is replaced, not the link."""
-    target = path.resolve() if path.is_symlink() else path
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
     atomic_write(target, text.encode("utf-8"), mode_of(target))
 
 
@@ -53,4 +55,4 @@ def check_distinct(files: dict[str, Path | None]) -> None:
             raise BookingError(
                 f"{option} {path} is the same file as {seen[key]}; name another file"
             )
-        seen[key] = f"{option.split()[0]} {path}"
+        seen[key] = f"{option} {path}"

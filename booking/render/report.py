@@ -40,6 +40,7 @@ STEP_LEGEND = (
     ("wait", "waiting for the guard"),
     ("hold", "holding the guard"),
     ("think", "thinking (read -> write)"),
+    ("sell", "the seller reading and writing the store for the sale"),
     ("write", "writing"),
     ("mark read", "read: hover for the count"),
     ("mark wrote", "write finished: hover for the count"),
@@ -94,10 +95,11 @@ def picture(
     # A guard that is one: not `none`'s no-op, not a Manager dict run without its lock.
     guarded = (
         result.protocol == "guard"
-        and (info is None or info.holds_guard)
+        and info is not None  # a strategy this booking does not know: no guard claimed
+        and info.holds_guard
         and result.manager_lock is not False
     )
-    lanes = timeline.build(raw, result.buyers, guarded, seller=result.protocol == "seller")
+    lanes = timeline.build(raw, result.buyers, guarded, result.protocol)
     latency, waits = _durations(raw, guarded)
     drawn = timeline_figure.figure(lanes)
     return RunPicture(

@@ -19,8 +19,9 @@ def to_json(result: Result) -> str:
 def heading(result: Result, strategy: str | None = None) -> str:
     """What ran: the strategy (as given, e.g. marked up), the store, the workload, the seed."""
     where = result.path or f"a fresh {result.store} store"
+    without = " without its lock" if result.manager_lock is False else ""
     title = (
-        f"{strategy or result.strategy} on {where} · {plural(result.buyers, 'buyer')} · "
+        f"{strategy or result.strategy}{without} on {where} · {plural(result.buyers, 'buyer')} · "
         f"{plural(result.tickets, 'ticket')} · think {format_think(result.think_ms)} ms · "
         f"seed {result.seed}"
     )

@@ -105,10 +105,11 @@ class Timeline:
         return len(self.lanes)
 
 
-def build(raw: RawRun, buyers: int, guarded: bool = True, seller: bool = False) -> Timeline:
+def build(raw: RawRun, buyers: int, guarded: bool = True, design: str = "guard") -> Timeline:
     """The lanes of one run, times from the gate (from the first stamp if it never opened).
     Unguarded (`none`, whose guard is a no-op), no wait for a guard and no hold is drawn;
-    under a seller, the read -> write stamps are the seller's, and are drawn as its."""
+    under a seller, the read -> write stamps are the seller's, and are drawn as its. Only a
+    design that writes a count it read can write over a sale: only there are curves."""
     drawn = [r for r in raw.records if r.kind in _DRAWN and r.t_begin]
     zero = raw.gate_ns or min((r.t_begin for r in drawn), default=0)
 
@@ -121,11 +122,11 @@ def build(raw: RawRun, buyers: int, guarded: bool = True, seller: bool = False) 
     for record in drawn:
         lane = lanes.get(record.buyer)
         if lane is not None:
-            _draw(record, lane, ms, guarded, seller)
+            _draw(record, lane, ms, guarded, design)
     for window in windows:
         if window.buyer in lanes:
             lanes[window.buyer].windows.append(window)
-    links = _links(drawn, ms, lanes)
+    links = _links(drawn, ms, lanes) if design == "guard" else []
     ends = [ms(r.t_end or r.t_left or r.t_begin) for r in drawn]
     return Timeline(
         lanes=list(lanes.values()),
@@ -145,7 +146,7 @@ def _who(record: Record) -> str:
     return f"buyer {record.buyer}, attempt {record.attempt + 1}"  # counted from 1 for people
 
 
-def _draw(record: Record, lane: Lane, ms: ToMs, guarded: bool, seller: bool) -> None:
+def _draw(record: Record, lane: Lane, ms: ToMs, guarded: bool, design: str) -> None:
     """The spans and marks of one step record, from the stamps it reached."""
     who = _who(record)
     end = record.t_end or record.t_left or record.t_begin
@@ -168,15 +169,16 @@ def _draw(record: Record, lane: Lane, ms: ToMs, guarded: bool, seller: bool) -> 
         lane.marks.append(Mark("end", ms(end), tip, css))
     _guard(record, lane, ms, who, end, guarded)
     if record.t_read and (record.t_write or record.kind is Kind.CUT):
-        until = record.t_write or end  # a cut attempt was thinking when it was stopped
-        doing = "thinking" if record.t_write else "thinking when it was stopped"
-        if seller:
-            doing = "the seller reading and writing the store for this sale"
-        lane.spans.append(Span("think", ms(record.t_read), ms(until), "think", f"{who}: {doing}"))
+        until = record.t_write or end  # a cut attempt was thinking when it was cut
+        cut = "killed" if record.outcome is Outcome.KILLED else "stopped"
+        doing = "thinking" if record.t_write else f"thinking when it was {cut}"
+        step = "think"
+        if design == "seller":
+            step, doing = "sell", "the seller reading and writing the store for this sale"
+        lane.spans.append(Span(step, ms(record.t_read), ms(until), step, f"{who}: {doing}"))
     if record.t_write and record.t_left:
-        wrote = f" {record.written_value}" if record.written_value != NO_VALUE else ""
         lane.spans.append(
-            Span("write", ms(record.t_write), ms(record.t_left), "write", f"{who}: writing{wrote}")
+            Span("write", ms(record.t_write), ms(record.t_left), "write", _writing(record, design))
         )
     if record.t_read and record.read_value != NO_VALUE:
         left = "ticket left" if record.read_value == 1 else "tickets left"
@@ -185,6 +187,17 @@ def _draw(record: Record, lane: Lane, ms: ToMs, guarded: bool, seller: bool) -> 
         )
     if record.t_left and record.written_value != NO_VALUE:
         lane.marks.append(Mark("wrote", ms(record.t_left), f"{who}: wrote {record.written_value}"))
+
+
+def _writing(record: Record, design: str) -> str:
+    """What a write span was, in the tip."""
+    who = _who(record)
+    if record.kind is Kind.CONFLICT:
+        return f"{who}: tried to write, found the version changed: wrote nothing"
+    wrote = f" {record.written_value}" if record.written_value != NO_VALUE else ""
+    if design == "compare-and-set":
+        return f"{who}: compare-and-set of{wrote} (with its wait for the store's short lock)"
+    return f"{who}: writing{wrote}"
 
 
 def _outcome(record: Record) -> tuple[str, str]:
@@ -247,6 +260,12 @@ def _windows(drawn: list[Record], ms: ToMs) -> list[Window]:
     return windows
 
 
+def _saw(sale: Record, write: Record) -> bool:
+    """The sale read the count `write` wrote, after that write began: the write took
+    effect before the sale, though it finished later (a long write), so it is not over it."""
+    return sale.t_read >= write.t_write and sale.read_value == write.written_value
+
+
 def _links(drawn: list[Record], ms: ToMs, shown: Container[int]) -> list[Link]:
     """Each sale written over, linked to the first later write that did it: a write whose
     buyer began reading before the sale's write had finished, and read a count no lower
@@ -282,6 +301,7 @@ def _links(drawn: list[Record], ms: ToMs, shown: Container[int]) -> list[Link]:
                 if w.t_read < sale.t_left
                 and w.read_value >= sale.read_value
                 and w.buyer != sale.buyer
+                and not _saw(sale, w)
             ),
             None,
         )

@@ -34,6 +34,7 @@ _BANDS = {
     "wait": (0.3, 0.4),
     "hold": (0.78, 0.14),
     "think": (0.3, 0.4),
+    "sell": (0.3, 0.4),
     "write": (0.18, 0.64),
 }
 
@@ -91,7 +92,9 @@ def _lane(lane: Lane, plot: Plot, top: float, h: float) -> Group:
     group = Group("lane", data=(("buyer", str(lane.buyer)),))
     if h >= 10:
         group.shapes.append(text(LEFT - 6, top + h * 0.75, f"buyer {lane.buyer}", "name", "end"))
-    for span in lane.spans:
+    # The attempt's band first, its steps over it (a compare-and-set's tries come before
+    # the attempt in the records).
+    for span in sorted(lane.spans, key=lambda span: span.step != "attempt"):
         offset, size = _BANDS[span.step]
         x0 = plot.x(span.start_ms)
         width = max(1.0, plot.x(span.end_ms) - x0)

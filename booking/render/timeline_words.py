@@ -29,18 +29,44 @@ def sentences(lanes: Timeline, result: Result, raw: RawRun, guarded: bool) -> li
             f"{lanes.buyers:,} buyers: one in every {lanes.sampled_every} has a lane "
             f"({lanes.shown:,} lanes); the counts of windows below cover them all."
         )
-    if lanes.windows:
+    if lanes.windows > 1:  # one window: the checker says there was nothing to serialise
         said.append(_overlaps(lanes, result, guarded))
     if lanes.links or result.lost_updates:
         said.append(_lost(lanes, result))
-    think = _think(raw, result)
-    if think:
-        said.append(think)
+    said += [line for line in (_think(raw, result), _unstamped(result), _cut(raw)) if line]
     return said
 
 
+def _unstamped(result: Result) -> str:
+    """Where a buyer's think is when its attempt has no read of its own to start it."""
+    if result.protocol == "seller":
+        return (
+            "A buyer thinks before it sends its request, from the start of its attempt; the "
+            "read -> write drawn is the seller's, for that buyer's sale."
+        )
+    if result.protocol == "conditional":
+        return (
+            "A buyer thinks from the start of its attempt to its conditional update, which "
+            "reads and writes the count in one statement: no read of its own is drawn."
+        )
+    return ""
+
+
+def _cut(raw: RawRun) -> str:
+    """Attempts a stop or a fault cut short are drawn, but are no measure of latency."""
+    cut = sum(r.kind is Kind.CUT for r in raw.records)
+    if not cut:
+        return ""
+    return (
+        f"{plural(cut, 'attempt')} cut short by the stop or a fault "
+        f"{'is' if cut == 1 else 'are'} drawn up to where {'it' if cut == 1 else 'they'} "
+        "ended, and left out of the latency and lock-wait charts, which measure finished "
+        "attempts."
+    )
+
+
 def _overlaps(lanes: Timeline, result: Result, guarded: bool) -> str:
-    counted = f"{lanes.overlapped} of {plural(lanes.windows, 'read -> write window')}"
+    counted = f"{lanes.overlapped:,} of {plural(lanes.windows, 'read -> write window')}"
     if lanes.overlapped:
         why = "those buyers were inside at the same time"
         if result.protocol in _DECIDER:
@@ -66,11 +92,18 @@ def _lost(lanes: Timeline, result: Result) -> str:
     if not lanes.links:
         return text
     between = " between the lanes shown" if lanes.sampled_every > 1 else ""
-    return (
-        f"{text} {plural(len(lanes.links), 'curve')}{between}: each goes from a sale to "
-        "the first later write whose buyer had read the count before that sale's write "
-        "finished, and so wrote over it."
+    text += (
+        f" {plural(len(lanes.links), 'curve')}{between}: each goes from a sale to the first "
+        "later write whose buyer had read the count before that sale's write finished, and "
+        "so wrote over it."
     )
+    if len(lanes.links) != result.lost_updates and lanes.sampled_every == 1:
+        text += (
+            " The two counts differ: a sale written over is not lost when a later write "
+            "builds on it, and the stamps say when a write began and finished, not the "
+            "instant it took effect."
+        )
+    return text
 
 
 def _think(raw: RawRun, result: Result) -> str:

@@ -156,7 +156,7 @@ def test_an_unreadable_timeline_costs_its_picture_not_the_page(tmp_path: Path) -
     reported = cli("history", "report", "1", "--db", str(db), "--out", str(out))
     assert reported.exit_code == 0, reported.stderr
     page = out.read_text()
-    assert "The timeline of this run could not be read: run 1: its timeline is unreadable" in page
+    assert "No timeline: run 1: its timeline is unreadable" in page
     assert len(lanes_of(page)) == 1  # the other cell's worst run is still drawn
 
 
@@ -170,3 +170,14 @@ def test_a_run_cut_short_without_an_anomaly_is_no_sample_in_the_rebuilt_cell(
     comparison, groups = rebuild(row, runs)
     assert [cell.label for cell in comparison.cells] == ["none/json"]
     assert list(groups) == ["none/json"]
+
+
+def test_a_rebuilt_comparison_says_which_cell_the_memory_guard_stopped(tmp_path: Path) -> None:
+    db = saved_compare(tmp_path)
+    edit(db, "UPDATE runs SET verdict = 'ABORTED', aborted = 'memory: 3% left' WHERE id = 2")
+    edit(db, "UPDATE sessions SET status = 'aborted'")
+    with History(db, create=False) as saved:
+        row, runs = saved.session(1)
+    comparison, _ = rebuild(row, runs)
+    assert comparison.finished_runs == 1  # the aborted run proved nothing: not a sample
+    assert (comparison.aborted, comparison.aborted_cell) == ("memory: 3% left", "lock/json")

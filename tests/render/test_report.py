@@ -166,14 +166,14 @@ def test_a_sweep_report_draws_each_metric_against_the_axis_one_line_per_strategy
         (["--strategy", "lock"], True, "the guard let one buyer in at a time"),
         (["--strategy", "none"], False, "nothing kept them apart"),
         (["--strategy", "manager", "--no-manager-lock"], False, "nothing kept them apart"),
-        (["--strategy", "queue"], False, "window overlapped another buyer&#39;s.</p>"),
+        (["--strategy", "queue"], False, "windows overlapped another buyer&#39;s.</p>"),
     ],
 )
 def test_a_guard_is_drawn_and_credited_only_where_there_is_one(
     tmp_path: Path, args: list[str], guard_drawn: bool, says: str
 ) -> None:
-    # One buyer: no two windows can overlap, whatever the strategy.
-    page, _, parsed = reported(tmp_path, "--buyers", "1", *args)
+    # One buyer, two attempts: two windows that cannot overlap, whatever the strategy.
+    page, _, parsed = reported(tmp_path, "--buyers", "1", "--attempts", "2", *args)
     waits = [a for a in parsed.with_class("wait") if "waited" in str(a.get("data-tip"))]
     assert bool(waits) is guard_drawn
     assert ("waiting for the guard" in page) is guard_drawn  # the legend follows the picture
@@ -234,3 +234,55 @@ def test_a_file_that_cannot_be_written_costs_neither_the_result_nor_the_other_fi
         .splitlines()[-1]
         .endswith("t.json: No space left on device; the trace was not written")
     )
+
+
+def test_a_loop_of_symlinks_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    result = run_cli("--buyers", "2", "--report", str(tmp_path / "a"))
+    assert result.exit_code == 2
+    assert "a loop of symbolic links" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_scenario_report_never_overwrites_the_scenario(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('name = "s"\nstrategy = "lock"\nbuyers = 2\nrepeat = 1\n')
+    ran = CliRunner().invoke(app, ["scenario", "run", str(scenario), "--report", str(scenario)])
+    assert ran.exit_code == 2
+    assert "is the same file as the scenario file" in ran.stderr
+    assert scenario.read_text().startswith('name = "s"')
+
+
+def test_a_manager_run_without_its_lock_says_so_in_its_heading(tmp_path: Path) -> None:
+    page, _, _ = reported(tmp_path, "--buyers", "2", "--strategy", "manager", "--no-manager-lock")
+    assert "manager without its lock on a fresh json store" in page
+
+
+def test_a_compare_whose_out_fails_still_says_what_went_wrong_and_writes_its_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from booking.render import output
+
+    real = output.write_atomically
+
+    def failing(path: Path, text: str) -> None:
+        if path.name == "o.json":
+            raise OSError(28, "No space left on device")
+        real(path, text)
+
+    monkeypatch.setattr(output, "write_atomically", failing)
+    report = tmp_path / "c.html"
+    ran = CliRunner().invoke(
+        app,
+        [
+            "compare", "--strategies", "none", "--stores", "json", "--buyers", "4",
+            "--tickets", "1", "--think", "200", "--repeat", "1", "--format", "json",
+            "--out", str(tmp_path / "o.json"), "--report", str(report),
+        ],
+    )  # fmt: skip
+    assert ran.exit_code == 2
+    assert json.loads(ran.stdout)[0]["strategy"] == "none"  # the output went to stdout
+    assert "booking: note: none/json: 1 of 1 run not SAFE" in ran.stderr
+    assert report.is_file()
+    assert "the output went to stdout instead" in ran.stderr.strip().splitlines()[-1]

@@ -163,3 +163,19 @@ def test_a_curve_is_a_write_over_a_sale_even_when_a_later_write_builds_on_that_s
     records = [sale(0, 1, 2, 10), sale(1, 3.5, 4, 9), sale(2, 0.5, 5.5, 10), sale(3, 5.2, 7, 8)]
     built = build(records, 4)
     assert [(link.buyer, link.by) for link in built.links] == [(0, 2), (1, 2)]
+
+
+def test_a_long_write_that_took_effect_before_the_sale_read_it_is_not_over_that_sale() -> None:
+    # Buyer 1 read 9 and its write ran long (waiting for a lock) but took effect early:
+    # buyer 0 read the 8 it wrote, then sold 8 -> 7 and finished before buyer 1 did.
+    long_write = sale(1, 31.6, 36.7, 9, took=6.4)
+    after_it = sale(0, 39.5, 41, 8, took=1.5)
+    assert build([long_write, after_it], 2).links == []
+
+
+def test_a_design_that_cannot_write_over_a_sale_has_no_curves() -> None:
+    racing = [sale(0, 1, 5, 10), sale(1, 2, 6, 10)]
+    raw = RawRun(records=racing, gate_ns=GATE)
+    assert timeline.build(raw, 2, design="guard").links
+    for design in ("compare-and-set", "conditional", "snapshot", "seller"):
+        assert timeline.build(raw, 2, design=design).links == []
