@@ -175,10 +175,10 @@ def judge(facts: RunFacts) -> Judgement:
     # it never came).
     lock_wait = (
         latency_summary(((r.t_acquired or r.t_end) - r.t_begin) / 1e6 for r in timed)
-        if facts.design == "guard"
-        else {}  # no guard, no wait for one
+        if guarded(facts)
+        else {}  # no guard (or one that holds nothing: none's), no wait for one
     )
-    guard_held = facts.design == "guard" and inside <= 1
+    guard_held = guarded(facts) and inside <= 1
     handoff = latency_summary(handoff_gaps_ms(attempts)) if guard_held else {}
     motion = assess_motion(facts, attempts + queries, cuts)
     # A wait that ran into the limit --timeout sets while the run kept moving is the

@@ -101,6 +101,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
         "no coordination: the seeds without a Lock",
         claims_safe=False,
         holds_guard=False,
+        own_steps=("read", "think", "write"),  # its "guard" is a no-op: nothing acquired
         protocol="read -> think -> write with nothing held: every buyer may read the same count",
         cost="nothing; it oversells and loses sales, which is what it is for",
         origin="the seeds' ticket program run without its multiprocessing.Lock",

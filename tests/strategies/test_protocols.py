@@ -261,3 +261,22 @@ def test_a_version_that_is_not_ours_is_refused_and_left_alone(tmp_path: Path) ->
         assert result.exit_code == 2
         assert line in result.stderr
         assert path.read_bytes() == before
+
+
+# --- a guard that holds nothing ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("strategy", "manager_lock"), [("none", True), ("manager", False), ("lock", True)]
+)
+def test_a_lock_wait_is_measured_only_where_a_guard_keeps_buyers_out(
+    strategy: str, manager_lock: bool
+) -> None:
+    result = race(strategy, "json", buyers=3, manager_lock=manager_lock)
+    if strategy == "lock":
+        assert set(result.lock_wait_ms) == {"p50", "p95", "p99", "max"}
+        assert result.steps[0] == "acquire"
+    else:  # none's guard is a no-op, manager's without its lock holds nothing
+        assert result.lock_wait_ms == {} and result.handoff_ms == {}
+    if strategy == "none":
+        assert result.steps == ["read", "think", "write"]  # nothing acquired or released
