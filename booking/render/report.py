@@ -72,6 +72,7 @@ class RunPicture:
     result: Result
     title: str
     timeline: figures.Figure | None
+    timeline_axis: figures.Figure | None
     sentences: list[str]
     latency: figures.Figure | None
     lock_wait: figures.Figure | None
@@ -88,7 +89,7 @@ def picture(
     record = [(key, _shown(value)) for key, value in result.to_dict().items()]
     if raw is None:
         return RunPicture(
-            anchor, result, heading(result), None, [], None, None, record,
+            anchor, result, heading(result), None, None, [], None, None, record,
             missing or "The timeline of this run was not recorded.",
         )  # fmt: skip
     info = STRATEGIES.get(result.strategy)
@@ -107,6 +108,7 @@ def picture(
         result=result,
         title=heading(result),
         timeline=drawn,
+        timeline_axis=timeline_figure.axis(lanes),
         sentences=timeline_words.sentences(lanes, result, raw, guarded),
         latency=figures.histogram(latency, "How long each attempt took", "ms per attempt"),
         lock_wait=figures.histogram(

@@ -24,7 +24,8 @@ from booking.render.timeline import Lane, Timeline
 WIDTH = 1150
 LEFT = 84
 RIGHT = 24
-TOP = 40
+TOP = 18  # room above the first lane for a curve's bend
+AXIS = 36  # the height of the axis drawn apart
 #: How much of a lane each step fills, from the middle: (offset from the lane top, height)
 #: as fractions of the lane.
 _BANDS = {
@@ -44,25 +45,42 @@ def lane_height(lanes: int) -> float:
     return max(3.0, min(16.0, 1400 / max(1, lanes)))
 
 
+def _scale(timeline: Timeline) -> tuple[list[float], float]:
+    """The time ticks both figures share, and the lane height."""
+    return nice_ticks(0, max(timeline.end_ms, 0.001), 10), lane_height(timeline.shown)
+
+
+def axis(timeline: Timeline) -> Figure:
+    """The time axis, drawn apart above the lanes so it stays in view while they scroll."""
+    ticks, _ = _scale(timeline)
+    plot = Plot(LEFT, AXIS, WIDTH - LEFT - RIGHT, 1, 0, ticks[-1], 0, 1)
+    picture = Figure(WIDTH, AXIS, "Time in milliseconds from the gate", "timeline-axis")
+    group = Group("axis x")
+    for value in ticks:
+        x = plot.x(value)
+        group.shapes.append(text(x, AXIS - 6, tick_label(value), "tick", "middle"))
+        group.shapes.append(line(x, AXIS - 3, x, AXIS, "base"))
+    group.shapes.append(text(LEFT, 12, "milliseconds from the gate", "axis-title"))
+    picture.groups.append(group)
+    return picture
+
+
 def figure(timeline: Timeline) -> Figure:
-    h = lane_height(timeline.shown)
+    ticks, h = _scale(timeline)
     height = TOP + h * timeline.shown + 16
-    ticks = nice_ticks(0, max(timeline.end_ms, 0.001), 10)
     plot = Plot(LEFT, TOP, WIDTH - LEFT - RIGHT, h * timeline.shown, 0, ticks[-1], 0, 1)
     # Thin lanes: outlines and links drawn finer, so a thousand of them stay readable.
     css = "timeline dense" if h < 6 else "timeline"
     picture = Figure(WIDTH, height, _label(timeline), css)
-    axis = Group("axis x")
+    grid = Group("axis x")
     for value in ticks:
         x = plot.x(value)
-        axis.shapes.append(line(x, TOP - 6, x, height - 16, "grid"))
-        axis.shapes.append(text(x, TOP - 10, tick_label(value), "tick", "middle"))
-    axis.shapes.append(text(LEFT, 12, "milliseconds from the gate", "axis-title"))
+        grid.shapes.append(line(x, 0, x, height - 16, "grid"))
     if timeline.stop_ms is not None:
         x = plot.x(timeline.stop_ms)
-        axis.shapes.append(line(x, TOP - 6, x, height - 16, "stop"))
-        axis.shapes.append(text(x + 3, height - 4, "stopped", "stop-label"))
-    picture.groups.append(axis)
+        grid.shapes.append(line(x, 0, x, height - 16, "stop"))
+        grid.shapes.append(text(x + 3, height - 4, "stopped", "stop-label"))
+    picture.groups.append(grid)
     rows = {lane.buyer: index for index, lane in enumerate(timeline.lanes)}
     for index, lane in enumerate(timeline.lanes):
         picture.groups.append(_lane(lane, plot, TOP + index * h, h))
