@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import booking
 from booking.engine.frames import Kind
 from booking.engine.runner import RawRun
+from booking.judge.motion import DEATH_HOLDS
 from booking.judge.result import Result
 from booking.render import figures, timeline, timeline_figure, timeline_words
 from booking.render.run import heading
@@ -39,6 +40,7 @@ STEP_LEGEND = (
     ("query", "look at the count (no guard)"),
     ("wait", "waiting for the guard"),
     ("hold", "holding the guard"),
+    ("hold orphaned", "a guard a killed buyer held, never released"),
     ("think", "thinking (read -> write)"),
     ("sell", "the seller reading and writing the store for the sale"),
     ("write", "writing"),
@@ -100,7 +102,8 @@ def picture(
         and info.holds_guard
         and result.manager_lock is not False
     )
-    lanes = timeline.build(raw, result.buyers, guarded, result.protocol)
+    orphans = DEATH_HOLDS.get(result.strategy, "")
+    lanes = timeline.build(raw, result.buyers, guarded, result.protocol, orphans)
     latency, waits = _durations(raw, guarded)
     drawn = timeline_figure.figure(lanes)
     return RunPicture(

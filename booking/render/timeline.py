@@ -105,11 +105,15 @@ class Timeline:
         return len(self.lanes)
 
 
-def build(raw: RawRun, buyers: int, guarded: bool = True, design: str = "guard") -> Timeline:
+def build(
+    raw: RawRun, buyers: int, guarded: bool = True, design: str = "guard", orphans: str = ""
+) -> Timeline:
     """The lanes of one run, times from the gate (from the first stamp if it never opened).
     Unguarded (`none`, whose guard is a no-op), no wait for a guard and no hold is drawn;
     under a seller, the read -> write stamps are the seller's, and are drawn as its. Only a
-    design that writes a count it read can write over a sale: only there are curves."""
+    design that writes a count it read can write over a sale: only there are curves.
+    `orphans` says why a guard a killed buyer held stays held (a multiprocessing.Lock): its
+    hold is then drawn on to the end of the run."""
     drawn = [r for r in raw.records if r.kind in _DRAWN and r.t_begin]
     zero = raw.gate_ns or min((r.t_begin for r in drawn), default=0)
 
@@ -128,10 +132,18 @@ def build(raw: RawRun, buyers: int, guarded: bool = True, design: str = "guard")
             lanes[window.buyer].windows.append(window)
     links = _links(drawn, ms, lanes) if design == "guard" else []
     ends = [ms(r.t_end or r.t_left or r.t_begin) for r in drawn]
+    last = max([*ends, ms(raw.stopped_ns) if raw.stopped_ns else 0.0], default=0.0)
+    if guarded and orphans:
+        for record in drawn:
+            lane = lanes.get(record.buyer)
+            if lane is not None and record.outcome is Outcome.KILLED and record.t_acquired:
+                died = ms(record.t_end or record.t_begin)
+                tip = f"{_who(record)}: died holding the guard, which stayed held: {orphans}"
+                lane.spans.append(Span("hold", died, last, "hold orphaned", tip))
     return Timeline(
         lanes=list(lanes.values()),
         links=links,
-        end_ms=max(ends, default=0.0),
+        end_ms=last,
         buyers=buyers,
         overlapped=sum(w.overlapped for w in windows),
         windows=len(windows),

@@ -179,3 +179,21 @@ def test_a_design_that_cannot_write_over_a_sale_has_no_curves() -> None:
     assert timeline.build(raw, 2, design="guard").links
     for design in ("compare-and-set", "conditional", "snapshot", "seller"):
         assert timeline.build(raw, 2, design=design).links == []
+
+
+def test_a_guard_a_killed_holder_never_released_is_drawn_held_to_the_end() -> None:
+    killed = Record(
+        Kind.CUT, 0, 0, Outcome.KILLED, read_value=10,
+        t_begin=GATE, t_acquired=GATE + MS, t_read=GATE + 2 * MS, t_end=GATE + 3 * MS,
+    )  # fmt: skip
+    waiting = Record(
+        Kind.CUT, 1, 0, Outcome.STOPPED, t_begin=GATE + MS, t_end=GATE + 40 * MS
+    )  # fmt: skip
+    raw = RawRun(records=[killed, waiting], gate_ns=GATE, stopped_ns=GATE + 39 * MS)
+    why = "a dead holder never releases a multiprocessing.Lock"
+    held = timeline.build(raw, 2, orphans=why).lanes[0].spans
+    orphaned = [span for span in held if span.css == "hold orphaned"]
+    assert [(span.start_ms, span.end_ms) for span in orphaned] == [(3.0, 40.0)]
+    assert why in orphaned[0].tip
+    released = timeline.build(raw, 2).lanes[0].spans  # a guard released on death: none
+    assert not [span for span in released if span.css == "hold orphaned"]
