@@ -22,7 +22,7 @@ from booking.scenarios.scenario import Scenario
 from booking.stores import StoreFile, StoreOptions, load_store
 from booking.stores.presence import Presence
 from booking.stores.sighting import Sighting
-from booking.strategies import STRATEGIES, load_strategy
+from booking.strategies import STRATEGIES, StrategyOptions, load_strategy
 from booking.words import plural
 
 
@@ -112,11 +112,13 @@ def simulate(
                 )
             strategy = strategy_kind(
                 store,
-                timeout_s=scenario.timeout_s,
-                manager_lock=scenario.manager_lock,
-                poll=scenario.poll_backoff,
-                buyers=scenario.buyers,
-                retries=scenario.retries,
+                StrategyOptions(
+                    timeout_s=scenario.timeout_s,
+                    poll=scenario.poll_backoff,
+                    manager_lock=scenario.manager_lock,
+                    buyers=scenario.buyers,
+                    retries=scenario.retries,
+                ),
             )
             try:
                 raw = runner.run(

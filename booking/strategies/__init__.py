@@ -9,6 +9,7 @@ modules are imported only when chosen; they may import stores and the ground flo
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from booking.stores import STORES, StoreFile
@@ -236,17 +237,20 @@ class Strategy(Protocol):
     # the buyers were told; a strategy with a process of its own stops it there.
 
 
+@dataclass(frozen=True)
+class StrategyOptions:
+    """What a run tells its strategy, as one record: every strategy takes the same, and an
+    option added later is added here, not to each constructor."""
+
+    timeout_s: float  # --timeout: the bound on every wait for a guard or an answer
+    poll: Backoff  # how a filelock waiter polls (--poll-ms, or adaptive)
+    manager_lock: bool = True  # manager only: False runs it without its lock
+    buyers: int = 1
+    retries: int = 3  # optimistic only: --retries
+
+
 class StrategyKind(Protocol):
-    def __call__(
-        self,
-        store: StoreFile,
-        *,
-        timeout_s: float,
-        manager_lock: bool,
-        poll: Backoff,
-        buyers: int = 1,
-        retries: int = 3,
-    ) -> Strategy: ...
+    def __call__(self, store: StoreFile, options: StrategyOptions) -> Strategy: ...
 
 
 def load_strategy(name: str) -> StrategyKind:

@@ -13,9 +13,8 @@ from typing import Any
 
 from booking.errors import StoreError
 from booking.stores import StoreFile
-from booking.strategies import Guard, Guarded, Unlocked
+from booking.strategies import Guard, Guarded, StrategyOptions, Unlocked
 from booking.strategies.mp_lock import TimedLock
-from booking.waits import Backoff
 
 
 class DictStock:
@@ -31,21 +30,14 @@ class DictStock:
 
 
 class ManagerDict:
-    def __init__(
-        self,
-        store: StoreFile,
-        *,
-        timeout_s: float,
-        manager_lock: bool,
-        poll: Backoff,
-        buyers: int = 1,
-        retries: int = 3,
-    ) -> None:
+    def __init__(self, store: StoreFile, options: StrategyOptions) -> None:
         self._store = store
         self._manager = multiprocessing.get_context("fork").Manager()
         self._shared = self._manager.dict({"count": store.count()})
         self._guard: Guard = (
-            TimedLock(self._manager.Lock(), timeout_s) if manager_lock else Unlocked()
+            TimedLock(self._manager.Lock(), options.timeout_s)
+            if options.manager_lock
+            else Unlocked()
         )
 
     def buyer_parts(self, buyer: int) -> Guarded:

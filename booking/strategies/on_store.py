@@ -6,24 +6,15 @@ from __future__ import annotations
 
 from booking.errors import StoreError
 from booking.stores import StoreFile
-from booking.waits import Backoff
+from booking.strategies import StrategyOptions
 
 
 class OnTheStore:
-    def __init__(
-        self,
-        store: StoreFile,
-        *,
-        timeout_s: float,
-        manager_lock: bool,
-        poll: Backoff,
-        buyers: int = 1,
-        retries: int = 3,
-    ) -> None:
+    def __init__(self, store: StoreFile, options: StrategyOptions) -> None:
         self._store = store
-        self._timeout_s = timeout_s
-        self._poll = poll
-        self._retries = retries
+        self._timeout_s = options.timeout_s
+        self._poll = options.poll
+        self._retries = options.retries
         self._prepare()
 
     def _prepare(self) -> None:

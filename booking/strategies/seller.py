@@ -33,9 +33,10 @@ from booking.errors import ResourceError
 from booking.stores import StoreBusy, StoreFile, TornRead
 from booking.stores.json_store import JsonStock
 from booking.stores.sqlite_store import SqliteStock
+from booking.strategies import StrategyOptions
 from booking.strategies.descriptors import make_room
 from booking.strategies.protocols import Ending, GuardTimeout, SellerGone, Served, Steps
-from booking.waits import Backoff, bounded
+from booking.waits import bounded
 
 #: How often an idle seller checks that the process that made it is still alive.
 IDLE_CHECK_S = 0.5
@@ -278,18 +279,10 @@ class SingleSeller:
     """The strategy: made in the parent before the buyers, it forks the seller, which the
     runner does not know, so finish() and close() stop and reap it."""
 
-    def __init__(
-        self,
-        store: StoreFile,
-        *,
-        timeout_s: float,
-        manager_lock: bool,
-        poll: Backoff,
-        buyers: int = 1,
-        retries: int = 3,
-    ) -> None:
+    def __init__(self, store: StoreFile, options: StrategyOptions) -> None:
         self._store = store
-        self._timeout_s = timeout_s
+        self._timeout_s = options.timeout_s
+        buyers = options.buyers
         self._pid = 0
         make_room(buyers)
         parent = os.getpid()

@@ -18,6 +18,7 @@ from booking.scenarios.scenario import Scenario
 from booking.simulation import simulate
 from booking.stores import StoreOptions
 from booking.stores.json_store import JsonStore
+from booking.strategies import StrategyOptions
 from booking.strategies.file_lock import FileGuard, FileLockStrategy
 from booking.waits import (
     MAX_POLL_S,
@@ -212,7 +213,7 @@ def held(lock_path: Path) -> Iterator[None]:
 def test_a_held_lock_file_times_the_guard_out(tmp_path: Path) -> None:
     store = JsonStore(tmp_path / "t.json", 3, create=True, reset=False, options=StoreOptions())
     backoff = crowd_backoff(1000)
-    strategy = FileLockStrategy(store, timeout_s=0.5, manager_lock=True, poll=backoff)
+    strategy = FileLockStrategy(store, StrategyOptions(timeout_s=0.5, poll=backoff))
     fake = FakeTime()
     guard = FileGuard(
         filelock.FileLock(store.lock_path), backoff, 0.5, clock=fake.clock, sleep=fake.sleep

@@ -24,7 +24,7 @@ from booking.engine.reports import Signals
 from booking.errors import ResourceError
 from booking.stores import StoreOptions
 from booking.stores.json_store import JsonStore
-from booking.strategies import descriptors
+from booking.strategies import StrategyOptions, descriptors
 from booking.strategies.protocols import GuardTimeout
 from booking.strategies.seller import Request, SingleSeller
 from booking.waits import Backoff
@@ -242,7 +242,7 @@ def _json_store(tmp_path: Path, tickets: int = 10) -> JsonStore:
 
 def _seller(store: JsonStore, buyers: int) -> SingleSeller:
     return SingleSeller(
-        store, timeout_s=5, manager_lock=True, poll=Backoff.fixed(0.005), buyers=buyers
+        store, StrategyOptions(timeout_s=5, poll=Backoff.fixed(0.005), buyers=buyers)
     )
 
 
