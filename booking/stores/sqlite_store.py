@@ -10,6 +10,8 @@ from __future__ import annotations
 import random
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from booking import faults
@@ -77,6 +79,20 @@ class SqliteStock:
             self._own_wait = random.Random()  # after the fork: each buyer jitters its own way
         begin_immediate(self._conn, self._timeout_s, self._own_wait)
 
+    @contextmanager
+    def _own_write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction of its own (atomic, optimistic): begun with our back-off,
+        committed, or rolled back with SQLite's busy error explained when a statement fails."""
+        conn = self._conn
+        try:
+            self._begin_write()
+            yield conn
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise _busy_or(exc) from None
+
     def sell_to(self, buyer: int) -> None:
         """The `queue` seller writes every buyer's sale on one connection: name the buyer
         the next sale is recorded for."""
@@ -111,17 +127,10 @@ class SqliteStock:
 
     def take(self) -> int | None:
         """`atomic`: decrement only above zero and record the sale, in one transaction."""
-        conn = self._conn
-        try:
-            self._begin_write()
+        with self._own_write() as conn:
             row = conn.execute(TAKE).fetchone()
             if row is not None:
                 conn.execute(RECORD_SALE, (*self._sale, time.time()))
-            conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise _busy_or(exc) from None
         return None if row is None else int(row[0])
 
     def die_taking(self) -> None:
@@ -144,17 +153,10 @@ class SqliteStock:
     def swap(self, count: int) -> bool:
         """Write `count` and the sale only if the version is the one read: False, and
         nothing written, when another write came first."""
-        conn = self._conn
-        try:
-            self._begin_write()
+        with self._own_write() as conn:
             changed = conn.execute(SWAP, (count, self._version)).rowcount
             if changed:
                 conn.execute(RECORD_SALE, (*self._sale, time.time()))
-            conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise _busy_or(exc) from None
         return changed > 0
 
     def die_writing(self, count: int) -> None:
