@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 from booking.engine.frames import Failure, Kind, Outcome, Record
+from booking.strategies import keeps_buyers_out
 
 if TYPE_CHECKING:
     from booking.judge.checker import RunFacts
@@ -127,6 +128,4 @@ DEATH_HOLDS = {
 def guarded(facts: RunFacts) -> bool:
     """Whether the strategy's guard keeps other buyers out (none, manager without its lock,
     and BEGIN DEFERRED do not; protocols without a guard hold nothing)."""
-    if facts.design != "guard" or facts.strategy == "none":
-        return False
-    return not (facts.strategy == "manager" and not facts.manager_lock)
+    return facts.design == "guard" and keeps_buyers_out(facts.strategy, facts.manager_lock)

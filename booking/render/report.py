@@ -21,7 +21,7 @@ from booking.judge.motion import DEATH_HOLDS
 from booking.judge.result import Result
 from booking.render import figures, timeline, timeline_figure, timeline_words
 from booking.render.run import heading
-from booking.strategies import STRATEGIES
+from booking.strategies import keeps_buyers_out
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -94,14 +94,7 @@ def picture(
             anchor, result, heading(result), None, None, [], None, None, record,
             missing or "The timeline of this run was not recorded.",
         )  # fmt: skip
-    info = STRATEGIES.get(result.strategy)
-    # A guard that is one: not `none`'s no-op, not a Manager dict run without its lock.
-    guarded = (
-        result.protocol == "guard"
-        and info is not None  # a strategy this booking does not know: no guard claimed
-        and info.holds_guard
-        and result.manager_lock is not False
-    )
+    guarded = result.protocol == "guard" and keeps_buyers_out(result.strategy, result.manager_lock)
     orphans = DEATH_HOLDS.get(result.strategy, "")
     lanes = timeline.build(raw, result.buyers, guarded, result.protocol, orphans)
     latency, waits = _durations(raw, guarded)

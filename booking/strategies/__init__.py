@@ -253,6 +253,19 @@ class StrategyKind(Protocol):
     def __call__(self, store: StoreFile, options: StrategyOptions) -> Strategy: ...
 
 
+def keeps_buyers_out(strategy: str, manager_lock: bool | None = True) -> bool:
+    """Whether the strategy's guard keeps other buyers out of the read -> write window: a
+    guard design whose guard holds something (not none's no-op, not manager without its
+    lock). A strategy this booking does not know claims nothing."""
+    info = STRATEGIES.get(strategy)
+    return (
+        info is not None
+        and info.design == "guard"
+        and info.holds_guard
+        and manager_lock is not False
+    )
+
+
 def load_strategy(name: str) -> StrategyKind:
     module, _, attr = STRATEGIES[name].target.partition(":")
     kind: StrategyKind = getattr(importlib.import_module(module), attr)
