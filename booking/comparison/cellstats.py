@@ -88,6 +88,12 @@ def _worst_story(result: Result) -> str:
     return story
 
 
+def is_sample(result: Result) -> bool:
+    """Whether a run counts in its cell: a run cut short (Ctrl-C, the memory guard) is no
+    sample of the strategy's speed or safety, unless it proved an anomaly before the stop."""
+    return not (result.interrupted or result.aborted) or result.anomalous
+
+
 def severity(result: Result) -> tuple[bool, int, int, int]:
     return (result.anomalous, result.oversold, result.lost_updates, result.errors)
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from booking.comparison.cellstats import CellSummary, summarize, with_relative_speed
+from booking.comparison.cellstats import CellSummary, is_sample, summarize, with_relative_speed
 from booking.errors import BookingError, ScenarioError
 from booking.judge.result import Result
 from booking.scenarios.files import ScenarioFile
@@ -125,12 +125,9 @@ def run_cells(
             run = replace(scenario, seed=round_seed(base, round_))
             raws: list[RawRun] = []
             result = simulate(run) if on_run is None else simulate(run, None, raws)
-            # A run cut short (Ctrl-C, the memory guard) is no sample of the strategy's
-            # speed or safety, unless it proved an anomaly before the stop: that one is
-            # real. Nothing runs after it: the user asked to stop, or the machine is short
-            # of memory and the next run would take more.
-            cut_short = result.interrupted or bool(result.aborted)
-            if not cut_short or result.anomalous:
+            # Nothing runs after a run cut short: the user asked to stop, or the machine is
+            # short of memory and the next run would take more.
+            if is_sample(result):
                 progress.results[cell].append(result)
                 progress.finished += 1
             if not result.interrupted or result.anomalous:  # an aborted run: for its reason

@@ -7,7 +7,7 @@ the runs its statistics count: a run cut short counts only when it proved an ano
 
 from __future__ import annotations
 
-from booking.comparison.cellstats import severity
+from booking.comparison.cellstats import is_sample, severity
 from booking.engine.runner import RawRun
 from booking.judge.result import Result
 from booking.scenarios.plan import Cell
@@ -21,8 +21,7 @@ class WorstRuns:
         self.kept: dict[str, tuple[Result, RawRun | None]] = {}
 
     def on_run(self, cell: Cell, scenario: Scenario, result: Result, raw: RawRun | None) -> None:
-        cut_short = result.interrupted or bool(result.aborted)
-        if cut_short and not result.anomalous:
+        if not is_sample(result):
             return  # not among the cell's runs
         held = self.kept.get(cell.label)
         if held is None or severity(result) > severity(held[0]):

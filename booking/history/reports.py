@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from booking.comparison.cellstats import severity, summarize, with_relative_speed
+from booking.comparison.cellstats import is_sample, severity, summarize, with_relative_speed
 from booking.comparison.driver import Comparison
 from booking.engine.runner import RawRun
 from booking.errors import BookingError
@@ -71,8 +71,8 @@ def rebuild(
         cell = _cell(result, run.get("point"))
         if result.aborted:
             aborted = (result.aborted, cell.label)
-        if (result.interrupted or result.aborted) and not result.anomalous:
-            continue  # saved for its reason, but no sample: compare's table left it out
+        if not is_sample(result):
+            continue  # saved for its reason, but compare's table left it out
         cells.setdefault(cell, []).append((run["id"], result))
     kept = sum(len(saved) for saved in cells.values())
     summaries = [
