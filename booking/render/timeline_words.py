@@ -107,7 +107,10 @@ def _lost(lanes: Timeline, result: Result) -> str:
 
 
 def _think(raw: RawRun, result: Result) -> str:
-    """Where the think's time went, when read -> write took much longer than asked."""
+    """Where the think's time went, when read -> write took much longer than asked (not
+    under a seller, whose read -> write stamps are the seller's, with no think between)."""
+    if result.protocol == "seller":
+        return ""
     taken = [
         (r.t_write - r.t_read) / 1e6
         for r in raw.records
