@@ -16,6 +16,7 @@ LAYERS = [
     "history",
     "render",
     "comparison",
+    "explore",
     "simulation",
     "judge",
     "engine",
