@@ -15,7 +15,7 @@ from booking import faults
 from booking.engine import admission, runner
 from booking.errors import BookingError
 from booking.faults import Fault
-from booking.judge.checker import RunFacts, judge, receipts
+from booking.judge.checker import Judgement, RunFacts, judge, receipts
 from booking.judge.result import Result
 from booking.memory import meminfo
 from booking.scenarios.scenario import Scenario
@@ -152,6 +152,18 @@ def simulate(
         if presence is not None and (presence.others_at_start or presence.others_now()):
             sighting = (sighting or Sighting(identity=False))._replace(concurrent=True)
         judgement = judge(run_facts(scenario, tickets, raw, remaining, problem, victims, sighting))
+    return record_of(scenario, tickets, seed, raw, remaining, judgement)
+
+
+def record_of(
+    scenario: Scenario,
+    tickets: int,
+    seed: int,
+    raw: runner.RawRun,
+    remaining: int | None,
+    judgement: Judgement,
+) -> Result:
+    """The result record of one judged run of `scenario` (simulate's, explore's)."""
     return Result(
         store=scenario.store_name,
         strategy=scenario.strategy,

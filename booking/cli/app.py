@@ -14,7 +14,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageErro
 from typer._click.utils import PacifyFlushWrapper
 from typer.core import TyperGroup
 
-from booking.cli import compare, history, run, scenario, strategies
+from booking.cli import compare, explore, history, run, scenario, strategies
 from booking.cli.encoding import degrade_gracefully
 from booking.cli.exits import EXIT_BROKEN_PIPE, EXIT_USAGE
 from booking.cli.options import STRATEGIES_EPILOG
@@ -121,3 +121,5 @@ app.command(epilog=STRATEGIES_EPILOG)(compare.compare)
 app.add_typer(scenario.scenario_app, name="scenario")
 app.add_typer(history.history_app, name="history")
 app.command()(strategies.strategies)
+app.command(epilog=STRATEGIES_EPILOG)(explore.explore)
+app.command()(explore.replay)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from booking import faults
 from booking.engine.frames import NO_VALUE, Failure, Kind, Outcome, Record
@@ -24,6 +25,9 @@ from booking.engine.reports import (
 )
 from booking.faults import Fault
 from booking.strategies.protocols import Ending, Purchase, Served
+
+if TYPE_CHECKING:
+    from booking.engine.controlled import Control
 
 OUTCOMES: dict[str, Outcome] = {
     "bought": Outcome.BOUGHT,
@@ -43,8 +47,10 @@ class Recorder:
         events_fd: int,
         fault: Fault | None,
         holding: str = "holding the guard",  # where a --kill-holder victim dies
+        control: Control | None = None,  # controlled mode: each step waits for a grant
     ) -> None:
         self.buyer = buyer
+        self.control = control
         self.index = index
         self.think_s = think_s
         self.events_fd = events_fd
@@ -75,6 +81,8 @@ class Recorder:
         self.t_acquired = now()
 
     def read(self, read: Callable[[], int]) -> int:
+        if self.control is not None:
+            self.control.at("read")
         self.t_read = now()
         try:
             value = read()
@@ -82,6 +90,8 @@ class Recorder:
             self.t_left = now()
             raise
         self.read_value = value
+        if self.control is not None:
+            self.control.value = value
         if self.victim is not None and self.victim.kind == faults.HOLDER:
             # Part-way into the think, holding whatever the protocol holds.
             time.sleep(self.think_s * self.victim.at if value > 0 else 0.0)
@@ -98,6 +108,8 @@ class Recorder:
     def write(
         self, write: Callable[[int], bool | None], count: int, die: Callable[[int], None] | None
     ) -> bool:
+        if self.control is not None:
+            self.control.at("write")
         Signals.deferring = True  # from here until the report is sent, a stop waits
         self.t_write = now()
         if self.victim is not None:  # a writer: a holder has died already
@@ -110,11 +122,15 @@ class Recorder:
         self.t_left = now()
         if wrote:
             self.written_value = count
+            if self.control is not None:
+                self.control.value = count
         return wrote
 
     def update(
         self, update: Callable[[], int | None], die: Callable[[], None] | None
     ) -> int | None:
+        if self.control is not None:
+            self.control.at("update")
         Signals.deferring = True
         self.t_write = now()
         if self.victim is not None:
@@ -129,6 +145,8 @@ class Recorder:
             # One statement read the count and wrote it less one: the count it read is
             # known exactly, though not when inside the statement it was read.
             self.written_value, self.read_value = left, left + 1
+            if self.control is not None:
+                self.control.value = left
         return left
 
     def conflict(self) -> None:
@@ -137,9 +155,13 @@ class Recorder:
         Signals.end_deferral()
 
     def served(self, ask: Callable[[], Served]) -> Served:
+        if self.control is not None:
+            self.control.at("ask")
         Signals.deferring = True  # the seller may sell: its answer must reach the record
         answer = ask()
         self.read_value, self.written_value = answer.read_value, answer.written_value
+        if self.control is not None and answer.ending == "bought":
+            self.control.value = answer.written_value
         self.t_read, self.t_write, self.t_left = answer.t_read, answer.t_write, answer.t_left
         return answer
 
@@ -164,11 +186,12 @@ def attempt(
     think_s: float,
     events_fd: int,
     fault: Fault | None = None,
+    control: Control | None = None,
 ) -> Outcome:
     """One purchase try by `purchase`'s protocol, then its report. `fault` is how this
     buyer dies (--kill-holder, --kill-writer), if it does. Stopped or killed part-way, it
     reports the steps it reached as a CUT record first."""
-    steps = Recorder(buyer, index, think_s, events_fd, fault, purchase.holding)
+    steps = Recorder(buyer, index, think_s, events_fd, fault, purchase.holding, control)
     reported = False
     try:
         failure, message = Failure.NONE, ""

@@ -24,6 +24,11 @@ class Kind(IntEnum):
     FAILED = 4  # the buyer could not start, or crashed outside an attempt
     CUT = 5  # an attempt cut short (outcome STOPPED or KILLED): the steps it had reached
     CONFLICT = 6  # one try of a compare-and-set attempt that found the store changed
+    # Controlled mode (engine/controlled.py) only, never in a run's records: the buyer
+    # waits before its step `message` (or has ended: "end"), or tried the guard and found
+    # it taken. read_value carries what its previous step read or wrote.
+    POINT = 7
+    BLOCKED = 8
 
 
 class Outcome(IntEnum):

@@ -14,7 +14,6 @@ import gc
 import os
 import select
 import signal
-import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -23,6 +22,7 @@ from types import FrameType
 from typing import Any
 
 from booking.engine import admission, buyer, stopping
+from booking.engine.controlled import after_fork_in_child
 from booking.engine.frames import EXIT_CRASHED, EXIT_STOPPED, Kind, Record, decode_stream
 from booking.engine.memory_guard import MemoryGuard
 from booking.errors import ResourceError
@@ -79,7 +79,7 @@ class _Buyers:
             try:
                 os.close(self.events_r)
                 os.close(self.gate_w)
-                _after_fork_in_child()
+                after_fork_in_child()
                 code = buyer.main(index, strategy, plan)
             except buyer.Stopped:
                 # A second SIGTERM must not land in a finaliser (a FileLock's __del__
@@ -168,17 +168,6 @@ def _frozen_heap() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
-
-
-def _after_fork_in_child() -> None:
-    """Do what multiprocessing does in a child it forks: Manager proxies and locks
-    registered 'after fork' hooks that give the child its own connections. Without
-    multiprocessing loaded there are no hooks, and importing it here would be paid once
-    per buyer."""
-    util = sys.modules.get("multiprocessing.util")
-    if util is not None:
-        util._finalizer_registry.clear()
-        util._run_after_forkers()
 
 
 def run(

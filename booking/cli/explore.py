@@ -1,0 +1,224 @@
+"""`booking explore` and `booking replay`: search the interleavings of a small workload,
+and run a saved one again, step for step."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from booking.cli.cells import fail_if, write_files
+from booking.cli.exits import EXIT_ANOMALY
+from booking.stores import STORES
+from booking.strategies import STRATEGIES
+
+
+def explore(
+    strategy: Annotated[
+        str, typer.Option(metavar="[" + "|".join(STRATEGIES) + "]", help="How buyers coordinate.")
+    ],
+    store: Annotated[
+        str,
+        typer.Option(
+            metavar="[" + "|".join(STORES) + "]",
+            help="Where the tickets live (a fresh store for every schedule).  "
+            "\\[default: json, or sqlite for a strategy that needs it]",
+            show_default=False,
+        ),
+    ] = "",
+    buyers: Annotated[int, typer.Option(help="Buyer processes (1 to 8).")] = 2,
+    tickets: Annotated[int, typer.Option(help="Tickets in the store (0 to 20).")] = 1,
+    attempts: Annotated[
+        int, typer.Option(help="Purchase attempts per buyer (1 to 5); a buyer stops once sold out.")
+    ] = 1,
+    mode: Annotated[
+        str,
+        typer.Option(
+            metavar="[exhaustive|pct|random]",
+            help="exhaustive: every schedule within --preemptions, depth first; pct: "
+            "probabilistic concurrency testing (random priorities, --depth - 1 change "
+            "points); random: a random enabled buyer at every step.",
+        ),
+    ] = "exhaustive",
+    schedules: Annotated[
+        int | None,
+        typer.Option(
+            metavar="M",
+            help="Run at most M schedules.  \\[default: pct and random 1000; exhaustive: "
+            "until done]",
+            show_default=False,
+        ),
+    ] = None,
+    depth: Annotated[
+        int, typer.Option(metavar="D", help="pct: the bug depth it targets (D - 1 change points).")
+    ] = 2,
+    preemptions: Annotated[
+        int | None,
+        typer.Option(
+            metavar="P",
+            help="exhaustive: at most P preemptions (switches away from a buyer that could go "
+            "on) per schedule; -1 for no bound.  \\[default: 2]",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Seed of pct's and random's choices.  \\[default: random, shown in the output]",
+            show_default=False,
+        ),
+    ] = None,
+    no_manager_lock: Annotated[
+        bool,
+        typer.Option(
+            "--no-manager-lock", help="manager strategy: share the dict without its lock."
+        ),
+    ] = False,
+    retries: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="optimistic: retries after a conflict.  \\[default: 3]",
+            show_default=False,
+        ),
+    ] = None,
+    save_schedule: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Write the counterexample's schedule and workload as JSON, for booking replay.",
+            dir_okay=False,
+        ),
+    ] = None,
+    all_: Annotated[
+        bool,
+        typer.Option("--all", help="Go on after the first anomaly and count every one."),
+    ] = False,
+    no_shrink: Annotated[
+        bool, typer.Option("--no-shrink", help="Show the counterexample as found, unshrunk.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print only the exploration, as one JSON object.")
+    ] = False,
+    fail_on_anomaly: Annotated[
+        bool, typer.Option("--fail-on-anomaly", help="Exit 1 when an anomaly was found.")
+    ] = False,
+) -> None:
+    """Explore the interleavings of a small run, one buyer step at a time.
+
+    Buyers are real processes on a real store; before each step (look, acquire, read,
+    write, release...) each waits for the scheduler to let it through, so every schedule
+    runs the same way each time it is run.
+    """
+    from booking import __version__
+    from booking.errors import ScenarioError
+    from booking.explore.exploration import DEFAULT_PREEMPTIONS
+    from booking.explore.exploration import explore as search
+    from booking.explore.schedule_file import dumps
+    from booking.render import explore as render
+
+    info = STRATEGIES.get(strategy)
+    if retries is not None and info is not None and info.design != "compare-and-set":
+        raise ScenarioError("--retries only applies to --strategy optimistic")
+    if preemptions is not None and mode != "exhaustive":
+        raise ScenarioError("--preemptions only applies to --mode exhaustive")
+    if preemptions is not None and preemptions < -1:
+        raise ScenarioError(f"--preemptions must be -1 (no bound) or more, not {preemptions}")
+    if save_schedule is not None:
+        from booking.render.output import check_writable
+
+        check_writable(save_schedule, "--save-schedule")
+    bound: int | None = DEFAULT_PREEMPTIONS if preemptions is None else preemptions
+    if bound == -1:
+        bound = None
+    chosen_store = store or _default_store(strategy)
+    total = None if mode == "exhaustive" else (schedules or 1000)
+    with render.search_progress(schedules if mode == "exhaustive" else total) as hook:
+        exploration = search(
+            strategy,
+            store=chosen_store,
+            buyers=buyers,
+            tickets=tickets,
+            attempts=attempts,
+            mode=mode,
+            schedules=schedules,
+            depth=depth,
+            preemptions=bound,
+            seed=seed,
+            all=all_,
+            shrinking=not no_shrink,
+            manager_lock=not no_manager_lock,
+            retries=3 if retries is None else retries,
+            on_schedule=hook,
+        )
+    if as_json:
+        print(render.exploration_json(exploration))
+    else:
+        render.summary(exploration)
+    example = exploration.counterexample
+    if save_schedule is not None and example is None:
+        print(f"booking: no counterexample: {save_schedule} was not written", file=sys.stderr)
+    if example is not None:
+        fail_if(
+            write_files(
+                [
+                    (
+                        save_schedule,
+                        "--save-schedule",
+                        lambda: dumps(example, __version__),
+                        "the schedule",
+                    )
+                ]
+            )
+        )
+    if fail_on_anomaly and exploration.anomalies:
+        raise typer.Exit(EXIT_ANOMALY)
+
+
+def replay(
+    schedule: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE",
+            help="A schedule written by booking explore --save-schedule.",
+            dir_okay=False,
+        ),
+    ],
+    times: Annotated[int, typer.Option(metavar="N", help="Replay it N times.")] = 1,
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print {"runs": [record, ...]} on stdout.')
+    ] = False,
+) -> None:
+    """Run a saved schedule again on fresh buyer processes and a fresh store.
+
+    Each replay must follow the file step for step (the values read and written
+    included); one that does not is an error, never a record.
+    """
+    from booking import __version__
+    from booking.errors import ScenarioError
+    from booking.explore.exploration import replay as run_again
+    from booking.explore.schedule_file import loads
+    from booking.render import explore as render
+
+    try:
+        text = schedule.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{schedule}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{schedule}: not a schedule file (not UTF-8 text)") from None
+    workload, steps = loads(text, __version__, str(schedule))
+    records = run_again(workload, steps, times)
+    if as_json:
+        print(render.replay_json(records))
+        return
+    if not render.replay_summary(str(schedule), workload, records):
+        raise typer.Exit(EXIT_ANOMALY)
+
+
+def _default_store(strategy: str) -> str:
+    info = STRATEGIES.get(strategy)
+    if info is not None and info.stores and "json" not in info.stores:
+        return info.stores[0]
+    return "json"

@@ -1,0 +1,149 @@
+"""Controlled mode: a buyer that moves one step at a time, when the parent says so.
+
+Before each of its step points (the look, acquire, read, write, conditional update, the
+request to the seller, release) a controlled buyer sends a POINT frame naming the step,
+then waits on a pipe of its own for one byte: `GO` lets it take the step, anything else
+abandons the schedule. Sleeps are skipped (its think is 0): order decides, not time.
+
+A guard is never waited for: the strategy is built with a zero timeout, so each acquire is
+one non-blocking try (an mp.Lock or the Manager's lock with timeout 0, one flock try, a
+BEGIN IMMEDIATE with SQLite's busy timeout 0). A try that finds the guard taken sends a
+BLOCKED frame and waits for another grant. So the parent always knows which buyers can
+move, and a schedule granted twice runs twice the same way.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from booking.engine.attempt import attempt
+from booking.engine.buyer import query
+from booking.engine.frames import EXIT_CRASHED, EXIT_STOPPED, NO_VALUE, Kind, Outcome, Record
+from booking.engine.reports import Signals, Stopped, failure_of, send
+from booking.strategies import Guard, Guarded, Strategy, Unlocked
+
+#: The byte that lets a waiting buyer take its step; any other abandons the schedule.
+GO = b"g"
+ABANDON = b"a"
+#: The name of the last POINT frame: the buyer has ended, and waits for nothing.
+END = "end"
+
+
+class Abandoned(Stopped):
+    """The parent ended the schedule before this buyer was done (a deadlock, a hang)."""
+
+
+class Control:
+    """A buyer's side of the grants: report the next step, wait to be let through."""
+
+    def __init__(self, buyer: int, events_fd: int, grant_fd: int) -> None:
+        self.buyer = buyer
+        self.events_fd = events_fd
+        self.grant_fd = grant_fd
+        self.attempt = 0
+        self.value = NO_VALUE  # what the step just taken read or wrote
+
+    def at(self, point: str, kind: Kind = Kind.POINT) -> None:
+        """Say the buyer is at `point` and wait for the grant to take it."""
+        send(self.events_fd, Record(kind, self.buyer, self.attempt, read_value=self.value,
+                                    message=point))  # fmt: skip
+        self.value = NO_VALUE
+        if os.read(self.grant_fd, 1) != GO:
+            raise Abandoned
+
+    def end(self) -> None:
+        send(self.events_fd, Record(Kind.POINT, self.buyer, self.attempt,
+                                    read_value=self.value, message=END))  # fmt: skip
+
+
+class ControlledGuard:
+    """A guard taken by single tries, each one granted: never a real wait."""
+
+    def __init__(self, guard: Guard, control: Control) -> None:
+        self._guard = guard
+        self._control = control
+
+    def acquire(self) -> bool:
+        self._control.at("acquire")
+        while not self._guard.acquire():
+            self._control.at("acquire", Kind.BLOCKED)
+        return True
+
+    def release(self) -> None:
+        try:
+            self._control.at("release")
+        finally:
+            self._guard.release()  # abandoned at its release, a buyer still lets go
+
+
+@dataclass(frozen=True)
+class ControlPlan:
+    """What every controlled buyer of one schedule shares."""
+
+    attempts: int
+    events_fd: int
+    grant_fds: tuple[int, ...]  # each buyer's end of its own grant pipe
+
+
+def main(buyer: int, strategy: Strategy, plan: ControlPlan) -> int:
+    """One controlled buyer: its look, then its attempts, each step when granted."""
+    Signals.install()
+    control = Control(buyer, plan.events_fd, plan.grant_fds[buyer])
+    try:
+        purchase = strategy.buyer_parts(buyer)
+        if isinstance(purchase, Guarded) and not isinstance(purchase.guard, Unlocked):
+            purchase.guard = ControlledGuard(purchase.guard, control)
+        control.at("look")
+        record = query(buyer, purchase)
+        control.value = record.read_value
+        send(plan.events_fd, record)
+        for index in range(plan.attempts):
+            control.attempt = index
+            outcome = attempt(buyer, index, purchase, 0.0, plan.events_fd, control=control)
+            if outcome == Outcome.SOLD_OUT:
+                break
+    except Stopped:
+        return EXIT_STOPPED
+    except Exception as exc:
+        send(plan.events_fd, Record(Kind.FAILED, buyer, message=failure_of(exc)[1]))
+        control.end()
+        return 1
+    control.end()
+    return 0
+
+
+def spawn(body: Callable[[], int], close: tuple[int, ...]) -> int:
+    """Fork a child that runs `body` and exits with its code; `close`: the parent's pipe
+    ends the child must not hold. Returns the child's pid in the parent."""
+    pid = os.fork()
+    if pid:
+        return pid
+    gc.disable()  # a short-lived child: a collection would copy the parent's pages
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    code = EXIT_CRASHED
+    try:
+        for fd in close:
+            os.close(fd)
+        after_fork_in_child()
+        code = body()
+    except BaseException:
+        code = EXIT_CRASHED
+    finally:
+        os._exit(code)
+
+
+def after_fork_in_child() -> None:
+    """Do what multiprocessing does in a child it forks: Manager proxies and locks
+    registered 'after fork' hooks that give the child its own connections. Without
+    multiprocessing loaded there are no hooks, and importing it here would be paid once
+    per buyer."""
+    util = sys.modules.get("multiprocessing.util")
+    if util is not None:
+        util._finalizer_registry.clear()
+        util._run_after_forkers()

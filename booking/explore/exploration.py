@@ -1,0 +1,348 @@
+"""explore() and replay(): the Python API of `booking explore` and `booking replay`."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from booking.errors import BookingError, ScenarioError
+from booking.explore import search
+from booking.explore.executor import Executor
+from booking.explore.model import Decision, Outcome, Step, Trace, preemptions
+from booking.explore.shrink import describe, shrink, steps_that_matter
+from booking.explore.workload import Workload
+from booking.judge.result import Result
+from booking.words import plural
+
+MODES = ("exhaustive", "pct", "random")
+#: Schedules tried by pct and random when --schedules is not given.
+DEFAULT_SAMPLES = 1000
+#: The preemption bound of an exhaustive search when none is given (CHESS found most
+#: bugs within two).
+DEFAULT_PREEMPTIONS = 2
+DEFAULT_DEPTH = 2
+#: Runs the shrinker may make.
+SHRINK_BUDGET = 300
+
+OnSchedule = Callable[[int, Trace], None]
+
+
+class ReplayDiverged(BookingError):
+    """A replay did not follow its saved schedule: the run is not what was saved."""
+
+
+class Nondeterministic(BookingError):
+    """A schedule run twice did not run the same way: a defect of booking, not of the
+    strategy (EX_SOFTWARE)."""
+
+    exit_code = 70
+
+
+@dataclass
+class Counterexample:
+    """The smallest failing schedule found, and the record it produces."""
+
+    workload: Workload
+    steps: list[Step]
+    record: Result
+    preemptions: int
+    problem: str = ""  # a deadlock's or a hang's sentence
+
+    def story(self, ascii: bool = False) -> str:
+        """The steps that matter and what they led to, on one line."""
+        arrow = "->" if ascii else "\u2192"
+        told = describe(steps_that_matter(Trace(self.steps, [], "done", True)), ascii)
+        return f"{told} {arrow} {consequence(self.record, self.problem)}".strip()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "workload": self.workload.to_dict(),
+            "schedule": [step_record(step) for step in self.steps],
+            "story": self.story(),
+            "preemptions": self.preemptions,
+            "problem": self.problem or None,
+            "record": self.record.to_dict(),
+        }
+
+
+def step_record(step: Step) -> dict[str, Any]:
+    """One granted step as JSON: who, which step, what it read or wrote."""
+    record: dict[str, Any] = {"buyer": step.buyer, "step": step.point, "attempt": step.attempt}
+    if step.value != -1:
+        record["value"] = step.value
+    if step.blocked:
+        record["blocked"] = True
+    return record
+
+
+def consequence(record: Result, problem: str = "") -> str:
+    """What a failing schedule led to, in a few words."""
+    if problem:
+        return problem
+    if record.oversold:
+        return f"{plural(record.sold, 'receipt')} for {plural(record.tickets, 'ticket')}"
+    if record.lost_updates:
+        return (
+            f"{plural(record.sold, 'receipt')}, the store's count fell by "
+            f"{record.tickets - (record.remaining or 0)}: "
+            f"{plural(record.lost_updates, 'sale')} lost"
+        )
+    if record.errors:
+        return f"{plural(record.errors, 'operation')} failed ({record.verdict})"
+    return record.verdict
+
+
+@dataclass
+class Exploration:
+    """What a search ran and found."""
+
+    workload: Workload
+    mode: str
+    preemption_bound: int | None
+    depth: int
+    schedules: int = 0
+    exhaustive: bool = False
+    anomalies: int = 0
+    deadlocks: int = 0
+    counterexample: Counterexample | None = None
+    found_steps: int = 0  # the counterexample's length before it was shrunk
+    shrink_runs: int = 0
+    elapsed_s: float = 0.0
+    verdicts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        """Schedules run per second, shrinking left out."""
+        return self.schedules / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        workload = self.workload
+        return {
+            "strategy": workload.strategy,
+            "store": workload.store,
+            "buyers": workload.buyers,
+            "tickets": workload.tickets,
+            "attempts": workload.attempts,
+            "mode": self.mode,
+            "seed": workload.seed,
+            "preemptions": self.preemption_bound,
+            "depth": self.depth if self.mode == "pct" else None,
+            "schedules": self.schedules,
+            "exhaustive": self.exhaustive,
+            "anomalies": self.anomalies,
+            "deadlocks": self.deadlocks,
+            "verdicts": self.verdicts,
+            "schedules_per_s": round(self.rate, 1),
+            "counterexample": None
+            if self.counterexample is None
+            else self.counterexample.to_dict(),
+        }
+
+
+def explore(
+    strategy: str,
+    *,
+    store: str = "json",
+    buyers: int = 2,
+    tickets: int = 1,
+    attempts: int = 1,
+    mode: str = "exhaustive",
+    schedules: int | None = None,
+    depth: int = DEFAULT_DEPTH,
+    preemptions: int | None = DEFAULT_PREEMPTIONS,
+    seed: int | None = None,
+    all: bool = False,
+    shrinking: bool = True,
+    manager_lock: bool = True,
+    retries: int = 3,
+    json_write: str = "atomic",
+    on_schedule: OnSchedule | None = None,
+) -> Exploration:
+    """Run `strategy`'s small workload under many schedules and return what was found.
+    Raises ScenarioError for a bad value before any process starts."""
+    if mode not in MODES:
+        raise ScenarioError(f'unknown mode "{mode}"; expected one of {", ".join(MODES)}')
+    for name, value, low in (("schedules", schedules, 1), ("preemptions", preemptions, 0)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ScenarioError(f"{name} must be a whole number, not {value!r}")
+        if value is not None and value < low:
+            raise ScenarioError(f"{name} must be at least {low}, not {value}")
+    if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= 10:
+        raise ScenarioError(f"depth must be between 1 and 10, not {depth!r}")
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**32)
+    workload = Workload(
+        strategy, store, buyers, tickets, attempts, manager_lock, retries, json_write, seed
+    ).validate()
+    bound = preemptions if mode == "exhaustive" else None
+    exploration = Exploration(workload, mode, bound, depth)
+    stop_at_first = not all
+
+    def seen(count: int, trace: Trace) -> None:
+        if trace.result is not None:
+            verdict = trace.result.verdict if trace.ending == "done" else trace.ending.upper()
+            exploration.verdicts[verdict] = exploration.verdicts.get(verdict, 0) + 1
+        if on_schedule is not None:
+            on_schedule(count, trace)
+
+    started = time.monotonic()
+    try:
+        with _Executors(workload) as executors:
+            _search(exploration, executors, schedules, stop_at_first, seen, shrinking)
+    except RuntimeError as exc:
+        raise Nondeterministic(f"{exc}; please report it") from None
+    exploration.elapsed_s = exploration.elapsed_s or time.monotonic() - started
+    return exploration
+
+
+def _search(
+    exploration: Exploration,
+    executors: _Executors,
+    schedules: int | None,
+    stop_at_first: bool,
+    seen: OnSchedule,
+    shrinking: bool,
+) -> None:
+    """Run the search, then shrink its first anomaly."""
+    workload, mode, bound = exploration.workload, exploration.mode, exploration.preemption_bound
+    depth, seed, buyers = exploration.depth, workload.seed, workload.buyers
+    started = time.monotonic()
+    execute = executors.get(buyers, workload.attempts)
+    outcome: Outcome
+    if mode == "exhaustive":
+        outcome = search.exhaustive(
+            execute, preemptions=bound, limit=schedules, stop_at_first=stop_at_first,
+            on_schedule=seen,
+        )  # fmt: skip
+    elif mode == "pct":
+        outcome = search.pct(
+            execute, depth=depth, schedules=schedules or DEFAULT_SAMPLES, seed=seed,
+            stop_at_first=stop_at_first, on_schedule=seen, buyers=buyers,
+        )  # fmt: skip
+    else:
+        outcome = search.random_walk(
+            execute, schedules=schedules or DEFAULT_SAMPLES, seed=seed,
+            stop_at_first=stop_at_first, on_schedule=seen,
+        )  # fmt: skip
+    exploration.elapsed_s = time.monotonic() - started
+    exploration.schedules = outcome.schedules
+    exploration.exhaustive = outcome.exhaustive
+    exploration.anomalies = outcome.anomalies
+    exploration.deadlocks = outcome.deadlocks
+    if outcome.first is not None:
+        exploration.found_steps = len(outcome.first.steps)
+        exploration.counterexample = _counterexample(
+            outcome.first, workload, executors if shrinking else None, exploration
+        )
+
+
+def _counterexample(
+    found: Trace, workload: Workload, executors: _Executors | None, exploration: Exploration
+) -> Counterexample:
+    """The found schedule, shrunk when `executors` are given."""
+    trace, buyers, attempts = found, workload.buyers, workload.attempts
+    if executors is not None:
+        shrunk = shrink(
+            found,
+            buyers,
+            attempts,
+            lambda b, a, chooser: executors.get(b, a)(chooser),
+            budget=SHRINK_BUDGET,
+        )
+        trace, buyers, attempts = shrunk.trace, shrunk.buyers, shrunk.attempts
+        exploration.shrink_runs = shrunk.tries
+    assert trace.result is not None
+    small = Workload(**{**workload.to_dict(), "buyers": buyers, "attempts": attempts})
+    return Counterexample(
+        small, trace.steps, trace.result, preemptions(trace.decisions, trace.order), trace.problem
+    )
+
+
+class _Executors:
+    """One executor per workload size the shrinker asks for, all closed at the end."""
+
+    def __init__(self, workload: Workload) -> None:
+        self.workload = workload
+        self._made: dict[tuple[int, int], Executor] = {}
+
+    def get(self, buyers: int, attempts: int) -> Executor:
+        key = (buyers, attempts)
+        if key not in self._made:
+            size = {**self.workload.to_dict(), "buyers": buyers, "attempts": attempts}
+            self._made[key] = Executor(Workload(**size))
+        return self._made[key]
+
+    def __enter__(self) -> _Executors:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for executor in self._made.values():
+            executor.close()
+
+
+class _Strict:
+    """Grants exactly the saved schedule, and notes the first step that does not fit."""
+
+    def __init__(self, steps: Sequence[Step]) -> None:
+        self.steps = steps
+        self.misfit = ""
+
+    def __call__(self, decision: Decision) -> int:
+        index = decision.index
+        if index >= len(self.steps):
+            self.misfit = self.misfit or (
+                f"the schedule ends after {plural(len(self.steps), 'step')}, but buyers "
+                f"{', '.join(map(str, decision.enabled))} still wait"
+            )
+            return decision.enabled[0]
+        step = self.steps[index]
+        if step.buyer not in decision.enabled or decision.at[step.buyer] != step.point:
+            where = decision.at.get(step.buyer)
+            self.misfit = self.misfit or (
+                f"step {index + 1} grants buyer {step.buyer} its {step.point}, but "
+                + (f"that buyer waits at its {where}" if where else "that buyer cannot move")
+            )
+            return decision.enabled[0]
+        return step.buyer
+
+
+def replay(
+    workload: Workload,
+    steps: Sequence[Step],
+    times: int = 1,
+    on_run: Callable[[int, Result], None] | None = None,
+) -> list[Result]:
+    """Run a saved schedule `times` times on fresh processes and a fresh store. Raises
+    ReplayDiverged when a run does not follow it step for step, values included."""
+    if isinstance(times, bool) or not isinstance(times, int) or not 1 <= times <= 100_000:
+        raise ScenarioError(f"times must be between 1 and 100,000, not {times!r}")
+    workload.validate()
+    results = []
+    with Executor(workload) as execute:
+        for number in range(1, times + 1):
+            chooser = _Strict(steps)
+            trace = execute(chooser)
+            problem = chooser.misfit or _differs(steps, trace.steps)
+            if problem:
+                raise ReplayDiverged(f"replay {number} did not follow the schedule: {problem}")
+            assert trace.result is not None
+            results.append(trace.result)
+            if on_run is not None:
+                on_run(number, trace.result)
+    return results
+
+
+def _differs(saved: Sequence[Step], ran: Sequence[Step]) -> str:
+    """Where a run's steps differ from the saved ones ("" when they do not)."""
+    for index, (want, got) in enumerate(zip(saved, ran, strict=False)):
+        if want != got:
+            return (
+                f"step {index + 1} was {describe([got], ascii=True)}, the file says "
+                f"{describe([want], ascii=True)}"
+            )
+    if len(saved) != len(ran):
+        return f"the run took {len(ran)} steps, the file has {len(saved)}"
+    return ""
