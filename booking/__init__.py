@@ -1,8 +1,11 @@
 """booking: a ticket-booking race simulator.
 
-    from booking import Scenario, simulate
+    from booking import Scenario, explore, simulate
     result = simulate(Scenario(buyers=50, strategy="none"))
     print(result.verdict, result.oversold)
+
+    found = explore("none", buyers=2, tickets=1)  # every interleaving, in order
+    print(found.counterexample.story())
 
 Names are imported on first use, so `booking --help` stays quick.
 """
@@ -12,13 +15,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["BookingError", "Comparison", "Result", "Scenario", "compare", "simulate"]
+__all__ = [
+    "BookingError",
+    "Comparison",
+    "Result",
+    "Scenario",
+    "compare",
+    "explore",
+    "replay",
+    "simulate",
+]
 
 if TYPE_CHECKING:
     from booking.comparison.driver import Comparison, compare
     from booking.errors import BookingError
     from booking.judge.result import Result
     from booking.scenarios.scenario import Scenario
+    from booking.schedules.exploration import explore, replay
     from booking.simulation import simulate
 
 _LAZY = {
@@ -28,6 +41,8 @@ _LAZY = {
     "Result": "booking.judge.result",
     "Scenario": "booking.scenarios.scenario",
     "simulate": "booking.simulation",
+    "explore": "booking.schedules.exploration",
+    "replay": "booking.schedules.exploration",
 }
 
 

@@ -16,7 +16,7 @@ LAYERS = [
     "history",
     "render",
     "comparison",
-    "explore",
+    "schedules",
     "simulation",
     "judge",
     "engine",

@@ -114,10 +114,10 @@ def explore(
     """
     from booking import __version__
     from booking.errors import ScenarioError
-    from booking.explore.exploration import DEFAULT_PREEMPTIONS
-    from booking.explore.exploration import explore as search
-    from booking.explore.schedule_file import dumps
     from booking.render import explore as render
+    from booking.schedules.exploration import DEFAULT_PREEMPTIONS
+    from booking.schedules.exploration import explore as search
+    from booking.schedules.schedule_file import dumps
 
     info = STRATEGIES.get(strategy)
     if retries is not None and info is not None and info.design != "compare-and-set":
@@ -196,20 +196,12 @@ def replay(
     Each replay must follow the file step for step (the values read and written
     included); one that does not is an error, never a record.
     """
-    from booking import __version__
-    from booking.errors import ScenarioError
-    from booking.explore.exploration import replay as run_again
-    from booking.explore.schedule_file import loads
     from booking.render import explore as render
+    from booking.schedules.exploration import replay_steps
+    from booking.schedules.schedule_file import load_schedule
 
-    try:
-        text = schedule.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"{schedule}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{schedule}: not a schedule file (not UTF-8 text)") from None
-    workload, steps = loads(text, __version__, str(schedule))
-    records = run_again(workload, steps, times)
+    workload, steps = load_schedule(schedule)
+    records = replay_steps(workload, steps, times)
     if as_json:
         print(render.replay_json(records))
         return

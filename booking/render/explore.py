@@ -13,10 +13,10 @@ from typing import IO, TYPE_CHECKING, Any
 from booking.words import plural
 
 if TYPE_CHECKING:
-    from booking.explore.exploration import Exploration
-    from booking.explore.model import Trace
-    from booking.explore.workload import Workload
     from booking.judge.result import Result
+    from booking.schedules.exploration import Exploration
+    from booking.schedules.model import Trace
+    from booking.schedules.workload import Workload
 
 #: The record's fields that a schedule decides: the same in every replay of it.
 DETERMINED = ("verdict", "sold", "remaining", "oversold", "lost_updates", "refused", "errors")

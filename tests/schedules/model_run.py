@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from booking.explore.model import Chooser, Decision, Step, Trace
+from booking.schedules.model import Chooser, Decision, Step, Trace
 
 #: The strategies the model knows.
 Strategy = Literal["none", "lock"]

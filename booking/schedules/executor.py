@@ -24,9 +24,9 @@ from booking.engine import controlled
 from booking.engine.frames import Kind, Record, decode_stream
 from booking.engine.runner import RawRun
 from booking.errors import BookingError
-from booking.explore.model import Chooser, Decision, Ending, Step, Trace
-from booking.explore.workload import Workload
 from booking.judge.checker import judge, receipts
+from booking.schedules.model import Chooser, Decision, Ending, Step, Trace
+from booking.schedules.workload import Workload
 from booking.simulation import record_of, run_facts
 from booking.stores import StoreFile, StoreOptions, load_store
 from booking.stores.sighting import Sighting

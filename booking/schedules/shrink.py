@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from booking.explore.model import Chooser, Step, Trace, preemptions
-from booking.explore.search import follow
+from booking.schedules.model import Chooser, Step, Trace, preemptions
+from booking.schedules.search import follow
 
 __all__ = ["Run", "Shrunk", "describe", "shrink", "steps_that_matter"]
 

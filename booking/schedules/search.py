@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from booking.explore.model import Chooser, Decision, Execute, Outcome, Trace, preemptions
+from booking.schedules.model import Chooser, Decision, Execute, Outcome, Trace, preemptions
 
 __all__ = [
     "OnSchedule",

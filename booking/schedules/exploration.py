@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from booking.errors import BookingError, ScenarioError
-from booking.explore import search
-from booking.explore.executor import Executor
-from booking.explore.model import Decision, Outcome, Step, Trace, preemptions
-from booking.explore.shrink import describe, shrink, steps_that_matter
-from booking.explore.workload import Workload
 from booking.judge.result import Result
+from booking.schedules import search
+from booking.schedules.executor import Executor
+from booking.schedules.model import Decision, Outcome, Step, Trace, preemptions
+from booking.schedules.shrink import describe, shrink, steps_that_matter
+from booking.schedules.workload import Workload
 from booking.words import plural
 
 MODES = ("exhaustive", "pct", "random")
@@ -310,13 +312,30 @@ class _Strict:
 
 
 def replay(
+    schedule: Counterexample | str | os.PathLike[str],
+    times: int = 1,
+    on_run: Callable[[int, Result], None] | None = None,
+) -> list[Result]:
+    """Run a counterexample, or a schedule file saved by `booking explore
+    --save-schedule`, `times` times on fresh processes and a fresh store. Raises
+    ScenarioError for a file that is not a schedule this booking can replay (before any
+    run), ReplayDiverged when a run does not follow it step for step."""
+    if isinstance(schedule, Counterexample):
+        return replay_steps(schedule.workload, schedule.steps, times, on_run)
+    from booking.schedules.schedule_file import load_schedule
+
+    workload, steps = load_schedule(Path(schedule))
+    return replay_steps(workload, steps, times, on_run)
+
+
+def replay_steps(
     workload: Workload,
     steps: Sequence[Step],
     times: int = 1,
     on_run: Callable[[int, Result], None] | None = None,
 ) -> list[Result]:
-    """Run a saved schedule `times` times on fresh processes and a fresh store. Raises
-    ReplayDiverged when a run does not follow it step for step, values included."""
+    """Run the granted `steps` of `workload` `times` times; ReplayDiverged when a run does
+    not follow them step for step, values included."""
     if isinstance(times, bool) or not isinstance(times, int) or not 1 <= times <= 100_000:
         raise ScenarioError(f"times must be between 1 and 100,000, not {times!r}")
     workload.validate()

@@ -8,8 +8,8 @@ from math import comb
 
 import pytest
 
-from booking.explore.model import Chooser, Decision, Step, Trace, preemptions
-from booking.explore.search import (
+from booking.schedules.model import Chooser, Decision, Step, Trace, preemptions
+from booking.schedules.search import (
     default_choice,
     exhaustive,
     follow,
@@ -18,7 +18,7 @@ from booking.explore.search import (
     random_walk,
     schedule_preemptions,
 )
-from tests.explore.model_run import Model, Strategy
+from tests.schedules.model_run import Model, Strategy
 
 # --- the two small choosers ------------------------------------------------------------------
 

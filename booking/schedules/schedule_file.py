@@ -9,12 +9,13 @@ refused whole, never half run.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from booking.errors import ScenarioError
-from booking.explore.exploration import Counterexample, step_record
-from booking.explore.model import POINTS, Step
-from booking.explore.workload import Workload
+from booking.schedules.exploration import Counterexample, step_record
+from booking.schedules.model import POINTS, Step
+from booking.schedules.workload import Workload
 
 #: What the file says it is, and the version of the step points it was recorded with.
 KIND = "booking-schedule"
@@ -35,6 +36,19 @@ def dumps(counterexample: Counterexample, version: str) -> str:
         "record": counterexample.record.to_dict(),
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def load_schedule(path: Path) -> tuple[Workload, list[Step]]:
+    """The workload and steps of the schedule file at `path` (see loads)."""
+    from booking import __version__
+
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a schedule file (not UTF-8 text)") from None
+    return loads(text, __version__, str(path))
 
 
 def loads(text: str, version: str, origin: str) -> tuple[Workload, list[Step]]:

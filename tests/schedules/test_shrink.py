@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from booking.explore.model import Step, Trace
-from booking.explore.search import follow, random_walk, schedule_preemptions
-from booking.explore.shrink import describe, shrink, steps_that_matter
-from tests.explore.model_run import Model, runner
+from booking.schedules.model import Step, Trace
+from booking.schedules.search import follow, random_walk, schedule_preemptions
+from booking.schedules.shrink import describe, shrink, steps_that_matter
+from tests.schedules.model_run import Model, runner
 
 #: The race at its smallest: one preemption (buyer 0 between its read and its write).
 RACE = "buyer 0 read 1 · buyer 1 read 1 · buyer 1 wrote 0 · buyer 0 wrote 0"
