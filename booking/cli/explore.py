@@ -106,12 +106,7 @@ def explore(
         bool, typer.Option("--fail-on-anomaly", help="Exit 1 when an anomaly was found.")
     ] = False,
 ) -> None:
-    """Explore the interleavings of a small run, one buyer step at a time.
-
-    Buyers are real processes on a real store; before each step (look, acquire, read,
-    write, release...) each waits for the scheduler to let it through, so every schedule
-    runs the same way each time it is run.
-    """
+    """Explore the interleavings of a small run, one buyer step at a time, on real processes."""
     from booking import __version__
     from booking.errors import ScenarioError
     from booking.render import explore as render
@@ -173,6 +168,10 @@ def explore(
                 ]
             )
         )
+    if exploration.interrupted:
+        from booking.engine import stopping
+
+        raise typer.Exit(stopping.exit_code())
     if fail_on_anomaly and exploration.anomalies:
         raise typer.Exit(EXIT_ANOMALY)
 
@@ -191,11 +190,7 @@ def replay(
         bool, typer.Option("--json", help='Print {"runs": [record, ...]} on stdout.')
     ] = False,
 ) -> None:
-    """Run a saved schedule again on fresh buyer processes and a fresh store.
-
-    Each replay must follow the file step for step (the values read and written
-    included); one that does not is an error, never a record.
-    """
+    """Run a saved schedule again, step for step, on fresh buyer processes and a fresh store."""
     from booking.render import explore as render
     from booking.schedules.exploration import replay_steps
     from booking.schedules.schedule_file import load_schedule

@@ -56,7 +56,11 @@ def claim(exploration: Exploration) -> str:
         )
     if exploration.mode == "exhaustive" and exploration.exhaustive:
         bound = exploration.preemption_bound
-        within = "" if bound is None else f" with at most {plural(bound, 'preemption')}"
+        within = (
+            " (two reads in either order counted once: reads commute)"
+            if bound is None
+            else f" with at most {plural(bound, 'preemption')}"
+        )
         return (
             f"{count} run: every interleaving of these buyers' steps{within} ends without an "
             "anomaly. That holds at step granularity, for this workload; it says nothing of "
@@ -75,7 +79,10 @@ def summary(exploration: Exploration, out: IO[str] | None = None) -> None:
     verdicts = ", ".join(f"{v} {n:,}" for v, n in sorted(exploration.verdicts.items()))
     print(f"verdicts: {verdicts or 'none'}", file=out)
     print(claim(exploration), file=out)
-    if exploration.mode == "exhaustive" and not exploration.exhaustive:
+    if exploration.interrupted:
+        unshrunk = "; the counterexample is as found" if exploration.counterexample else ""
+        print(f"Interrupted: the search stopped there{unshrunk}.", file=out)
+    elif exploration.mode == "exhaustive" and not exploration.exhaustive:
         why = "at the first anomaly" if exploration.anomalies else "at --schedules"
         print(f"Not exhaustive: the search stopped {why}.", file=out)
     example = exploration.counterexample

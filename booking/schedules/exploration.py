@@ -6,7 +6,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ from booking.errors import BookingError, ScenarioError
 from booking.judge.result import Result
 from booking.schedules import search
 from booking.schedules.executor import Executor
-from booking.schedules.model import Decision, Outcome, Step, Trace, preemptions
+from booking.schedules.model import Chooser, Decision, Outcome, Step, Trace, preemptions
 from booking.schedules.shrink import describe, shrink, steps_that_matter
 from booking.schedules.workload import Workload
 from booking.words import plural
@@ -114,6 +114,7 @@ class Exploration:
     shrink_runs: int = 0
     elapsed_s: float = 0.0
     verdicts: dict[str, int] = field(default_factory=dict)
+    interrupted: bool = False  # Ctrl-C or SIGTERM ended the search early
 
     @property
     def rate(self) -> float:
@@ -134,6 +135,7 @@ class Exploration:
             "depth": self.depth if self.mode == "pct" else None,
             "schedules": self.schedules,
             "exhaustive": self.exhaustive,
+            "interrupted": self.interrupted,
             "anomalies": self.anomalies,
             "deadlocks": self.deadlocks,
             "verdicts": self.verdicts,
@@ -183,19 +185,33 @@ def explore(
     exploration = Exploration(workload, mode, bound, depth)
     stop_at_first = not all
 
+    started = time.monotonic()
+    first: list[Trace] = []  # the first anomaly, kept as it comes for an interrupted search
+
     def seen(count: int, trace: Trace) -> None:
+        exploration.schedules = count
+        exploration.anomalies += trace.anomalous
+        exploration.deadlocks += trace.ending == "deadlock"
+        if trace.anomalous and not first:
+            first.append(trace)
         if trace.result is not None:
             verdict = trace.result.verdict if trace.ending == "done" else trace.ending.upper()
             exploration.verdicts[verdict] = exploration.verdicts.get(verdict, 0) + 1
         if on_schedule is not None:
             on_schedule(count, trace)
 
-    started = time.monotonic()
     try:
         with _Executors(workload) as executors:
             _search(exploration, executors, schedules, stop_at_first, seen, shrinking)
     except RuntimeError as exc:
         raise Nondeterministic(f"{exc}; please report it") from None
+    except KeyboardInterrupt:
+        # Ctrl-C (or SIGTERM): every buyer is reaped already; say what was run, unshrunk.
+        exploration.interrupted = True
+        exploration.exhaustive = False
+        if first and exploration.counterexample is None:
+            exploration.found_steps = len(first[0].steps)
+            exploration.counterexample = _counterexample(first[0], workload, None, exploration)
     exploration.elapsed_s = exploration.elapsed_s or time.monotonic() - started
     return exploration
 
@@ -247,13 +263,15 @@ def _counterexample(
     """The found schedule, shrunk when `executors` are given."""
     trace, buyers, attempts = found, workload.buyers, workload.attempts
     if executors is not None:
-        shrunk = shrink(
-            found,
-            buyers,
-            attempts,
-            lambda b, a, chooser: executors.get(b, a)(chooser),
-            budget=SHRINK_BUDGET,
-        )
+        kind = _failure(found)
+
+        def run(buyers: int, attempts: int, chooser: Chooser) -> Trace:
+            """A smaller run counts only when it fails the same way (an oversell does not
+            shrink into a mere lost update)."""
+            ran = executors.get(buyers, attempts)(chooser)
+            return replace(ran, anomalous=ran.anomalous and _failure(ran) == kind)
+
+        shrunk = shrink(found, buyers, attempts, run, budget=SHRINK_BUDGET)
         trace, buyers, attempts = shrunk.trace, shrunk.buyers, shrunk.attempts
         exploration.shrink_runs = shrunk.tries
     assert trace.result is not None
@@ -261,6 +279,13 @@ def _counterexample(
     return Counterexample(
         small, trace.steps, trace.result, preemptions(trace.decisions, trace.order), trace.problem
     )
+
+
+def _failure(trace: Trace) -> str:
+    """How a schedule failed: its ending, or its record's verdict."""
+    if trace.ending != "done" or trace.result is None:
+        return trace.ending
+    return trace.result.verdict
 
 
 class _Executors:
