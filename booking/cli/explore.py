@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -189,19 +189,47 @@ def replay(
     as_json: Annotated[
         bool, typer.Option("--json", help='Print {"runs": [record, ...]} on stdout.')
     ] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE.html",
+            help="Also write the first replay as a self-contained HTML report (its timeline "
+            "shows the steps in the order they were granted).",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Run a saved schedule again, step for step, on fresh buyer processes and a fresh store."""
+    from booking.errors import ScenarioError
     from booking.render import explore as render
-    from booking.schedules.exploration import replay_steps
+    from booking.render.output import check_distinct, check_writable
+    from booking.schedules.exploration import replay_traces
     from booking.schedules.schedule_file import load_schedule
 
+    if isinstance(times, int) and not 1 <= times <= 100_000:
+        raise ScenarioError(f"--times must be between 1 and 100,000, not {times}")
+    if report is not None:
+        check_writable(report, "--report")
+        check_distinct({"FILE": schedule, "--report": report})
     workload, steps = load_schedule(schedule)
-    records = replay_steps(workload, steps, times)
+    traces = replay_traces(workload, steps, times)
+    records = [trace.result for trace in traces if trace.result is not None]
     if as_json:
         print(render.replay_json(records))
-        return
-    if not render.replay_summary(str(schedule), workload, records):
+        same = True
+    else:
+        same = render.replay_summary(str(schedule), workload, records)
+    first = traces[0]
+    origin = f"The first replay of {schedule}, granted step by step in the saved order."
+    fail_if(write_files([(report, "--report", lambda: _report(first, origin), "the report")]))
+    if not same:
         raise typer.Exit(EXIT_ANOMALY)
+
+
+def _report(trace: Any, origin: str) -> str:
+    from booking.render.report import render_run
+
+    return render_run(trace.result, trace.raw, origin=origin)
 
 
 def _default_store(strategy: str) -> str:

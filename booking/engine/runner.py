@@ -53,6 +53,9 @@ class RawRun:
     aborted: str = ""  # why the memory guard stopped the run ("": it did not)
     exit_codes: dict[int, int] = field(default_factory=dict)  # buyer -> exit code (<0: signal)
     pids: list[int] = field(default_factory=list)
+    # A controlled run (explore, replay): each step waited for a grant, in an order the
+    # scheduler chose, and no think was slept; its clocks show the scheduler's pace.
+    controlled: bool = False
 
 
 class _Buyers:

@@ -109,6 +109,12 @@ def _lost(lanes: Timeline, result: Result) -> str:
 def _think(raw: RawRun, result: Result) -> str:
     """Where the think's time went, when read -> write took much longer than asked (not
     under a seller, whose read -> write stamps are the seller's, with no think between)."""
+    if raw.controlled:
+        return (
+            "Every step waited for the scheduler's grant and no think was slept: the order "
+            "of the steps is the schedule's, and their times show the scheduler's pace, not "
+            "the strategy's."
+        )
     if result.protocol == "seller":
         return ""
     taken = [

@@ -121,6 +121,7 @@ class Executor:
             anomalous=result.anomalous or schedule.ending != "done",
             result=result,
             problem=schedule.problem,
+            raw=raw,
             buyers=workload.buyers,
         )
 
@@ -132,7 +133,7 @@ class _Schedule:
         self.strategy = strategy
         self.workload = workload
         self.step_timeout_s = step_timeout_s
-        self.raw = RawRun(started_ns=time.monotonic_ns())
+        self.raw = RawRun(started_ns=time.monotonic_ns(), controlled=True)
         self.steps: list[Step] = []
         self.decisions: list[Decision] = []
         self.ending: Ending = "done"

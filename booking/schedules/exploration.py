@@ -361,10 +361,21 @@ def replay_steps(
 ) -> list[Result]:
     """Run the granted `steps` of `workload` `times` times; ReplayDiverged when a run does
     not follow them step for step, values included."""
+    traces = replay_traces(workload, steps, times, on_run)
+    return [trace.result for trace in traces if trace.result is not None]
+
+
+def replay_traces(
+    workload: Workload,
+    steps: Sequence[Step],
+    times: int = 1,
+    on_run: Callable[[int, Result], None] | None = None,
+) -> list[Trace]:
+    """replay_steps, keeping each run's whole trace (its step records for a report)."""
     if isinstance(times, bool) or not isinstance(times, int) or not 1 <= times <= 100_000:
         raise ScenarioError(f"times must be between 1 and 100,000, not {times!r}")
     workload.validate()
-    results = []
+    traces = []
     with Executor(workload) as execute:
         for number in range(1, times + 1):
             chooser = _Strict(steps)
@@ -373,10 +384,10 @@ def replay_steps(
             if problem:
                 raise ReplayDiverged(f"replay {number} did not follow the schedule: {problem}")
             assert trace.result is not None
-            results.append(trace.result)
+            traces.append(trace)
             if on_run is not None:
                 on_run(number, trace.result)
-    return results
+    return traces
 
 
 def _differs(saved: Sequence[Step], ran: Sequence[Step]) -> str:

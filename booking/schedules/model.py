@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from booking.engine.runner import RawRun
     from booking.judge.result import Result
 
 #: The step points a controlled buyer stops at, by name. "look" is the unguarded query,
@@ -60,6 +61,7 @@ class Trace:
     result: Result | None = None  # the record; None only in tests of the search
     problem: str = ""  # a deadlock's or a hang's sentence
     buyers: int = 0
+    raw: RawRun | None = None  # the buyers' step records and clocks, for a report
 
     @property
     def order(self) -> list[int]:
