@@ -47,13 +47,19 @@ class Control:
         self.grant_fd = grant_fd
         self.attempt = 0
         self.value = NO_VALUE  # what the step just taken read or wrote
+        self.abandoned = False
 
     def at(self, point: str, kind: Kind = Kind.POINT) -> None:
-        """Say the buyer is at `point` and wait for the grant to take it."""
+        """Say the buyer is at `point` and wait for the grant to take it. Once abandoned,
+        every later point (the release in a protocol's `finally`) is abandoned at once:
+        no further grant will come, and the buyer must let go and exit by itself."""
+        if self.abandoned:
+            raise Abandoned
         send(self.events_fd, Record(kind, self.buyer, self.attempt, read_value=self.value,
                                     message=point))  # fmt: skip
         self.value = NO_VALUE
         if os.read(self.grant_fd, 1) != GO:
+            self.abandoned = True
             raise Abandoned
 
     def end(self) -> None:

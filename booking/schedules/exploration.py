@@ -390,14 +390,17 @@ def replay_traces(
     return traces
 
 
+def _told(step: Step) -> str:
+    """One step in words, with what a story leaves out: its attempt, a blocked try."""
+    blocked = ", blocked" if step.blocked and step.point != "acquire" else ""
+    return f"{describe([step], ascii=True)} (attempt {step.attempt + 1}{blocked})"
+
+
 def _differs(saved: Sequence[Step], ran: Sequence[Step]) -> str:
     """Where a run's steps differ from the saved ones ("" when they do not)."""
     for index, (want, got) in enumerate(zip(saved, ran, strict=False)):
         if want != got:
-            return (
-                f"step {index + 1} was {describe([got], ascii=True)}, the file says "
-                f"{describe([want], ascii=True)}"
-            )
+            return f"step {index + 1} was {_told(got)}, the file says {_told(want)}"
     if len(saved) != len(ran):
         return f"the run took {len(ran)} steps, the file has {len(saved)}"
     return ""

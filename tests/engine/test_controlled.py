@@ -304,16 +304,9 @@ def test_an_abandoned_schedule_reaps_every_buyer_and_lets_the_guard_go(
     assert open_fds() == fds
 
 
-# --- bug: an abandoned holder waits for a second grant at its release ----------------------
+# --- an abandoned holder lets go without waiting for another grant -----------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=BlockingIOError,
-    reason="controlled.py: Control.at() reads a fresh grant byte after the buyer was "
-    "abandoned, so ControlledGuard.release() (the protocol's finally) waits for a grant "
-    "the parent never sends",
-)
 def test_a_buyer_abandoned_while_holding_lets_go_without_another_grant(pipes: Pipes) -> None:
     guard = FlakyGuard()
     control = controlled.Control(0, pipes.events_w, pipes.grant_r)
@@ -326,11 +319,6 @@ def test_a_buyer_abandoned_while_holding_lets_go_without_another_grant(pipes: Pi
     assert guard.released == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="executor._finish writes one ABANDON byte; a buyer abandoned while holding the "
-    "guard consumes it, then blocks at its release step until SIGKILL after REAP_GRACE_S",
-)
 def test_abandoned_buyers_exit_by_themselves(
     spawned: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
