@@ -55,6 +55,7 @@ def claim(exploration: Exploration) -> str:
             f"({first} shown below, shrunk)."
         )
     if exploration.mode == "exhaustive" and exploration.exhaustive:
+        whose = "these buyers'" if exploration.workload.buyers > 1 else "this buyer's"
         bound = exploration.preemption_bound
         within = (
             " (two reads in either order counted once: reads commute)"
@@ -62,7 +63,7 @@ def claim(exploration: Exploration) -> str:
             else f" with at most {plural(bound, 'preemption')}"
         )
         return (
-            f"{count} run: every interleaving of these buyers' steps{within} ends without an "
+            f"{count} run: every interleaving of {whose} steps{within} ends without an "
             "anomaly. That holds at step granularity, for this workload; it says nothing of "
             "more buyers, more tickets or more preemptions."
         )
