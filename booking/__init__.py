@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from booking.errors import BookingError
     from booking.judge.result import Result
     from booking.scenarios.scenario import Scenario
-    from booking.schedules.exploration import explore, replay
+    from booking.schedules.exploration import explore
+    from booking.schedules.replaying import replay
     from booking.simulation import simulate
 
 _LAZY = {
@@ -42,7 +43,7 @@ _LAZY = {
     "Scenario": "booking.scenarios.scenario",
     "simulate": "booking.simulation",
     "explore": "booking.schedules.exploration",
-    "replay": "booking.schedules.exploration",
+    "replay": "booking.schedules.replaying",
 }
 
 

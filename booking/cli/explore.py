@@ -203,7 +203,7 @@ def replay(
     from booking.errors import ScenarioError
     from booking.render import explore as render
     from booking.render.output import check_distinct, check_writable
-    from booking.schedules.exploration import replay_traces
+    from booking.schedules.replaying import replay_traces
     from booking.schedules.schedule_file import load_schedule
 
     if isinstance(times, int) and not 1 <= times <= 100_000:

@@ -17,12 +17,12 @@ from __future__ import annotations
 import gc
 import os
 import signal
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from booking.engine.attempt import attempt
 from booking.engine.buyer import query
+from booking.engine.forking import STOP_SIGNALS, after_fork_in_child, release_in_child
 from booking.engine.frames import EXIT_CRASHED, EXIT_STOPPED, NO_VALUE, Kind, Outcome, Record
 from booking.engine.reports import Signals, Stopped, failure_of, send
 from booking.strategies import Guard, Guarded, Strategy, Unlocked
@@ -125,13 +125,22 @@ def main(buyer: int, strategy: Strategy, plan: ControlPlan) -> int:
 
 def spawn(body: Callable[[], int], close: tuple[int, ...]) -> int:
     """Fork a child that runs `body` and exits with its code; `close`: the parent's pipe
-    ends the child must not hold. Returns the child's pid in the parent."""
-    pid = os.fork()
+    ends the child must not hold. Returns the child's pid in the parent. Call it under
+    signals_held() until the pid is recorded, so an interrupt cannot lose the child."""
+    # A Ctrl-C must not reach the child before it ignores one: held across the fork.
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        pid = os.fork()
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        raise
     if pid:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         return pid
     gc.disable()  # a short-lived child: a collection would copy the parent's pages
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    release_in_child()
     code = EXIT_CRASHED
     try:
         for fd in close:
@@ -142,14 +151,3 @@ def spawn(body: Callable[[], int], close: tuple[int, ...]) -> int:
         code = EXIT_CRASHED
     finally:
         os._exit(code)
-
-
-def after_fork_in_child() -> None:
-    """Do what multiprocessing does in a child it forks: Manager proxies and locks
-    registered 'after fork' hooks that give the child its own connections. Without
-    multiprocessing loaded there are no hooks, and importing it here would be paid once
-    per buyer."""
-    util = sys.modules.get("multiprocessing.util")
-    if util is not None:
-        util._finalizer_registry.clear()
-        util._run_after_forkers()

@@ -22,7 +22,7 @@ from types import FrameType
 from typing import Any
 
 from booking.engine import admission, buyer, stopping
-from booking.engine.controlled import after_fork_in_child
+from booking.engine.forking import after_fork_in_child
 from booking.engine.frames import EXIT_CRASHED, EXIT_STOPPED, Kind, Record, decode_stream
 from booking.engine.memory_guard import MemoryGuard
 from booking.errors import ResourceError

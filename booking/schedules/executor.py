@@ -21,6 +21,7 @@ from functools import partial
 from pathlib import Path
 
 from booking.engine import controlled
+from booking.engine.forking import signals_held
 from booking.engine.frames import Kind, Record, decode_stream
 from booking.engine.runner import RawRun
 from booking.errors import BookingError
@@ -48,15 +49,21 @@ class Executor:
         self.scenario = workload.scenario()
         self.step_timeout_s = step_timeout_s
         self.runs = 0
-        self._directory = Path(tempfile.mkdtemp(prefix="booking-explore-"))
-        suffix = ".db" if workload.store == "sqlite" else ".json"
-        self.path = self._directory / f"tickets{suffix}"
         self._store_kind = load_store(workload.store)
         self._strategy_kind = load_strategy(workload.strategy)
         # Every guard is tried once, never awaited; the seller still answers within a
         # bound, since its answer is one granted step.
         seller = STRATEGIES[workload.strategy].design == "seller"
         self._timeout_s = step_timeout_s if seller else 0.0
+        self._options = StrategyOptions(
+            timeout_s=self._timeout_s,
+            poll=Backoff.fixed(0.001),
+            manager_lock=workload.manager_lock,
+            buyers=workload.buyers,
+            retries=workload.retries,
+        )
+        self._suffix = ".db" if workload.store == "sqlite" else ".json"
+        self._directory: Path | None = None  # made by the first schedule, inside `with`
 
     def __enter__(self) -> Executor:
         return self
@@ -65,7 +72,16 @@ class Executor:
         self.close()
 
     def close(self) -> None:
-        shutil.rmtree(self._directory, ignore_errors=True)
+        if self._directory is not None:
+            shutil.rmtree(self._directory, ignore_errors=True)
+
+    @property
+    def path(self) -> Path:
+        """The store every schedule resets (in a temporary folder of its own)."""
+        if self._directory is None:
+            with signals_held():  # made and remembered, or neither
+                self._directory = Path(tempfile.mkdtemp(prefix="booking-explore-"))
+        return self._directory / f"tickets{self._suffix}"
 
     def __call__(self, choose: Chooser) -> Trace:
         """One schedule, from a fresh store to its judged record."""
@@ -81,18 +97,13 @@ class Executor:
         store: StoreFile = self._store_kind(
             self.path, workload.tickets, create=True, reset=True, options=options
         )
+        strategy: Strategy | None = None
         try:
             tickets = store.mark()
-            strategy = self._strategy_kind(
-                store,
-                StrategyOptions(
-                    timeout_s=self._timeout_s,
-                    poll=Backoff.fixed(0.001),
-                    manager_lock=workload.manager_lock,
-                    buyers=workload.buyers,
-                    retries=workload.retries,
-                ),
-            )
+            # A Manager or a seller is a process: an interrupt half-way through making it
+            # would leave it running, and Python's exit waiting for it.
+            with signals_held():
+                strategy = self._strategy_kind(store, self._options)
             try:
                 schedule = _Schedule(strategy, workload, self.step_timeout_s)
                 schedule.drive(choose)
@@ -104,12 +115,15 @@ class Executor:
                     remaining, problem = None, str(exc)
             finally:
                 strategy.close()
+                strategy = None
             sighting: Sighting | None
             try:
                 sighting = store.sighting()
             except BookingError:
                 sighting = None
         finally:
+            if strategy is not None:  # interrupted as its making ended
+                strategy.close()
             store.close()
         raw = schedule.raw
         facts = run_facts(self.scenario, tickets, raw, remaining, problem, None, sighting)
@@ -146,6 +160,7 @@ class _Schedule:
         self._buffer = bytearray()
         self._latest: dict[int, Record] = {}  # buyer -> its last POINT/BLOCKED frame
         self._fresh: set[int] = set()  # buyers whose last frame came since their grant
+        self._closed: set[int] = set()  # the children's pipe ends, once closed here
 
     def drive(self, choose: Chooser) -> None:
         buyers = self.workload.buyers
@@ -160,23 +175,25 @@ class _Schedule:
             # next is forked, so no two set-ups race (two first connections to a WAL
             # database do, and one finds it busy).
             for buyer in range(buyers):
-                pid = controlled.spawn(
-                    partial(controlled.main, buyer, self.strategy, plan), parent_ends
-                )
-                self.pids[pid] = buyer
+                with signals_held():  # an interrupt cannot come between fork and record
+                    body = partial(controlled.main, buyer, self.strategy, plan)
+                    self.pids[controlled.spawn(body, parent_ends)] = buyer
                 if not self._await(buyer):
                     self._hung(buyer, "start")
                     return
-            for fd in (events_w, *(r for r, _ in grants)):
-                os.close(fd)
-            events_w = -1
-            grants = []
             self.raw.gate_ns = time.monotonic_ns()
+            self._close(events_w, *(r for r, _ in grants))  # the events pipe can now end
             self._grant_all(choose)
         finally:
+            # The children's ends first: the pipe must end once every buyer has gone.
+            self._close(events_w, *(r for r, _ in grants))
             self._finish()
-            for fd in (events_w, *(r for r, _ in grants)):
-                if fd >= 0:
+
+    def _close(self, *fds: int) -> None:
+        for fd in fds:
+            if fd not in self._closed:
+                self._closed.add(fd)
+                with contextlib.suppress(OSError):
                     os.close(fd)
 
     def _grant_all(self, choose: Chooser) -> None:
@@ -227,7 +244,11 @@ class _Schedule:
                     self._fresh.add(buyer)
                 continue
             chunk = os.read(self._events, 1 << 16)
-            if not chunk:
+            if not chunk:  # every buyer has gone: this one too, without a word
+                if self._died(buyer, block=True):
+                    self.ended.add(buyer)
+                    self._latest[buyer] = Record(Kind.POINT, buyer, message=controlled.END)
+                    return True
                 return False
             self._buffer.extend(chunk)
             for record in decode_stream(self._buffer):
@@ -242,11 +263,11 @@ class _Schedule:
                     self.raw.records.append(record)
         return True
 
-    def _died(self, buyer: int) -> bool:
+    def _died(self, buyer: int, block: bool = False) -> bool:
         """Whether `buyer` exited without saying so (a crash)."""
         for pid, who in self.pids.items():
-            if who == buyer and pid not in self.raw.exit_codes:
-                done, status = os.waitpid(pid, os.WNOHANG)
+            if who == buyer and who not in self.raw.exit_codes:
+                done, status = os.waitpid(pid, 0 if block else os.WNOHANG)
                 if done:
                     self.raw.exit_codes[buyer] = os.waitstatus_to_exitcode(status)
                     return True

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from booking.errors import BookingError, ScenarioError
-from booking.judge.result import Result
 from booking.schedules import search
+from booking.schedules.counterexample import Counterexample
 from booking.schedules.executor import Executor
-from booking.schedules.model import Chooser, Decision, Outcome, Step, Trace, preemptions
-from booking.schedules.shrink import describe, shrink, steps_that_matter
+from booking.schedules.model import Chooser, Outcome, Trace, preemptions
+from booking.schedules.shrink import shrink
 from booking.schedules.workload import Workload
-from booking.words import plural
 
 MODES = ("exhaustive", "pct", "random")
 #: Schedules tried by pct and random when --schedules is not given.
@@ -32,69 +29,11 @@ SHRINK_BUDGET = 300
 OnSchedule = Callable[[int, Trace], None]
 
 
-class ReplayDiverged(BookingError):
-    """A replay did not follow its saved schedule: the run is not what was saved."""
-
-
 class Nondeterministic(BookingError):
     """A schedule run twice did not run the same way: a defect of booking, not of the
     strategy (EX_SOFTWARE)."""
 
     exit_code = 70
-
-
-@dataclass
-class Counterexample:
-    """The smallest failing schedule found, and the record it produces."""
-
-    workload: Workload
-    steps: list[Step]
-    record: Result
-    preemptions: int
-    problem: str = ""  # a deadlock's or a hang's sentence
-
-    def story(self, ascii: bool = False) -> str:
-        """The steps that matter and what they led to, on one line."""
-        arrow = "->" if ascii else "\u2192"
-        told = describe(steps_that_matter(Trace(self.steps, [], "done", True)), ascii)
-        return f"{told} {arrow} {consequence(self.record, self.problem)}".strip()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "workload": self.workload.to_dict(),
-            "schedule": [step_record(step) for step in self.steps],
-            "story": self.story(),
-            "preemptions": self.preemptions,
-            "problem": self.problem or None,
-            "record": self.record.to_dict(),
-        }
-
-
-def step_record(step: Step) -> dict[str, Any]:
-    """One granted step as JSON: who, which step, what it read or wrote."""
-    record: dict[str, Any] = {"buyer": step.buyer, "step": step.point, "attempt": step.attempt}
-    if step.value != -1:
-        record["value"] = step.value
-    if step.blocked:
-        record["blocked"] = True
-    return record
-
-
-def consequence(record: Result, problem: str = "") -> str:
-    """What a failing schedule led to, in a few words."""
-    if problem:
-        return problem
-    if record.oversold:
-        return f"{plural(record.sold, 'receipt')} for {plural(record.tickets, 'ticket')}"
-    if record.lost_updates:
-        return (
-            f"{plural(record.sold, 'receipt')}, the store's count fell by "
-            f"{record.tickets - (record.remaining or 0)}: "
-            f"{plural(record.lost_updates, 'sale')} lost"
-        )
-    if record.errors:
-        return f"{plural(record.errors, 'operation')} failed ({record.verdict})"
-    return record.verdict
 
 
 @dataclass
@@ -308,99 +247,3 @@ class _Executors:
     def __exit__(self, *exc: object) -> None:
         for executor in self._made.values():
             executor.close()
-
-
-class _Strict:
-    """Grants exactly the saved schedule, and notes the first step that does not fit."""
-
-    def __init__(self, steps: Sequence[Step]) -> None:
-        self.steps = steps
-        self.misfit = ""
-
-    def __call__(self, decision: Decision) -> int:
-        index = decision.index
-        if index >= len(self.steps):
-            self.misfit = self.misfit or (
-                f"the schedule ends after {plural(len(self.steps), 'step')}, but buyers "
-                f"{', '.join(map(str, decision.enabled))} still wait"
-            )
-            return decision.enabled[0]
-        step = self.steps[index]
-        if step.buyer not in decision.enabled or decision.at[step.buyer] != step.point:
-            where = decision.at.get(step.buyer)
-            self.misfit = self.misfit or (
-                f"step {index + 1} grants buyer {step.buyer} its {step.point}, but "
-                + (f"that buyer waits at its {where}" if where else "that buyer cannot move")
-            )
-            return decision.enabled[0]
-        return step.buyer
-
-
-def replay(
-    schedule: Counterexample | str | os.PathLike[str],
-    times: int = 1,
-    on_run: Callable[[int, Result], None] | None = None,
-) -> list[Result]:
-    """Run a counterexample, or a schedule file saved by `booking explore
-    --save-schedule`, `times` times on fresh processes and a fresh store. Raises
-    ScenarioError for a file that is not a schedule this booking can replay (before any
-    run), ReplayDiverged when a run does not follow it step for step."""
-    if isinstance(schedule, Counterexample):
-        return replay_steps(schedule.workload, schedule.steps, times, on_run)
-    from booking.schedules.schedule_file import load_schedule
-
-    workload, steps = load_schedule(Path(schedule))
-    return replay_steps(workload, steps, times, on_run)
-
-
-def replay_steps(
-    workload: Workload,
-    steps: Sequence[Step],
-    times: int = 1,
-    on_run: Callable[[int, Result], None] | None = None,
-) -> list[Result]:
-    """Run the granted `steps` of `workload` `times` times; ReplayDiverged when a run does
-    not follow them step for step, values included."""
-    traces = replay_traces(workload, steps, times, on_run)
-    return [trace.result for trace in traces if trace.result is not None]
-
-
-def replay_traces(
-    workload: Workload,
-    steps: Sequence[Step],
-    times: int = 1,
-    on_run: Callable[[int, Result], None] | None = None,
-) -> list[Trace]:
-    """replay_steps, keeping each run's whole trace (its step records for a report)."""
-    if isinstance(times, bool) or not isinstance(times, int) or not 1 <= times <= 100_000:
-        raise ScenarioError(f"times must be between 1 and 100,000, not {times!r}")
-    workload.validate()
-    traces = []
-    with Executor(workload) as execute:
-        for number in range(1, times + 1):
-            chooser = _Strict(steps)
-            trace = execute(chooser)
-            problem = chooser.misfit or _differs(steps, trace.steps)
-            if problem:
-                raise ReplayDiverged(f"replay {number} did not follow the schedule: {problem}")
-            assert trace.result is not None
-            traces.append(trace)
-            if on_run is not None:
-                on_run(number, trace.result)
-    return traces
-
-
-def _told(step: Step) -> str:
-    """One step in words, with what a story leaves out: its attempt, a blocked try."""
-    blocked = ", blocked" if step.blocked and step.point != "acquire" else ""
-    return f"{describe([step], ascii=True)} (attempt {step.attempt + 1}{blocked})"
-
-
-def _differs(saved: Sequence[Step], ran: Sequence[Step]) -> str:
-    """Where a run's steps differ from the saved ones ("" when they do not)."""
-    for index, (want, got) in enumerate(zip(saved, ran, strict=False)):
-        if want != got:
-            return f"step {index + 1} was {_told(got)}, the file says {_told(want)}"
-    if len(saved) != len(ran):
-        return f"the run took {len(ran)} steps, the file has {len(saved)}"
-    return ""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from booking.errors import ScenarioError
-from booking.schedules.exploration import Counterexample, step_record
+from booking.schedules.counterexample import Counterexample, step_record
 from booking.schedules.model import POINTS, Step
 from booking.schedules.workload import Workload
 

@@ -20,16 +20,12 @@ from booking.errors import ScenarioError
 from booking.judge.result import Result
 from booking.render.explore import DETERMINED, determined
 from booking.schedules import exploration as module
+from booking.schedules import replaying
+from booking.schedules.counterexample import Counterexample
 from booking.schedules.executor import Executor
-from booking.schedules.exploration import (
-    Counterexample,
-    Exploration,
-    ReplayDiverged,
-    explore,
-    replay,
-    replay_steps,
-)
+from booking.schedules.exploration import Exploration, explore
 from booking.schedules.model import Chooser, Step, Trace
+from booking.schedules.replaying import ReplayDiverged, replay, replay_steps
 from booking.schedules.schedule_file import dumps
 from booking.schedules.workload import Workload
 
@@ -315,6 +311,7 @@ def traces(monkeypatch: pytest.MonkeyPatch) -> list[Trace]:
             return trace
 
     monkeypatch.setattr(module, "Executor", Keeping)
+    monkeypatch.setattr(replaying, "Executor", Keeping)
     return kept
 
 

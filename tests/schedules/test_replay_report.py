@@ -4,7 +4,8 @@ scheduler's pace, so the report must not blame the machine's cores for them."""
 from __future__ import annotations
 
 from booking.render.report import render_run
-from booking.schedules.exploration import explore, replay_traces
+from booking.schedules.exploration import explore
+from booking.schedules.replaying import replay_traces
 
 
 def test_a_replayed_schedule_draws_as_a_controlled_run() -> None:

@@ -14,7 +14,8 @@ import pytest
 
 from booking import __version__
 from booking.errors import ScenarioError
-from booking.schedules.exploration import Counterexample, explore
+from booking.schedules.counterexample import Counterexample
+from booking.schedules.exploration import explore
 from booking.schedules.model import POINTS, Step
 from booking.schedules.schedule_file import FORMAT, KIND, MAX_STEPS, dumps, load_schedule, loads
 from booking.schedules.workload import Workload

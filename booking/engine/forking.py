@@ -1,0 +1,41 @@
+"""What every fork of a buyer needs, whoever forks it (the runner, controlled mode): the
+after-fork hooks multiprocessing would run, and the stop signals held off while a child
+and the parent's record of it are made."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+from collections.abc import Iterator
+
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def after_fork_in_child() -> None:
+    """Do what multiprocessing does in a child it forks: Manager proxies and locks
+    registered 'after fork' hooks that give the child its own connections. Without
+    multiprocessing loaded there are no hooks, and importing it here would be paid once
+    per buyer."""
+    util = sys.modules.get("multiprocessing.util")
+    if util is not None:
+        util._finalizer_registry.clear()
+        util._run_after_forkers()
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM off for the block: one that comes meanwhile is delivered
+    when it ends, after what the block made (a child and its pid, a Manager and the handle
+    that shuts it down) is where the clean-up can find it. A child forked inside starts
+    with them held, and lets them go once it has its own handlers (`release_in_child`)."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def release_in_child() -> None:
+    """In a child forked under signals_held(), once its handlers are set: let them come."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
