@@ -9,5 +9,8 @@ EXIT_USAGE = 2
 EXIT_ABORTED = 75
 #: --fail-on-anomaly and the run was cut short while moving (TIMEOUT), as timeout(1) exits.
 EXIT_TIMEOUT = 124
+#: A schedule ran two ways (explore's prefix, replay's records): a defect of booking, not
+#: of the strategy. EX_SOFTWARE of sysexits.h.
+EXIT_SOFTWARE = 70
 #: The reader of stdout went away (EPIPE): 128 + SIGPIPE, as a shell reports `yes | head`.
 EXIT_BROKEN_PIPE = 141

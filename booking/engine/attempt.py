@@ -29,6 +29,9 @@ from booking.strategies.protocols import Ending, Purchase, Served
 if TYPE_CHECKING:
     from booking.engine.controlled import Control
 
+#: What a controlled buyer reports as the value of a step that raised.
+STEP_FAILED = -2
+
 OUTCOMES: dict[str, Outcome] = {
     "bought": Outcome.BOUGHT,
     "sold_out": Outcome.SOLD_OUT,
@@ -88,6 +91,7 @@ class Recorder:
             value = read()
         except Exception:
             self.t_left = now()
+            self._failed()
             raise
         self.read_value = value
         if self.control is not None:
@@ -118,6 +122,7 @@ class Recorder:
             wrote = write(count) is not False
         except Exception:
             self.t_left = now()
+            self._failed()
             raise
         self.t_left = now()
         if wrote:
@@ -139,6 +144,7 @@ class Recorder:
             left = update()
         except Exception:
             self.t_left = now()
+            self._failed()
             raise
         self.t_left = now()
         if left is not None:
@@ -158,12 +164,21 @@ class Recorder:
         if self.control is not None:
             self.control.at("ask")
         Signals.deferring = True  # the seller may sell: its answer must reach the record
-        answer = ask()
+        try:
+            answer = ask()
+        except Exception:
+            self._failed()
+            raise
         self.read_value, self.written_value = answer.read_value, answer.written_value
         if self.control is not None and answer.ending == "bought":
             self.control.value = answer.written_value
         self.t_read, self.t_write, self.t_left = answer.t_read, answer.t_write, answer.t_left
         return answer
+
+    def _failed(self) -> None:
+        """Controlled mode: the step just granted raised (a busy store, a torn read)."""
+        if self.control is not None:
+            self.control.value = STEP_FAILED
 
     @property
     def fault(self) -> tuple[str, float] | None:

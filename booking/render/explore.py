@@ -49,10 +49,11 @@ def claim(exploration: Exploration) -> str:
     """What the search shows, and no more."""
     count = plural(exploration.schedules, "schedule")
     if exploration.anomalies:
-        first = "the first" if exploration.schedules > 1 else "it"
+        first = "the first " if exploration.anomalies > 1 else ""
+        how = "shrunk" if exploration.shrunk else "as found"
         return (
             f"{count} run, {plural(exploration.anomalies, 'anomaly', 'anomalies')} found "
-            f"({first} shown below, shrunk)."
+            f"({first}shown below, {how})."
         )
     if exploration.mode == "exhaustive" and exploration.exhaustive:
         whose = "these buyers'" if exploration.workload.buyers > 1 else "this buyer's"
@@ -116,6 +117,11 @@ def determined(record: Result) -> dict[str, Any]:
     """The fields a schedule decides, from one record."""
     data = record.to_dict()
     return {key: data[key] for key in DETERMINED}
+
+
+def alike(records: Sequence[Result]) -> bool:
+    """Whether every record has the same fields a schedule decides."""
+    return len({json.dumps(determined(r), sort_keys=True) for r in records}) <= 1
 
 
 def replay_summary(

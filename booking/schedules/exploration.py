@@ -54,6 +54,7 @@ class Exploration:
     elapsed_s: float = 0.0
     verdicts: dict[str, int] = field(default_factory=dict)
     interrupted: bool = False  # Ctrl-C or SIGTERM ended the search early
+    shrunk: bool = False  # the counterexample was shrunk (not --no-shrink, not interrupted)
 
     @property
     def rate(self) -> float:
@@ -75,6 +76,7 @@ class Exploration:
             "schedules": self.schedules,
             "exhaustive": self.exhaustive,
             "interrupted": self.interrupted,
+            "shrunk": self.shrunk,
             "anomalies": self.anomalies,
             "deadlocks": self.deadlocks,
             "verdicts": self.verdicts,
@@ -94,7 +96,7 @@ def explore(
     attempts: int = 1,
     mode: str = "exhaustive",
     schedules: int | None = None,
-    depth: int = DEFAULT_DEPTH,
+    depth: int | None = None,
     preemptions: int | None = DEFAULT_PREEMPTIONS,
     seed: int | None = None,
     all: bool = False,
@@ -113,10 +115,13 @@ def explore(
             raise ScenarioError(f"{name} must be a whole number, not {value!r}")
         if value is not None and value < low:
             raise ScenarioError(f"{name} must be at least {low}, not {value}")
+    if depth is not None and mode != "pct":
+        raise ScenarioError("depth only applies to the pct mode")
+    depth = DEFAULT_DEPTH if depth is None else depth
     if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= 10:
         raise ScenarioError(f"depth must be between 1 and 10, not {depth!r}")
-    if seed is None:
-        seed = random.SystemRandom().randrange(2**32)
+    if seed is None:  # an exhaustive search draws nothing: the same one, the same file
+        seed = 0 if mode == "exhaustive" else random.SystemRandom().randrange(2**32)
     workload = Workload(
         strategy, store, buyers, tickets, attempts, manager_lock, retries, json_write, seed
     ).validate()
@@ -142,7 +147,7 @@ def explore(
     try:
         with _Executors(workload) as executors:
             _search(exploration, executors, schedules, stop_at_first, seen, shrinking)
-    except RuntimeError as exc:
+    except search.PrefixMismatch as exc:
         raise Nondeterministic(f"{exc}; please report it") from None
     except KeyboardInterrupt:
         # Ctrl-C (or SIGTERM): every buyer is reaped already; say what was run, unshrunk.
@@ -213,6 +218,7 @@ def _counterexample(
         shrunk = shrink(found, buyers, attempts, run, budget=SHRINK_BUDGET)
         trace, buyers, attempts = shrunk.trace, shrunk.buyers, shrunk.attempts
         exploration.shrink_runs = shrunk.tries
+        exploration.shrunk = True
     assert trace.result is not None
     small = Workload(**{**workload.to_dict(), "buyers": buyers, "attempts": attempts})
     return Counterexample(

@@ -43,7 +43,7 @@ def load_schedule(path: Path) -> tuple[Workload, list[Step]]:
     from booking import __version__
 
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
         raise ScenarioError(f"{path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
@@ -56,6 +56,8 @@ def loads(text: str, version: str, origin: str) -> tuple[Workload, list[Step]]:
     not one this booking can replay exactly."""
     try:
         document = json.loads(text)
+    except RecursionError:
+        raise ScenarioError(f"{origin}: not a schedule file (nested too deeply)") from None
     except ValueError as exc:
         raise ScenarioError(f"{origin}: not a schedule file (not JSON: {exc})") from None
     if not isinstance(document, dict) or document.get("kind") != KIND:
@@ -96,8 +98,15 @@ def _step(entry: Any, index: int, workload: Workload, origin: str) -> Step:
         )
     if point not in POINTS:
         raise ScenarioError(f"{where}: unknown step {point!r}; expected one of {', '.join(POINTS)}")
+    if point not in workload.points():
+        steps = ", ".join(p for p in POINTS if p in workload.points())
+        raise ScenarioError(
+            f"{where}: a {workload.strategy} buyer has no {point} step (it stops at {steps})"
+        )
     if not 0 <= attempt < workload.attempts:
         raise ScenarioError(f"{where}: attempt {attempt} is beyond the workload's attempts")
     if not isinstance(blocked, bool):
         raise ScenarioError(f"{where}: blocked must be true or false")
+    if blocked and point != "acquire":
+        raise ScenarioError(f"{where}: only an acquire can be blocked, not a {point}")
     return Step(buyer, point, attempt, value, blocked)

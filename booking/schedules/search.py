@@ -32,6 +32,16 @@ OnSchedule = Callable[[int, Trace], None]
 READS = frozenset({"look", "read"})
 
 
+#: How many anomalous traces a search without stop_at_first keeps (each holds its step
+#: records): the rest are counted, not kept, so a long --all search stays small.
+KEEP_FOUND = 100
+
+
+class PrefixMismatch(RuntimeError):
+    """A run did not follow the prefix it was given: the workload is not deterministic
+    under a fixed schedule, and the search cannot call itself exhaustive."""
+
+
 def default_choice(decision: Decision) -> int:
     """Let the last buyer go on when it can, else the lowest enabled one: never a
     preemption, so a schedule's preemptions are the ones a search forced."""
@@ -80,7 +90,7 @@ def _tally(
         outcome.anomalies += 1
         if outcome.first is None:
             outcome.first = trace
-        if not stop_at_first or not outcome.found:
+        if len(outcome.found) < (1 if stop_at_first else KEEP_FOUND):
             outcome.found.append(trace)
     if on_schedule is not None:
         on_schedule(outcome.schedules, trace)
@@ -169,7 +179,7 @@ def _check_replay(stack: list[_Node], prefix: list[int], chooser: _Replay, trace
     if not problems and trace.order[: len(prefix)] != prefix:
         problems.append(f"it granted {trace.order[: len(prefix)]} instead of {prefix}")
     if problems:
-        raise RuntimeError(
+        raise PrefixMismatch(
             "the run did not replay its prefix: "
             + "; ".join(problems)
             + " (the workload is not deterministic under a fixed schedule)"

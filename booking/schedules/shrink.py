@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from booking.engine.attempt import STEP_FAILED
 from booking.schedules.model import Chooser, Step, Trace, preemptions
 from booking.schedules.search import follow
 
@@ -18,6 +19,9 @@ __all__ = ["Run", "Shrunk", "describe", "shrink", "steps_that_matter"]
 
 #: Runs one whole schedule of a workload of `buyers` buyers making `attempts` attempts each.
 Run = Callable[[int, int, Chooser], Trace]
+
+#: What a step that raised says instead of "failed to <point>".
+FAILED_WORDS = {"ask": "get an answer", "look": "look"}
 
 #: The steps that read or change the count within an attempt.
 MATTER = frozenset({"read", "write", "update", "ask"})
@@ -147,6 +151,8 @@ def steps_that_matter(trace: Trace) -> list[Step]:
 def _words(step: Step) -> str:
     """What one step did, in words."""
     value, point = step.value, step.point
+    if value == STEP_FAILED:  # the step raised: a busy store, a torn read, a dead seller
+        return f"failed to {FAILED_WORDS.get(point, point)}"
     if point == "read":
         return f"read {value}"
     if point == "write":

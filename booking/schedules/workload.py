@@ -69,6 +69,19 @@ class Workload:
         self.scenario().validate()
         return self
 
+    def points(self) -> frozenset[str]:
+        """The steps its buyers stop at (engine/controlled.py): the look, then the
+        protocol's own. A guard that is nothing (none, manager without its lock) has no
+        acquire or release to stop at."""
+        info = STRATEGIES[self.strategy]
+        if info.design in ("guard", "snapshot"):
+            bare = self.strategy == "manager" and not self.manager_lock
+            unlocked = not info.holds_guard or bare
+            own = {"read", "write"} if unlocked else {"acquire", "read", "write", "release"}
+        else:
+            own = {"conditional": {"update"}, "seller": {"ask"}}.get(info.design, {"read", "write"})
+        return frozenset({"look", *own})
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -185,7 +185,8 @@ OPTION_CASES = [
     pytest.param(["--attempts", "0"], "attempts must be between 1 and 5", id="attempts-0"),
     pytest.param(["--mode", "nope"], 'unknown mode "nope"', id="mode-unknown"),
     pytest.param(["--schedules", "0"], "schedules must be at least 1", id="schedules-0"),
-    pytest.param(["--depth", "0"], "depth must be between 1 and 10", id="depth-0"),
+    pytest.param(["--mode", "pct", "--depth", "0"], "depth must be between 1 and 10", id="depth-0"),
+    pytest.param(["--depth", "3"], "--depth only applies to --mode pct", id="depth-not-pct"),
     pytest.param(["--preemptions", "-2"], "-1 (no bound) or more", id="preemptions-negative"),
     pytest.param(
         ["--preemptions", "1", "--mode", "pct"],
