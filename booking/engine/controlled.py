@@ -22,7 +22,12 @@ from dataclasses import dataclass
 
 from booking.engine.attempt import attempt
 from booking.engine.buyer import query
-from booking.engine.forking import STOP_SIGNALS, after_fork_in_child, release_in_child
+from booking.engine.forking import (
+    STOP_SIGNALS,
+    after_fork_in_child,
+    release_in_child,
+    spawning,
+)
 from booking.engine.frames import EXIT_CRASHED, EXIT_STOPPED, NO_VALUE, Kind, Outcome, Record
 from booking.engine.reports import Signals, Stopped, failure_of, send
 from booking.strategies import Guard, Guarded, Strategy, Unlocked
@@ -130,7 +135,8 @@ def spawn(body: Callable[[], int], close: tuple[int, ...]) -> int:
     # A Ctrl-C must not reach the child before it ignores one: held across the fork.
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
-        pid = os.fork()
+        with spawning():
+            pid = os.fork()
     except BaseException:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         raise

@@ -5,11 +5,29 @@ and the parent's record of it are made."""
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Iterator
 
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+class _Held:
+    depth = 0  # signals_held() blocks open in this process
+    spawning = False  # a fork that releases them itself, once its handlers are set
+
+
+def _after_fork_in_any_child() -> None:
+    """A process forked inside signals_held() by someone else (a Manager's server, the
+    seller) would start with Ctrl-C and SIGTERM blocked for good, and could then only be
+    killed: it gets them back at once."""
+    if _Held.depth and not _Held.spawning:
+        _Held.depth = 0
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_any_child)
 
 
 def after_fork_in_child() -> None:
@@ -30,10 +48,22 @@ def signals_held() -> Iterator[None]:
     that shuts it down) is where the clean-up can find it. A child forked inside starts
     with them held, and lets them go once it has its own handlers (`release_in_child`)."""
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    _Held.depth += 1
     try:
         yield
     finally:
+        _Held.depth -= 1
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextlib.contextmanager
+def spawning() -> Iterator[None]:
+    """Around a fork whose child releases the signals itself (controlled.spawn)."""
+    _Held.spawning = True
+    try:
+        yield
+    finally:
+        _Held.spawning = False
 
 
 def release_in_child() -> None:

@@ -171,14 +171,19 @@ class _Schedule:
         plan = controlled.ControlPlan(self.workload.attempts, events_w, tuple(r for r, _ in grants))
         parent_ends = (events_r, *self._grants)
         try:
-            # One at a time: each opens its store and reaches its first step before the
-            # next is forked, so no two set-ups race (two first connections to a WAL
-            # database do, and one finds it busy).
+            # On sqlite one at a time: each opens the database and reaches its first step
+            # before the next is forked, so no two set-ups race (two first connections to
+            # a WAL database do, and one finds it busy). A JSON store opens nothing.
+            one_by_one = self.workload.store == "sqlite"
             for buyer in range(buyers):
                 with signals_held():  # an interrupt cannot come between fork and record
                     body = partial(controlled.main, buyer, self.strategy, plan)
                     self.pids[controlled.spawn(body, parent_ends)] = buyer
-                if not self._await(buyer):
+                if one_by_one and not self._await(buyer):
+                    self._hung(buyer, "start")
+                    return
+            for buyer in range(buyers):
+                if not one_by_one and not self._await(buyer):
                     self._hung(buyer, "start")
                     return
             self.raw.gate_ns = time.monotonic_ns()
