@@ -30,7 +30,7 @@ from booking.engine.forking import (
 )
 from booking.engine.frames import EXIT_CRASHED, EXIT_STOPPED, NO_VALUE, Kind, Outcome, Record
 from booking.engine.reports import Signals, Stopped, failure_of, send
-from booking.strategies import Guard, Guarded, Strategy, Unlocked
+from booking.strategies import Guard, Guarded, Purchase, Strategy, Unlocked
 
 #: The byte that lets a waiting buyer take its step; any other abandons the schedule.
 GO = b"g"
@@ -107,6 +107,21 @@ def main(buyer: int, strategy: Strategy, plan: ControlPlan) -> int:
     control = Control(buyer, plan.events_fd, plan.grant_fds[buyer])
     try:
         purchase = strategy.buyer_parts(buyer)
+    except Stopped:
+        return EXIT_STOPPED
+    except Exception as exc:
+        return _failed(buyer, plan, control, exc)
+    try:
+        return _steps(buyer, purchase, plan, control)
+    finally:
+        # `purchase` (its stock and guard) lives until this frame ends, after this line: a
+        # late SIGTERM (one sent to the whole group) cannot land in a finaliser such as a
+        # FileLock's __del__ and print "Exception ignored" on the terminal.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _steps(buyer: int, purchase: Purchase, plan: ControlPlan, control: Control) -> int:
+    try:
         if isinstance(purchase, Guarded) and not isinstance(purchase.guard, Unlocked):
             purchase.guard = ControlledGuard(purchase.guard, control)
         control.at("look")
@@ -121,11 +136,16 @@ def main(buyer: int, strategy: Strategy, plan: ControlPlan) -> int:
     except Stopped:
         return EXIT_STOPPED
     except Exception as exc:
-        send(plan.events_fd, Record(Kind.FAILED, buyer, message=failure_of(exc)[1]))
-        control.end()
-        return 1
+        return _failed(buyer, plan, control, exc)
     control.end()
     return 0
+
+
+def _failed(buyer: int, plan: ControlPlan, control: Control, exc: Exception) -> int:
+    """Say why the buyer cannot go on, then that it has ended."""
+    send(plan.events_fd, Record(Kind.FAILED, buyer, message=failure_of(exc)[1]))
+    control.end()
+    return 1
 
 
 def spawn(body: Callable[[], int], close: tuple[int, ...]) -> int:

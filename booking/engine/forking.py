@@ -20,11 +20,16 @@ class _Held:
 
 def _after_fork_in_any_child() -> None:
     """A process forked inside signals_held() by someone else (a Manager's server, the
-    seller) would start with Ctrl-C and SIGTERM blocked for good, and could then only be
-    killed: it gets them back at once."""
+    seller) starts with Ctrl-C and SIGTERM blocked. Ctrl-C is the parent's to handle: it
+    is ignored (as both set themselves a moment later) and let go, so a pending one is
+    dropped, never run by the parent's handler in the middle of the fork's hooks.
+    SIGTERM stays held: a Manager's server is stopped by the message its manager sends
+    (it then removes its socket's folder), and the seller lets SIGTERM in itself once it
+    has its own disposition (strategies/seller.py)."""
     if _Held.depth and not _Held.spawning:
         _Held.depth = 0
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 os.register_at_fork(after_in_child=_after_fork_in_any_child)

@@ -114,7 +114,8 @@ class Executor:
                 except BookingError as exc:
                     remaining, problem = None, str(exc)
             finally:
-                strategy.close()
+                with signals_held():  # a Manager told half-way to shut down stays up
+                    strategy.close()
                 strategy = None
             sighting: Sighting | None
             try:
@@ -123,7 +124,8 @@ class Executor:
                 sighting = None
         finally:
             if strategy is not None:  # interrupted as its making ended
-                strategy.close()
+                with signals_held():
+                    strategy.close()
             store.close()
         raw = schedule.raw
         facts = run_facts(self.scenario, tickets, raw, remaining, problem, None, sighting)

@@ -369,6 +369,8 @@ def _seller_main(
         gc.disable()  # long-lived but makes no cycles; a collection would copy the heap
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        # Made while the parent held the stop signals (booking explore): its own now.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):  # it never prints, and holds no terminal or pipe of the caller
             os.dup2(devnull, fd)

@@ -35,9 +35,9 @@ def plain_fork(body: object) -> int:
     return pid
 
 
-def test_a_process_forked_by_another_library_while_held_can_still_be_stopped() -> None:
+def test_a_process_forked_by_another_library_while_held_drops_a_pending_ctrl_c() -> None:
     with signals_held():
-        assert blocked_in_child(plain_fork) == set()
+        assert blocked_in_child(plain_fork) == {signal.SIGTERM}
         assert signal.pthread_sigmask(signal.SIG_BLOCK, []) >= STOP_SIGNALS
     assert not STOP_SIGNALS & signal.pthread_sigmask(signal.SIG_BLOCK, [])
 
@@ -60,3 +60,23 @@ def test_a_signal_held_off_arrives_when_the_hold_ends() -> None:
         assert got == [signal.SIGTERM]
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_a_helper_forked_while_held_never_runs_the_parents_handlers() -> None:
+    """A Ctrl-C pending in it when the hold is lifted must not run the parent's Python
+    handler in the middle of the fork's hooks: it is ignored before it is let go."""
+    read, write = os.pipe()
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
+    try:
+        with signals_held():
+            pid = os.fork()
+            if pid == 0:
+                said = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+                os.write(write, b"y" if said else b"n")
+                os._exit(0)
+        os.close(write)
+        assert os.read(read, 1) == b"y"
+        os.waitpid(pid, 0)
+    finally:
+        os.close(read)
+        signal.signal(signal.SIGINT, previous)
