@@ -220,7 +220,18 @@ def replay(
         check_writable(report, "--report")
         check_distinct({"FILE": schedule, "--report": report})
     workload, steps = load_schedule(schedule)
-    traces = replay_traces(workload, steps, times)
+    done: list[Any] = []  # the records of the replays finished, should one be interrupted
+    try:
+        traces = replay_traces(workload, steps, times, lambda number, record: done.append(record))
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: every buyer is reaped already
+        from booking.engine import stopping
+
+        if as_json:
+            print(render.replay_json(done))
+        elif done:
+            render.replay_summary(str(schedule), workload, done)
+        print(f"booking: interrupted after {len(done):,} of {times:,} replays", file=sys.stderr)
+        raise typer.Exit(stopping.exit_code()) from None
     records = [trace.result for trace in traces if trace.result is not None]
     if as_json:
         print(render.replay_json(records))

@@ -50,10 +50,10 @@ def claim(exploration: Exploration) -> str:
     count = plural(exploration.schedules, "schedule")
     if exploration.anomalies:
         first = "the first " if exploration.anomalies > 1 else ""
-        how = "shrunk" if exploration.shrunk else "as found"
+        how = "after shrinking" if exploration.shrunk else "as found"
         return (
             f"{count} run, {plural(exploration.anomalies, 'anomaly', 'anomalies')} found "
-            f"({first}shown below, {how})."
+            f"({first}shown below {how})."
         )
     if exploration.mode == "exhaustive" and exploration.exhaustive:
         whose = "these buyers'" if exploration.workload.buyers > 1 else "this buyer's"
@@ -91,7 +91,7 @@ def summary(exploration: Exploration, out: IO[str] | None = None) -> None:
     if example is not None:
         shrunk = f"{plural(exploration.found_steps, 'step')} as found"
         if exploration.shrink_runs:
-            shrunk += f", shrunk in {plural(exploration.shrink_runs, 'run')}"
+            shrunk += f"; {plural(exploration.shrink_runs, 'run')} of shrinking"
         print(
             f"\ncounterexample: {workload_line(example.workload)}; "
             f"{plural(len(example.steps), 'step')}, "

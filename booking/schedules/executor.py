@@ -21,6 +21,7 @@ from functools import partial
 from pathlib import Path
 
 from booking.engine import controlled
+from booking.engine.attempt import STEP_FAILED
 from booking.engine.forking import signals_held
 from booking.engine.frames import Kind, Record, decode_stream
 from booking.engine.runner import RawRun
@@ -247,14 +248,14 @@ class _Schedule:
             if not ready:
                 if self._died(buyer):
                     self.ended.add(buyer)
-                    self._latest[buyer] = Record(Kind.POINT, buyer, message=controlled.END)
+                    self._latest[buyer] = self._death(buyer)
                     self._fresh.add(buyer)
                 continue
             chunk = os.read(self._events, 1 << 16)
             if not chunk:  # every buyer has gone: this one too, without a word
                 if self._died(buyer, block=True):
                     self.ended.add(buyer)
-                    self._latest[buyer] = Record(Kind.POINT, buyer, message=controlled.END)
+                    self._latest[buyer] = self._death(buyer)
                     return True
                 return False
             self._buffer.extend(chunk)
@@ -269,6 +270,11 @@ class _Schedule:
                 else:
                     self.raw.records.append(record)
         return True
+
+    def _death(self, buyer: int) -> Record:
+        """What a buyer that died without a word is taken to have said: that it ended,
+        its step failed (STEP_FAILED: told as "failed to write", never as a result)."""
+        return Record(Kind.POINT, buyer, read_value=STEP_FAILED, message=controlled.END)
 
     def _died(self, buyer: int, block: bool = False) -> bool:
         """Whether `buyer` exited without saying so (a crash)."""

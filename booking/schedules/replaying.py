@@ -31,8 +31,12 @@ class _Strict:
         index = decision.index
         if index >= len(self.steps):
             self.misfit = self.misfit or (
-                f"the schedule ends after {plural(len(self.steps), 'step')}, but buyers "
-                f"{', '.join(map(str, decision.enabled))} still wait"
+                f"the schedule ends after {plural(len(self.steps), 'step')}, but "
+                + (
+                    f"buyer {decision.enabled[0]} still waits"
+                    if len(decision.enabled) == 1
+                    else f"buyers {', '.join(map(str, decision.enabled))} still wait"
+                )
             )
             return decision.enabled[0]
         step = self.steps[index]

@@ -79,3 +79,33 @@ def test_a_stopped_exploration_says_what_it_ran_and_leaves_nothing(
     assert "Interrupted: the search stopped there" in out
     assert session_members(process.pid) == []
     assert list(tmp_path.glob("booking-explore-*")) == []
+
+
+def test_a_stopped_replay_says_how_many_it_ran(tmp_path: Path) -> None:
+    schedule = tmp_path / "race.json"
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    save = [sys.executable, "-m", "booking", "explore", "--strategy", "none"]
+    subprocess.run([*save, "--save-schedule", str(schedule)], env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "booking", "replay", str(schedule), "--times", "100000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        started(tmp_path, process)
+        time.sleep(0.3)
+        os.killpg(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=EXIT_WITHIN_S)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 130, err
+    assert "of 100,000 replays" in err and "Traceback" not in err
+    assert "followed the schedule step for step" in out
+    assert session_members(process.pid) == []
+    assert list(tmp_path.glob("booking-explore-*")) == []
