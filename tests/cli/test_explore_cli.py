@@ -22,20 +22,14 @@ from typer.testing import CliRunner, Result
 
 from booking import __version__
 from booking.cli.app import app
-from booking.schedules.executor import Executor
 from booking.schedules.workload import Workload
 from tests.helpers import no_children_left
 
 
 @pytest.fixture(autouse=True)
-def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Executors make their store's directory with tempfile: keep it under tmp_path, and
-    check that every executor removed its own when it closed."""
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    yield scratch
-    assert sorted(p.name for p in scratch.glob("booking-explore-*")) == []
+def no_leftovers(private_tmp: Path) -> Iterator[None]:
+    """Every command leaves no folder (private_tmp) and no child behind."""
+    yield
     assert no_children_left()
 
 
@@ -54,19 +48,6 @@ def assert_one_line_error(result: Result, code: int = 2) -> str:
     assert line and "\n" not in line, context
     assert line.startswith("booking") and "error:" in line, context
     return line
-
-
-@pytest.fixture
-def no_run(monkeypatch: pytest.MonkeyPatch) -> list[Workload]:
-    """Make any executor fail: what is refused must be refused before any run."""
-    made: list[Workload] = []
-
-    def refuse(self: Executor, workload: Workload, *args: Any) -> None:
-        made.append(workload)
-        raise AssertionError("an executor was made: the command ran")
-
-    monkeypatch.setattr(Executor, "__init__", refuse)
-    return made
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ leak into the next.
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,16 +18,7 @@ from booking.schedules.search import follow
 from booking.schedules.workload import Workload
 from tests.helpers import children_of
 
-
-@pytest.fixture(autouse=True)
-def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Executors make their store's directory with tempfile: keep it under tmp_path, and
-    check that every executor removed its own when it closed."""
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    yield scratch
-    assert sorted(p.name for p in scratch.glob("booking-explore-*")) == []
+pytestmark = pytest.mark.usefixtures("private_tmp")
 
 
 ROUND_ROBIN = [0, 1, 2] * 20

@@ -29,16 +29,7 @@ from booking.schedules.replaying import ReplayDiverged, replay, replay_steps
 from booking.schedules.schedule_file import dumps
 from booking.schedules.workload import Workload
 
-
-@pytest.fixture(autouse=True)
-def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Executors make their store's directory with tempfile: keep it under tmp_path, and
-    check that every executor removed its own when it closed."""
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    yield scratch
-    assert sorted(p.name for p in scratch.glob("booking-explore-*")) == []
+pytestmark = pytest.mark.usefixtures("private_tmp")
 
 
 def found(exploration: Exploration) -> Counterexample:
@@ -226,19 +217,6 @@ def test_an_exhaustive_search_needs_no_seed_to_repeat_itself() -> None:
 
 
 # --- the API's checks --------------------------------------------------------------------
-
-
-@pytest.fixture
-def no_run(monkeypatch: pytest.MonkeyPatch) -> list[Workload]:
-    """Fail any executor made: a refusal must come before any run."""
-    made: list[Workload] = []
-
-    def refuse(self: Executor, workload: Workload, *args: Any) -> None:
-        made.append(workload)
-        raise AssertionError("an executor was made")
-
-    monkeypatch.setattr(Executor, "__init__", refuse)
-    return made
 
 
 @pytest.mark.parametrize(
