@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from booking import faults
 from booking.engine.frames import NO_VALUE, Failure, Kind, Outcome, Record
@@ -25,12 +24,6 @@ from booking.engine.reports import (
 )
 from booking.faults import Fault
 from booking.strategies.protocols import Ending, Purchase, Served
-
-if TYPE_CHECKING:
-    from booking.engine.controlled import Control
-
-#: What a controlled buyer reports as the value of a step that raised.
-STEP_FAILED = -2
 
 OUTCOMES: dict[str, Outcome] = {
     "bought": Outcome.BOUGHT,
@@ -50,10 +43,8 @@ class Recorder:
         events_fd: int,
         fault: Fault | None,
         holding: str = "holding the guard",  # where a --kill-holder victim dies
-        control: Control | None = None,  # controlled mode: each step waits for a grant
     ) -> None:
         self.buyer = buyer
-        self.control = control
         self.index = index
         self.think_s = think_s
         self.events_fd = events_fd
@@ -84,18 +75,13 @@ class Recorder:
         self.t_acquired = now()
 
     def read(self, read: Callable[[], int]) -> int:
-        if self.control is not None:
-            self.control.at("read")
         self.t_read = now()
         try:
             value = read()
         except Exception:
             self.t_left = now()
-            self._failed()
             raise
         self.read_value = value
-        if self.control is not None:
-            self.control.value = value
         if self.victim is not None and self.victim.kind == faults.HOLDER:
             # Part-way into the think, holding whatever the protocol holds.
             time.sleep(self.think_s * self.victim.at if value > 0 else 0.0)
@@ -112,8 +98,6 @@ class Recorder:
     def write(
         self, write: Callable[[int], bool | None], count: int, die: Callable[[int], None] | None
     ) -> bool:
-        if self.control is not None:
-            self.control.at("write")
         Signals.deferring = True  # from here until the report is sent, a stop waits
         self.t_write = now()
         if self.victim is not None:  # a writer: a holder has died already
@@ -122,20 +106,15 @@ class Recorder:
             wrote = write(count) is not False
         except Exception:
             self.t_left = now()
-            self._failed()
             raise
         self.t_left = now()
         if wrote:
             self.written_value = count
-            if self.control is not None:
-                self.control.value = count
         return wrote
 
     def update(
         self, update: Callable[[], int | None], die: Callable[[], None] | None
     ) -> int | None:
-        if self.control is not None:
-            self.control.at("update")
         Signals.deferring = True
         self.t_write = now()
         if self.victim is not None:
@@ -144,15 +123,12 @@ class Recorder:
             left = update()
         except Exception:
             self.t_left = now()
-            self._failed()
             raise
         self.t_left = now()
         if left is not None:
             # One statement read the count and wrote it less one: the count it read is
             # known exactly, though not when inside the statement it was read.
             self.written_value, self.read_value = left, left + 1
-            if self.control is not None:
-                self.control.value = left
         return left
 
     def conflict(self) -> None:
@@ -161,24 +137,11 @@ class Recorder:
         Signals.end_deferral()
 
     def served(self, ask: Callable[[], Served]) -> Served:
-        if self.control is not None:
-            self.control.at("ask")
         Signals.deferring = True  # the seller may sell: its answer must reach the record
-        try:
-            answer = ask()
-        except Exception:
-            self._failed()
-            raise
+        answer = ask()
         self.read_value, self.written_value = answer.read_value, answer.written_value
-        if self.control is not None and answer.ending == "bought":
-            self.control.value = answer.written_value
         self.t_read, self.t_write, self.t_left = answer.t_read, answer.t_write, answer.t_left
         return answer
-
-    def _failed(self) -> None:
-        """Controlled mode: the step just granted raised (a busy store, a torn read)."""
-        if self.control is not None:
-            self.control.value = STEP_FAILED
 
     @property
     def fault(self) -> tuple[str, float] | None:
@@ -201,12 +164,13 @@ def attempt(
     think_s: float,
     events_fd: int,
     fault: Fault | None = None,
-    control: Control | None = None,
+    recorder: Callable[..., Recorder] = Recorder,
 ) -> Outcome:
     """One purchase try by `purchase`'s protocol, then its report. `fault` is how this
     buyer dies (--kill-holder, --kill-writer), if it does. Stopped or killed part-way, it
-    reports the steps it reached as a CUT record first."""
-    steps = Recorder(buyer, index, think_s, events_fd, fault, purchase.holding, control)
+    reports the steps it reached as a CUT record first. `recorder` makes its Steps
+    (controlled mode passes its own)."""
+    steps = recorder(buyer, index, think_s, events_fd, fault, purchase.holding)
     reported = False
     try:
         failure, message = Failure.NONE, ""

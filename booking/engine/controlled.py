@@ -19,8 +19,10 @@ import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
-from booking.engine.attempt import attempt
+from booking.engine.attempt import Recorder, attempt
 from booking.engine.buyer import query
 from booking.engine.forking import (
     STOP_SIGNALS,
@@ -31,10 +33,13 @@ from booking.engine.forking import (
 from booking.engine.frames import EXIT_CRASHED, EXIT_STOPPED, NO_VALUE, Kind, Outcome, Record
 from booking.engine.reports import Signals, Stopped, failure_of, send
 from booking.strategies import Guard, Guarded, Purchase, Strategy, Unlocked
+from booking.strategies.protocols import Served
 
 #: The byte that lets a waiting buyer take its step; any other abandons the schedule.
 GO = b"g"
 ABANDON = b"a"
+#: What a controlled buyer reports as the value of a step that raised.
+STEP_FAILED = -2
 #: The name of the last POINT frame: the buyer has ended, and waits for nothing.
 END = "end"
 
@@ -70,6 +75,52 @@ class Control:
     def end(self) -> None:
         send(self.events_fd, Record(Kind.POINT, self.buyer, self.attempt,
                                     read_value=self.value, message=END))  # fmt: skip
+
+
+class ControlledRecorder(Recorder):
+    """The Steps of a controlled attempt: each step of the count waits for its grant,
+    and what it read or wrote (or STEP_FAILED) goes out with the buyer's next report.
+    A subclass, so that an ordinary buyer's purchase pays nothing for controlled mode."""
+
+    def __init__(self, *args: Any, control: Control) -> None:
+        super().__init__(*args)
+        self.control = control
+
+    def read(self, read: Callable[[], int]) -> int:
+        self.control.at("read")
+        value: int = self._granted(super().read, read)
+        self.control.value = value
+        return value
+
+    def write(
+        self, write: Callable[[int], bool | None], count: int, die: Callable[[int], None] | None
+    ) -> bool:
+        self.control.at("write")
+        wrote: bool = self._granted(super().write, write, count, die)
+        self.control.value = count if wrote else NO_VALUE
+        return wrote
+
+    def update(
+        self, update: Callable[[], int | None], die: Callable[[], None] | None
+    ) -> int | None:
+        self.control.at("update")
+        left: int | None = self._granted(super().update, update, die)
+        self.control.value = NO_VALUE if left is None else left
+        return left
+
+    def served(self, ask: Callable[[], Served]) -> Served:
+        self.control.at("ask")
+        answer: Served = self._granted(super().served, ask)
+        self.control.value = answer.written_value if answer.ending == "bought" else NO_VALUE
+        return answer
+
+    def _granted(self, step: Callable[..., Any], *args: Any) -> Any:
+        """Take the step; one that raises (a busy store, a torn read) says STEP_FAILED."""
+        try:
+            return step(*args)
+        except Exception:
+            self.control.value = STEP_FAILED
+            raise
 
 
 class ControlledGuard:
@@ -130,7 +181,8 @@ def _steps(buyer: int, purchase: Purchase, plan: ControlPlan, control: Control) 
         send(plan.events_fd, record)
         for index in range(plan.attempts):
             control.attempt = index
-            outcome = attempt(buyer, index, purchase, 0.0, plan.events_fd, control=control)
+            recorder = partial(ControlledRecorder, control=control)
+            outcome = attempt(buyer, index, purchase, 0.0, plan.events_fd, recorder=recorder)
             if outcome == Outcome.SOLD_OUT:
                 break
     except Stopped:

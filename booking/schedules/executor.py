@@ -21,7 +21,6 @@ from functools import partial
 from pathlib import Path
 
 from booking.engine import controlled
-from booking.engine.attempt import STEP_FAILED
 from booking.engine.forking import signals_held
 from booking.engine.frames import Kind, Record, decode_stream
 from booking.engine.runner import RawRun
@@ -274,7 +273,7 @@ class _Schedule:
     def _death(self, buyer: int) -> Record:
         """What a buyer that died without a word is taken to have said: that it ended,
         its step failed (STEP_FAILED: told as "failed to write", never as a result)."""
-        return Record(Kind.POINT, buyer, read_value=STEP_FAILED, message=controlled.END)
+        return Record(Kind.POINT, buyer, read_value=controlled.STEP_FAILED, message=controlled.END)
 
     def _died(self, buyer: int, block: bool = False) -> bool:
         """Whether `buyer` exited without saying so (a crash)."""

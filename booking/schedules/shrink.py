@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from booking.engine.attempt import STEP_FAILED
+from booking.engine.controlled import STEP_FAILED
 from booking.schedules.model import Chooser, Step, Trace, preemptions
 from booking.schedules.search import follow
 
