@@ -11,14 +11,13 @@ import typer
 
 from booking.cli.cells import fail_if, write_files
 from booking.cli.exits import EXIT_ANOMALY, EXIT_SOFTWARE
+from booking.cli.options import NoManagerLockOption, RetriesOption, StrategyOption
 from booking.stores import STORES
 from booking.strategies import STRATEGIES
 
 
 def explore(
-    strategy: Annotated[
-        str, typer.Option(metavar="[" + "|".join(STRATEGIES) + "]", help="How buyers coordinate.")
-    ],
+    strategy: StrategyOption,
     store: Annotated[
         str,
         typer.Option(
@@ -76,20 +75,8 @@ def explore(
             show_default=False,
         ),
     ] = None,
-    no_manager_lock: Annotated[
-        bool,
-        typer.Option(
-            "--no-manager-lock", help="manager strategy: share the dict without its lock."
-        ),
-    ] = False,
-    retries: Annotated[
-        int | None,
-        typer.Option(
-            metavar="N",
-            help="optimistic: retries after a conflict.  \\[default: 3]",
-            show_default=False,
-        ),
-    ] = None,
+    no_manager_lock: NoManagerLockOption = False,
+    retries: RetriesOption = None,
     save_schedule: Annotated[
         Path | None,
         typer.Option(

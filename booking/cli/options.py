@@ -17,7 +17,17 @@ STRATEGIES_EPILOG = "Strategies: " + "; ".join(
 )
 
 
-# The workload options, shared by `run` and `compare`.
+# The workload options, shared by `run`, `compare` and `explore`.
+StrategyOption = Annotated[
+    str, typer.Option(metavar="[" + "|".join(STRATEGIES) + "]", help="How buyers coordinate.")
+]
+NoManagerLockOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-manager-lock",
+        help="manager strategy: share the dict without its lock (seed 003's lost updates).",
+    ),
+]
 BuyersOption = Annotated[int, typer.Option(help="Buyer processes racing at once.")]
 TicketsOption = Annotated[
     int | None,

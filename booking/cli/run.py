@@ -15,9 +15,11 @@ from booking.cli.options import (
     BuyersOption,
     DbOption,
     MaxMemoryOption,
+    NoManagerLockOption,
     RetriesOption,
     SaveOption,
     SeedOption,
+    StrategyOption,
     ThinkOption,
     TicketsOption,
     TimeoutOption,
@@ -34,9 +36,7 @@ BIG_RUN = 1000
 def run(
     buyers: BuyersOption = 50,
     tickets: TicketsOption = None,
-    strategy: Annotated[
-        str, typer.Option(metavar="[" + "|".join(STRATEGIES) + "]", help="How buyers coordinate.")
-    ] = "lock",
+    strategy: StrategyOption = "lock",
     store: Annotated[
         str | None,
         typer.Option(
@@ -69,13 +69,7 @@ def run(
             "inplace (the seeds' truncating open(path, 'w')).",
         ),
     ] = "atomic",
-    no_manager_lock: Annotated[
-        bool,
-        typer.Option(
-            "--no-manager-lock",
-            help="manager strategy: share the dict without its lock (seed 003's lost updates).",
-        ),
-    ] = False,
+    no_manager_lock: NoManagerLockOption = False,
     poll_ms: Annotated[
         float | None,
         typer.Option(

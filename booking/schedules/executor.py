@@ -299,7 +299,7 @@ class _Schedule:
 
     def _finish(self) -> None:
         """Abandon the buyers still waiting, reap every child, close the pipes."""
-        for buyer, fd in enumerate(self._grants if hasattr(self, "_grants") else []):
+        for buyer, fd in enumerate(self._grants):
             if buyer not in self.ended:
                 with contextlib.suppress(OSError):
                     os.write(fd, controlled.ABANDON)
@@ -322,16 +322,13 @@ class _Schedule:
                     break
                 time.sleep(0.001)
             self.raw.exit_codes[buyer] = os.waitstatus_to_exitcode(status)
-        if hasattr(self, "_events"):
-            with contextlib.suppress(OSError):
-                while chunk := os.read(self._events, 1 << 16):
-                    self._buffer.extend(chunk)
-            self.raw.records.extend(
-                r for r in decode_stream(self._buffer) if r.kind not in (Kind.POINT, Kind.BLOCKED)
-            )
-            for fd in (self._events, *self._grants):
-                with contextlib.suppress(OSError):
-                    os.close(fd)
+        with contextlib.suppress(OSError):
+            while chunk := os.read(self._events, 1 << 16):
+                self._buffer.extend(chunk)
+        self.raw.records.extend(
+            r for r in decode_stream(self._buffer) if r.kind not in (Kind.POINT, Kind.BLOCKED)
+        )
+        self._close(self._events, *self._grants)
         self.raw.finished_ns = time.monotonic_ns()
         self.raw.last_progress_ns = self.raw.last_progress_ns or self.raw.finished_ns
         self.raw.pids = list(self.pids)
