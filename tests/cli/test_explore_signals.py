@@ -16,7 +16,8 @@ import pytest
 
 #: Far longer than any stop needs; a hang fails the test instead of the suite.
 EXIT_WITHIN_S = 30.0
-EXPLORE = ["-m", "booking", "explore", "--buyers", "3", "--tickets", "2", "--preemptions", "-1"]
+#: Long enough (queue: 333 schedules, several seconds) that no search ends before its signal.
+EXPLORE = ["-m", "booking", "explore", "--buyers", "4", "--tickets", "3", "--preemptions", "-1"]
 
 
 def session_members(sid: int) -> list[int]:
