@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
@@ -119,9 +120,14 @@ def determined(record: Result) -> dict[str, Any]:
     return {key: data[key] for key in DETERMINED}
 
 
+def kinds(records: Sequence[Result]) -> Counter[str]:
+    """How many records gave each set of the fields a schedule decides (as JSON)."""
+    return Counter(json.dumps(determined(r), sort_keys=True) for r in records)
+
+
 def alike(records: Sequence[Result]) -> bool:
     """Whether every record has the same fields a schedule decides."""
-    return len({json.dumps(determined(r), sort_keys=True) for r in records}) <= 1
+    return len(kinds(records)) <= 1
 
 
 def replay_summary(
@@ -129,21 +135,18 @@ def replay_summary(
 ) -> bool:
     """Say what the replays gave; False when they did not all give one record."""
     out = out or sys.stdout
-    kinds: dict[str, int] = {}
-    for record in records:
-        key = json.dumps(determined(record), sort_keys=True)
-        kinds[key] = kinds.get(key, 0) + 1
+    given = kinds(records)
     print(f"replay {origin}: {workload_line(workload)}", file=out)
     first = records[0]
     fields = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in determined(first).items())
-    if len(kinds) == 1:
+    if len(given) == 1:
         same = "the one run" if len(records) == 1 else f"all {len(records):,} runs"
         print(f"{same} followed the schedule step for step and gave: {fields}", file=out)
         for line in first.explanation:
             print(f"  {line}", file=out)
         return True
-    print(f"the {len(records):,} runs gave {len(kinds)} different records:", file=out)
-    for key, count in kinds.items():
+    print(f"the {len(records):,} runs gave {len(given)} different records:", file=out)
+    for key, count in given.items():
         print(f"  {plural(count, 'run')}: {key}", file=out)
     return False
 
