@@ -25,7 +25,7 @@ LAYERS = [
     "stores",
     "ground",
 ]
-GROUND = {"errors", "files", "sqlite_files", "waits", "faults", "words", "memory"}
+GROUND = {"errors", "files", "sqlite_files", "waits", "faults", "words", "memory", "seating"}
 MAX_LINES = 400
 
 

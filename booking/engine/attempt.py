@@ -57,6 +57,7 @@ class Recorder:
         """No step of a try reached yet (the attempt's begin stays: a retry is part of it)."""
         self.t_acquired = self.t_read = self.t_write = self.t_left = 0
         self.read_value = self.written_value = NO_VALUE
+        self.seat_names, self.held = "", 0
 
     def record(
         self,
@@ -68,9 +69,13 @@ class Recorder:
     ) -> Record:
         return Record(kind, self.buyer, self.index, outcome, failure, self.read_value,
                       self.written_value, self.t_begin, self.t_acquired, self.t_read,
-                      self.t_write, self.t_left, t_end, message)  # fmt: skip
+                      self.t_write, self.t_left, t_end, message, self.seat_names,
+                      self.held)  # fmt: skip
 
     # The Steps a protocol calls.
+    def seats(self, names: str, held: int = 0) -> None:
+        self.seat_names, self.held = names, held
+
     def acquired(self) -> None:
         self.t_acquired = now()
 

@@ -52,9 +52,11 @@ class Failure(IntEnum):
 
 # length, kind, buyer, attempt number, outcome, failure, read value, written value, then the
 # time.monotonic_ns() stamps of the steps: begin, acquired, read, write, left (the end of the
-# read -> write window), end; then the message length.
-_HEAD = struct.Struct("<HBIIBBqqqqqqqqH")
+# read -> write window), end; then the message length; then (seat runs) how many of the
+# attempt's seats it held and the length of their names.
+_HEAD = struct.Struct("<HBIIBBqqqqqqqqHHH")
 MAX_MESSAGE = 400
+MAX_SEATS_TEXT = 600  # an order of up to 100 seats, "Z100," each
 NOT_REACHED = 0
 NO_VALUE = -1
 
@@ -76,12 +78,18 @@ class Record(NamedTuple):
     t_left: int = NOT_REACHED
     t_end: int = NOT_REACHED
     message: str = ""
+    # Seat runs: the seats of the attempt's order ("A1,A2", in the order it takes them) and
+    # how many of them it held (per-seat locks) when the record was made.
+    seats: str = ""
+    held: int = 0
 
 
 def encode(record: Record) -> bytes:
     message = record.message.encode("utf-8", "replace")[:MAX_MESSAGE]
-    head = _HEAD.pack(_HEAD.size - 2 + len(message), *record[:-1], len(message))
-    return head + message
+    seats = record.seats.encode("ascii", "replace")[:MAX_SEATS_TEXT]
+    size = _HEAD.size - 2 + len(message) + len(seats)
+    head = _HEAD.pack(size, *record[:13], len(message), record.held, len(seats))
+    return head + message + seats
 
 
 def decode_stream(buffer: bytearray) -> list[Record]:
@@ -95,7 +103,9 @@ def decode_stream(buffer: bytearray) -> list[Record]:
             break
         fields = _HEAD.unpack_from(buffer, offset)
         start = offset + _HEAD.size
-        message = bytes(buffer[start : start + fields[-1]]).decode("utf-8", "replace")
+        end = start + fields[14]
+        message = bytes(buffer[start:end]).decode("utf-8", "replace")
+        seats = bytes(buffer[end : end + fields[16]]).decode("ascii", "replace")
         records.append(
             Record._make(
                 (
@@ -106,6 +116,8 @@ def decode_stream(buffer: bytearray) -> list[Record]:
                     Failure(fields[5]),
                     *fields[6:14],
                     message,
+                    seats,
+                    fields[15],
                 )
             )
         )

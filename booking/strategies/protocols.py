@@ -50,6 +50,10 @@ class Served(NamedTuple):
 class Steps(Protocol):
     """What a purchase tells the engine as it goes. Each call stamps one step."""
 
+    def seats(self, names: str, held: int = 0) -> None:
+        """A seat order: the seats this try is about ("A1,A2"), and how many of their
+        locks it holds so far (per-seat locks): what its record says of it."""
+
     def acquired(self) -> None:
         """The guard is held (step `acquire` ended)."""
 
