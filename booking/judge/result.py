@@ -8,6 +8,8 @@ from typing import Any
 VERDICTS = (
     "SAFE",
     "OVERSOLD",
+    "DOUBLE_BOOKED",
+    "PARTIAL",
     "LOST_UPDATES",
     "ERRORS",
     "DEADLOCK",
@@ -78,6 +80,18 @@ class Result:
     retries: int = 0  # the re-reads those conflicts led to
     gave_up: int = 0  # attempts that ran out of retries (conflicts = retries + gave_up)
     max_retries: int | None = None  # --retries (optimistic only)
+    # Seat runs (--seats): the map's shape ("5x10"), seats per order, how buyers pick.
+    seats: str | None = None
+    order: int | None = None
+    pick: str | None = None
+    double_booked: int = 0  # seats named by more than one receipt
+    partial_orders: int = 0  # receipts whose buyer holds some, not all, of their seats
+    lost_seats: int = 0  # seats a receipt names that the store shows free or another's
+    # Per seat, row-major: "." free, "S" sold once, "D" double-booked, "L" lost (a receipt
+    # names it, the store says otherwise), "U" held by a buyer of this run without a
+    # receipt, "O" held before the run or by another run.
+    seat_map: list[str] | None = None
+    seat_fights: list[int] | None = None  # per seat: how many buyers tried for it
 
     @property
     def safe(self) -> bool:

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 VERDICT_STYLE = {
     "SAFE": "bold green",
     "OVERSOLD": "bold red",
+    "DOUBLE_BOOKED": "bold red",
+    "PARTIAL": "bold red",
     "LOST_UPDATES": "bold red",
     "ERRORS": "bold yellow",
     "DEADLOCK": "bold magenta",
