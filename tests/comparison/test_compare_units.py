@@ -353,6 +353,8 @@ def test_summarize_mixed_cell() -> None:
     assert summary.verdicts == {
         "SAFE": 2,
         "OVERSOLD": 1,
+        "DOUBLE_BOOKED": 0,
+        "PARTIAL": 0,
         "LOST_UPDATES": 1,
         "ERRORS": 1,
         "DEADLOCK": 0,
