@@ -103,3 +103,17 @@ def pick(
     if how == "best":
         return tuple(available[:order])
     return tuple(rng.sample(available, order))
+
+
+@dataclass(frozen=True)
+class SeatPlan:
+    """How a run's buyers order seats: how many per order, how they pick them, and the
+    seed their picks are drawn from (each buyer its own stream of it)."""
+
+    shape: Shape
+    order: int = 1
+    how: str = "best"
+    seed: int = 0
+
+    def rng(self, buyer: int) -> random.Random:
+        return random.Random(f"{self.seed}/seats/{buyer}")

@@ -7,12 +7,10 @@ Receipts (BOUGHT attempts) are the ground truth; the store's count is the claim 
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from booking.engine.frames import EXIT_STOPPED, Failure, Kind, Outcome, Record
 from booking.judge.designs import (
-    SAFE_BY_STORE,
     conflict_lines,
     deferred_lines,
     retries_made,
@@ -29,6 +27,7 @@ from booking.judge.fates import (
 from booking.judge.interference import interference
 from booking.judge.motion import assess_motion, guarded
 from booking.judge.stats import latency_summary, max_overlap
+from booking.judge.story import headline, interleaving, plural_of
 from booking.stores.sighting import Sighting
 
 
@@ -104,17 +103,6 @@ class Judgement:
 def receipts(records: list[Record]) -> list[int]:
     """The buyer behind each receipt: every attempt that ended BOUGHT."""
     return [r.buyer for r in records if r.kind is Kind.ATTEMPT and r.outcome is Outcome.BOUGHT]
-
-
-def _who(holders: int, sold: int) -> str:
-    """'33 buyers' when each holds one receipt, else '8 buyers (2,000 receipts)'."""
-    if holders == sold:
-        return _plural(holders, "buyer")
-    return f"{_plural(holders, 'buyer')} ({sold:,} receipts)"
-
-
-def _plural(n: int, word: str, many: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
 def handoff_gaps_ms(attempts: list[Record]) -> list[float]:
@@ -209,9 +197,9 @@ def judge(facts: RunFacts) -> Judgement:
         verdict = "SAFE"
 
     holders = len({r.buyer for r in bought})
-    story = _headline(sold, holders, tickets, remaining, refused, oversold, lost, len(gave_up))
+    story = headline(sold, holders, tickets, remaining, refused, oversold, lost, len(gave_up))
     story += others.lines
-    story += _interleaving(facts, bought, inside, oversold or lost, len(windows))
+    story += interleaving(facts, bought, inside, oversold or lost, len(windows))
     story += conflict_lines(facts, len(conflicts), gave_up, remaining)
     story += _failures([r.failure for r in counted], counted, crashed, facts)
     story += deferred_lines(facts, counted, oversold or lost)
@@ -268,94 +256,6 @@ def aborted_sentence(reason: str) -> str:
     )
 
 
-def _headline(
-    sold: int,
-    holders: int,
-    tickets: int,
-    remaining: int | None,
-    refused: int,
-    oversold: int,
-    lost: int,
-    gave_up: int = 0,
-) -> list[str]:
-    if oversold:
-        line = (
-            f"{_who(holders, sold)} hold receipts for {_plural(tickets, 'ticket')}: "
-            f"{_plural(oversold, 'ticket')} oversold, {_plural(lost, 'sale')} lost."
-        )
-    elif lost:
-        line = (
-            f"{_plural(sold, 'receipt')} for {_plural(tickets, 'ticket')}, but the store "
-            f"went down by only {sold - lost}: {_plural(lost, 'sale')} lost "
-            "(their decrement was overwritten)."
-        )
-    else:
-        left = "" if remaining is None else f"; {remaining} left"
-        line = (
-            f"{_plural(holders, 'buyer')} bought {sold} of {_plural(tickets, 'ticket')}; "
-            f"{_plural(refused, 'attempt')} told sold out"
-            + (f", {gave_up} gave up after conflicts" if gave_up else "")
-            + f"{left}."
-        )
-    return [line]
-
-
-def _interleaving(
-    facts: RunFacts, bought: list[Record], inside: int, anomalous: int, windows: int
-) -> list[str]:
-    strategy = facts.strategy
-    if not windows:
-        return []
-    if windows == 1:
-        return ["Only one purchase window opened, so there was nothing to serialise."]
-    window = (
-        "conditional update (waiting for SQLite's write lock, or writing)"
-        if facts.design == "conditional"
-        else "read -> write window"
-    )
-    safe_by = SAFE_BY_STORE.get(facts.design)
-    if inside > 1 and not anomalous and safe_by:
-        return [
-            f"Up to {inside} buyers were inside the {window} at once, as this design "
-            f"allows: safety came not from mutual exclusion but from {safe_by}."
-        ]
-    if inside <= 1:
-        if facts.design == "guard" and not guarded(facts):
-            return [
-                "No two purchases overlapped, so the race never had a chance: "
-                "widen --think or add buyers to see it."
-            ]
-        if safe_by:
-            return [
-                f"At most 1 buyer was inside the {window} at a time: they happened not to "
-                f"overlap. The {strategy} strategy does not serialise purchases; its safety "
-                f"comes from {safe_by}."
-            ]
-        if facts.design == "seller":
-            return [
-                "At most 1 purchase was inside the read -> write window at a time: the "
-                "single seller made every sale itself, one request after another."
-            ]
-        return [
-            f"At most 1 buyer was inside the {window} at a time: "
-            f"the {strategy} strategy serialised every purchase."
-        ]
-    line = f"Up to {inside} buyers were inside the read -> write window at once."
-    if anomalous:
-        by_value: defaultdict[int, list[Record]] = defaultdict(list)
-        for record in sorted(bought, key=lambda r: r.t_read):
-            by_value[record.read_value].append(record)
-        clash = next((group for group in by_value.values() if len(group) > 1), None)
-        if clash:
-            first, second = clash[0], clash[1]
-            line += (
-                f" For example buyer {first.buyer} and buyer {second.buyer} both read "
-                f"{first.read_value} and both wrote {first.written_value}: the second "
-                "write overwrote the first, so one sale never reached the store."
-            )
-    return [line]
-
-
 def _failures(
     failures: list[Failure], failed_ops: list[Record], crashed: set[int], facts: RunFacts
 ) -> list[str]:
@@ -374,7 +274,7 @@ def _failures(
         }
         for failure, (one, many) in names.items():
             if n := failures.count(failure):
-                parts.append(_plural(n, one, many))
+                parts.append(plural_of(n, one, many))
         if Failure.TORN_READ in failures:
             parts[0] += " (the file was caught half-written by an in-place write)"
         looks = sum(r.kind is Kind.QUERY for r in failed_ops)
@@ -384,11 +284,11 @@ def _failures(
         elif looks:
             where = f" ({looks} of them in the unguarded look-ups before buying)"
         lines.append(
-            f"{_plural(len(failures), 'operation')} failed{where}: {', '.join(parts)}. "
+            f"{plural_of(len(failures), 'operation')} failed{where}: {', '.join(parts)}. "
             f"First: {failed_ops[0].message}"
         )
     if crashed:
         first = next((r.message for r in facts.records if r.kind is Kind.FAILED), "")
         detail = f": {first}" if first else ""
-        lines.append(f"{_plural(len(crashed), 'buyer')} failed outside a purchase{detail}")
+        lines.append(f"{plural_of(len(crashed), 'buyer')} failed outside a purchase{detail}")
     return lines

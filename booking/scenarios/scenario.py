@@ -11,6 +11,7 @@ from pathlib import Path
 from booking.errors import ScenarioError
 from booking.memory import parse_size
 from booking.scenarios.arrival import GATE, Arrival
+from booking.seating import PICKS, SeatPlan, Shape, parse_seats
 from booking.stores import STORES, infer_store
 from booking.strategies import STRATEGIES
 from booking.waits import MAX_POLL_S, MAX_WAIT_S, Backoff, crowd_backoff
@@ -102,6 +103,27 @@ class Scenario:
     #: `optimistic`: how many times a buyer re-reads and tries again after a conflict
     #: before it gives up (ignored by the other strategies).
     retries: int = DEFAULT_RETRIES
+    #: A seat map instead of a count: "ROWSxCOLS" (--seats); orders of `order` seats,
+    #: picked "best", "random" or "together".
+    seats: str | None = None
+    order: int = 1
+    pick: str = "best"
+
+    @property
+    def shape(self) -> Shape | None:
+        """The seat map's shape; None for a count run. Raises ScenarioError when bad."""
+        if self.seats is None:
+            return None
+        if not isinstance(self.seats, str):
+            raise ScenarioError(f'seats must be text such as "10x20", not {self.seats!r}')
+        try:
+            return parse_seats(self.seats)
+        except ValueError as exc:
+            raise ScenarioError(str(exc)) from None
+
+    def seat_plan(self, seed: int) -> SeatPlan | None:
+        shape = self.shape
+        return None if shape is None else SeatPlan(shape, self.order, self.pick, seed)
 
     @property
     def store_name(self) -> str:
@@ -141,7 +163,11 @@ class Scenario:
 
     @property
     def initial_tickets(self) -> int:
-        """Tickets for a new or reset store (10 when not given, as in the seeds' db.json)."""
+        """Tickets for a new or reset store (10 when not given, as in the seeds' db.json);
+        a seat map's seats."""
+        shape = self.shape
+        if shape is not None:
+            return shape.size
         return 10 if self.tickets is None else self.tickets
 
     def validate(self) -> Scenario:
@@ -211,10 +237,47 @@ class Scenario:
                 f"retries must be between 0 and {MAX_RETRIES:,}, not {self.retries}"
             )
         self._check_faults()
+        self._check_seats()
         if self.poll_ms is not None and self.strategy != "filelock":
             raise ScenarioError("--poll-ms only applies to --strategy filelock")
         _ = self.memory_limit  # a bad size raises
         return self
+
+    def _check_seats(self) -> None:
+        """A seat map, its orders and a strategy that sells seats, or none of them."""
+        shape = self.shape
+        info = STRATEGIES[self.strategy]
+        if shape is None:
+            if self.order != 1 or self.pick != "best":
+                option = "--order" if self.order != 1 else "--pick"
+                raise ScenarioError(f"{option} only applies to a seat map (--seats ROWSxCOLS)")
+            if "count" not in info.sells:
+                raise ScenarioError(
+                    f'strategy "{self.strategy}" sells seats: add --seats ROWSxCOLS'
+                )
+            return
+        if self.tickets is not None:
+            raise ScenarioError(
+                "--tickets and --seats do not go together: a seat map's seats are its tickets"
+            )
+        if "seats" not in info.sells:
+            sellers = ", ".join(name for name, i in STRATEGIES.items() if "seats" in i.sells)
+            raise ScenarioError(
+                f'strategy "{self.strategy}" does not sell seats; with --seats use one of '
+                f"{sellers}"
+            )
+        if isinstance(self.order, bool) or not isinstance(self.order, int):
+            raise ScenarioError(f"order must be a whole number of seats, not {self.order!r}")
+        if not 1 <= self.order <= shape.size:
+            raise ScenarioError(
+                f"order must be between 1 and the {shape.size} seats of the map, not {self.order}"
+            )
+        _choice("pick", self.pick, dict.fromkeys(PICKS))
+        if self.pick == "together" and self.order > shape.cols:
+            raise ScenarioError(
+                f"an order of {self.order} seats together does not fit in a row of "
+                f"{shape.cols} (--seats {shape})"
+            )
 
     def _check_faults(self) -> None:
         """A fault option that means nothing for this strategy's protocol is refused."""

@@ -18,6 +18,7 @@ from booking.strategies.protocols import Guard, Guarded, Purchase, Unlocked
 __all__ = ["STRATEGIES", "Guard", "Guarded", "Purchase", "Strategy", "StrategyInfo", "Unlocked"]
 
 if TYPE_CHECKING:
+    from booking.seating import SeatPlan
     from booking.waits import Backoff
 
 
@@ -52,6 +53,8 @@ class StrategyInfo(NamedTuple):
         ("holder", "a buyer holding the guard, during its think"),
         ("writer", "a buyer half-way through writing the store"),
     )
+    # What it sells: a ticket "count", a seat map (--seats, "seats"), or both.
+    sells: tuple[str, ...] = ("count",)
 
     @property
     def steps(self) -> tuple[str, ...]:
@@ -85,6 +88,7 @@ class StrategyInfo(NamedTuple):
             "design": self.design,
             "steps": list(self.steps),
             "faults": {kind: what for kind, what in self.faults},
+            "sells": list(self.sells),
         }
 
 
@@ -110,6 +114,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
             ("holder", "a buyer after its read, during its think (it holds nothing)"),
             ("writer", "a buyer half-way through writing the store"),
         ),
+        sells=("count", "seats"),
     ),
     "lock": StrategyInfo(
         "booking.strategies.mp_lock:MpLock",
@@ -119,6 +124,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
         cost="one purchase at a time, think included; a hand-off wakes the next waiter "
         "(~0.5 us uncontended)",
         origin="the seeds' ticket program (multiprocessing.Lock)",
+        sells=("count", "seats"),
     ),
     "filelock": StrategyInfo(
         "booking.strategies.file_lock:FileLockStrategy",
@@ -129,6 +135,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
         cost="one purchase at a time; ~200 us an acquire, a hand-off waits for the next "
         "poll; twice a lock buyer's memory",
         origin="the filelock library (flock on Linux); coordinates other runs on the store too",
+        sells=("count", "seats"),
     ),
     "manager": StrategyInfo(
         "booking.strategies.manager:ManagerDict",
@@ -148,6 +155,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
         cost="one purchase at a time; waiters sleep in SQLite's busy handler (1-100 ms back-off)",
         origin="the SQLite documentation (BEGIN IMMEDIATE); coordinates other runs too",
         own_steps=("begin immediate", "read", "think", "write", "commit"),
+        sells=("count", "seats"),
     ),
     "deferred": StrategyInfo(
         "booking.strategies.db_transaction:DbDeferred",
@@ -184,6 +192,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
         "booking systems",
         design="conditional",
         faults=(("writer", "a buyer inside its conditional update, before COMMIT"),),
+        sells=("count", "seats"),
     ),
     "optimistic": StrategyInfo(
         "booking.strategies.optimistic:Optimistic",
@@ -218,6 +227,36 @@ STRATEGIES: dict[str, StrategyInfo] = {
             ("writer", "the seller, half-way through writing that buyer's sale"),
         ),
     ),
+    "seatlock": StrategyInfo(
+        "booking.strategies.seat_locks:SeatLocks",
+        "one multiprocessing.Lock per seat, taken in seat order (--seats only)",
+        protocol="a multiprocessing.Lock per seat, made before the fork; an order's locks "
+        "are taken in seat order and held across read -> think -> write",
+        cost="buyers after different seats never wait for each other; an order of K seats "
+        "takes K locks (a JSON store's rewrite is serialised by one more, short, lock)",
+        origin="fine-grained locking with a global lock order (Dijkstra; Coffman et al. 1971)",
+        sells=("seats",),
+        faults=(
+            ("holder", "a buyer holding its seats' locks, during its think"),
+            ("writer", "a buyer half-way through writing its seats"),
+        ),
+    ),
+    "seatlock-unordered": StrategyInfo(
+        "booking.strategies.seat_locks:UnorderedSeatLocks",
+        "one multiprocessing.Lock per seat, taken in the order picked: deadlocks (--seats only)",
+        claims_safe=False,
+        claim="never double-books; deadlocks by design",
+        protocol="the per-seat locks of seatlock, taken in the order the buyer picked its "
+        "seats: two buyers can each hold a seat the other waits for",
+        cost="as seatlock until two orders cross; then both wait for ever (to --timeout, or "
+        "until --stall-timeout ends the run)",
+        origin="the lock-ordering deadlock (Coffman et al. 1971)",
+        sells=("seats",),
+        faults=(
+            ("holder", "a buyer holding its seats' locks, during its think"),
+            ("writer", "a buyer half-way through writing its seats"),
+        ),
+    ),
 }
 
 
@@ -247,6 +286,7 @@ class StrategyOptions:
     manager_lock: bool = True  # manager only: False runs it without its lock
     buyers: int = 1
     retries: int = 3  # optimistic only: --retries
+    seats: SeatPlan | None = None  # a seat run (--seats): the map and how buyers order
 
 
 class StrategyKind(Protocol):

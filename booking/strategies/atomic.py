@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from booking.stores.sqlite_store import SqliteStock
 from booking.strategies.on_store import OnTheStore
-from booking.strategies.protocols import Conditional
+from booking.strategies.protocols import Conditional, Purchase
+from booking.strategies.seat_orders import SeatConditional
 
 
 class AtomicUpdate(OnTheStore):
     def _prepare(self) -> None:
         self._need_sqlite("atomic")
 
-    def buyer_parts(self, buyer: int) -> Conditional:
+    def buyer_parts(self, buyer: int) -> Purchase:
         stock = self._store.connect(buyer)
+        if self._seats is not None:
+            return SeatConditional(stock, self._seats, buyer)
         assert isinstance(stock, SqliteStock)
         return Conditional(stock)

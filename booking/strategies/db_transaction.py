@@ -10,8 +10,7 @@ exist for the sqlite store (the registry says so, and Scenario checks it).
 
 from __future__ import annotations
 
-from booking.stores.sqlite_store import SqliteStock
-from booking.strategies import Guarded
+from booking.strategies import Purchase
 from booking.strategies.on_store import OnTheStore
 
 
@@ -22,10 +21,10 @@ class DbTransaction(OnTheStore):
     def _prepare(self) -> None:
         self._need_sqlite(self.name)
 
-    def buyer_parts(self, buyer: int) -> Guarded:
+    def buyer_parts(self, buyer: int) -> Purchase:
         stock = self._store.connect(buyer)
-        assert isinstance(stock, SqliteStock)
-        return Guarded(stock, stock.transaction(self.begin))
+        assert hasattr(stock, "transaction")  # a SqliteStock, or a seat map's
+        return self._guarded(buyer, stock.transaction(self.begin), stock)
 
 
 class DbDeferred(DbTransaction):

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import filelock
 
-from booking.strategies import Guarded
+from booking.strategies import Purchase
 from booking.strategies.on_store import OnTheStore
 from booking.waits import Backoff, bounded
 
@@ -69,6 +69,6 @@ class FileGuard:
 
 
 class FileLockStrategy(OnTheStore):
-    def buyer_parts(self, buyer: int) -> Guarded:
+    def buyer_parts(self, buyer: int) -> Purchase:
         lock = filelock.FileLock(self._store.lock_path)
-        return Guarded(self._store.connect(buyer), FileGuard(lock, self._poll, self._timeout_s))
+        return self._guarded(buyer, FileGuard(lock, self._poll, self._timeout_s))

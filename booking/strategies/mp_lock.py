@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 
-from booking.strategies import Guarded
+from booking.strategies import Purchase
 from booking.strategies.on_store import OnTheStore
 from booking.waits import bounded
 
@@ -31,5 +31,5 @@ class MpLock(OnTheStore):
     def _prepare(self) -> None:
         self._guard = TimedLock(multiprocessing.get_context("fork").Lock(), self._timeout_s)
 
-    def buyer_parts(self, buyer: int) -> Guarded:
-        return Guarded(self._store.connect(buyer), self._guard)
+    def buyer_parts(self, buyer: int) -> Purchase:
+        return self._guarded(buyer, self._guard)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from booking.strategies import Guarded, Unlocked
+from booking.strategies import Purchase, Unlocked
 from booking.strategies.on_store import OnTheStore
 
 
 class Unguarded(OnTheStore):
-    def buyer_parts(self, buyer: int) -> Guarded:
-        return Guarded(self._store.connect(buyer), Unlocked())
+    def buyer_parts(self, buyer: int) -> Purchase:
+        return self._guarded(buyer, Unlocked())
