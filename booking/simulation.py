@@ -9,7 +9,9 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from booking import faults
 from booking.engine import admission, runner
@@ -17,6 +19,7 @@ from booking.errors import BookingError
 from booking.faults import Fault
 from booking.judge.checker import Judgement, RunFacts, judge, receipts
 from booking.judge.result import Result
+from booking.judge.seats import SeatFacts
 from booking.memory import meminfo
 from booking.scenarios.scenario import Scenario
 from booking.stores import StoreFile, StoreOptions, load_store
@@ -92,12 +95,11 @@ def simulate(
         shared=scenario.path is not None,
     )
     victims = faults.plan(scenario.buyers, scenario.kill_holder, scenario.kill_writer, seed)
-    store_kind = load_store(scenario.store_name)
     strategy_kind = load_strategy(scenario.strategy)
+    seat_plan = scenario.seat_plan(seed)
+    seat_facts: SeatFacts | None = None
     with _store_path(scenario) as path, _presence(scenario, path) as presence:
-        store: StoreFile = store_kind(
-            path, scenario.initial_tickets, create=True, reset=scenario.reset, options=options
-        )
+        store = _open_store(scenario, path, options)
         try:
             tickets = store.mark()
             if (
@@ -118,6 +120,7 @@ def simulate(
                     manager_lock=scenario.manager_lock,
                     buyers=scenario.buyers,
                     retries=scenario.retries,
+                    seats=seat_plan,
                 ),
             )
             try:
@@ -147,12 +150,41 @@ def simulate(
                 sighting = store.sighting()
             except BookingError:
                 sighting = None  # the store is gone or unreadable: judged from counts alone
+            if seat_plan is not None:
+                seat_facts = _seat_facts(scenario, store, options.run_id)
         finally:
             store.close()
         if presence is not None and (presence.others_at_start or presence.others_now()):
             sighting = (sighting or Sighting(identity=False))._replace(concurrent=True)
-        judgement = judge(run_facts(scenario, tickets, raw, remaining, problem, victims, sighting))
+        facts = run_facts(scenario, tickets, raw, remaining, problem, victims, sighting)
+        judgement = judge(replace(facts, seats=seat_facts))
     return record_of(scenario, tickets, seed, raw, remaining, judgement)
+
+
+def _open_store(scenario: Scenario, path: Path, options: StoreOptions) -> Any:
+    """The store of the run: a ticket count, or a seat map of the scenario's shape."""
+    shape = scenario.shape
+    if shape is None:
+        store: StoreFile = load_store(scenario.store_name)(
+            path, scenario.initial_tickets, create=True, reset=scenario.reset, options=options
+        )
+        return store
+    from booking.stores.seat_store import load_seat_store
+
+    kind = load_seat_store(scenario.store_name)
+    return kind(path, shape, create=True, reset=scenario.reset, options=options)
+
+
+def _seat_facts(scenario: Scenario, store: Any, run_id: str) -> SeatFacts:
+    """The seat map at the start mark and now (None when it cannot be read)."""
+    shape = scenario.shape
+    assert shape is not None
+    at_end: list[str | None] | None
+    try:
+        at_end = store.holders()
+    except BookingError:
+        at_end = None
+    return SeatFacts(shape, scenario.order, scenario.pick, run_id, store.marked(), at_end)
 
 
 def record_of(
@@ -214,7 +246,25 @@ def record_of(
         path=str(scenario.path) if scenario.path is not None else None,
         arrival=scenario.arrival.describe(),
         explanation=judgement.explanation,
+        **_seat_keys(scenario, judgement),
     )
+
+
+def _seat_keys(scenario: Scenario, judgement: Judgement) -> dict[str, Any]:
+    """The seat keys of a seat run's record (a count run keeps their defaults)."""
+    seated = judgement.seats
+    if scenario.seats is None or seated is None:
+        return {}
+    return {
+        "seats": str(scenario.shape),
+        "order": scenario.order,
+        "pick": scenario.pick,
+        "double_booked": seated.double_booked,
+        "partial_orders": seated.partial_orders,
+        "lost_seats": seated.lost_seats,
+        "seat_map": seated.seat_map or None,
+        "seat_fights": seated.fights,
+    }
 
 
 def _backoff_ms(scenario: Scenario) -> list[float] | None:
@@ -263,4 +313,5 @@ def run_facts(
         else 0,
         store=scenario.store_name,
         private_store=scenario.path is None,
+        seat_locks=STRATEGIES[scenario.strategy].sells == ("seats",),
     )

@@ -35,6 +35,28 @@ TicketsOption = Annotated[
         help="Tickets in a new store (or with --reset).  \\[default: 10]", show_default=False
     ),
 ]
+SeatsOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="ROWSxCOLS",
+        help="Sell named seats (A1 ... J20 for 10x20) instead of a count of tickets: "
+        "double bookings, partial orders and per-seat locks become possible. Not with "
+        "--tickets.",
+        show_default=False,
+    ),
+]
+OrderOption = Annotated[
+    int,
+    typer.Option(metavar="K", help="Seats per order (with --seats), all or nothing."),
+]
+PickOption = Annotated[
+    str,
+    typer.Option(
+        metavar="[best|random|together]",
+        help="How a buyer picks its seats (with --seats): the front-most free ones (everyone "
+        "wants the same), random free ones, or K adjacent ones in one row.",
+    ),
+]
 ThinkOption = Annotated[
     str,
     typer.Option(

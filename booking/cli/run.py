@@ -17,7 +17,10 @@ from booking.cli.options import (
     MaxMemoryOption,
     NoManagerLockOption,
     RetriesOption,
+    OrderOption,
+    PickOption,
     SaveOption,
+    SeatsOption,
     SeedOption,
     StrategyOption,
     ThinkOption,
@@ -36,6 +39,9 @@ BIG_RUN = 1000
 def run(
     buyers: BuyersOption = 50,
     tickets: TicketsOption = None,
+    seats: SeatsOption = None,
+    order: OrderOption = 1,
+    pick: PickOption = "best",
     strategy: StrategyOption = "lock",
     store: Annotated[
         str | None,
@@ -174,6 +180,9 @@ def run(
         stall_timeout_s=stall_timeout,
         max_memory=max_memory,
         retries=DEFAULT_RETRIES if retries is None else retries,
+        seats=seats,
+        order=order,
+        pick=pick,
     )
     notes: list[str] = []
     scenario.validate()  # bad input never opens a history session

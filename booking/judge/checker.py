@@ -24,8 +24,9 @@ from booking.judge.fates import (
     killed_lines,
     killed_victims,
 )
-from booking.judge.interference import interference
-from booking.judge.motion import assess_motion, guarded
+from booking.judge.interference import Interference, interference
+from booking.judge.motion import Motion, assess_motion, guarded
+from booking.judge.seats import SeatFacts, SeatJudgement, judge_seats
 from booking.judge.stats import latency_summary, max_overlap
 from booking.judge.story import headline, interleaving, plural_of
 from booking.stores.sighting import Sighting
@@ -60,6 +61,8 @@ class RunFacts:
     store: str = ""  # the store's kind
     private_store: bool = False  # a fresh store in a folder of this run's own
     retries: int = 0  # compare-and-set: the tries a buyer had after its first
+    seats: SeatFacts | None = None  # a seat run: its map; tickets are its free seats
+    seat_locks: bool = False  # a lock per seat (seatlock): no one guard to be stuck behind
 
     @property
     def stopped(self) -> bool:
@@ -98,6 +101,7 @@ class Judgement:
     store_sales: int | None = None
     store_oversold: int | None = None
     other_runs: list[str] = field(default_factory=list)
+    seats: SeatJudgement | None = None
 
 
 def receipts(records: list[Record]) -> list[int]:
@@ -132,7 +136,8 @@ def judge(facts: RunFacts) -> Judgement:
         crashed.update(b for b, code in facts.exit_codes.items() if code not in (0, EXIT_STOPPED))
     crashed -= killed  # killed on purpose: counted apart, not as errors
 
-    sold = len(bought)
+    # A seat run counts seats: each receipt is an order of `order` of them.
+    sold = len(bought) * (facts.seats.order if facts.seats else 1)
     refused = sum(r.outcome is Outcome.SOLD_OUT for r in attempts)
     tickets, remaining = facts.tickets, facts.remaining
     oversold = max(0, sold - tickets)
@@ -169,16 +174,26 @@ def judge(facts: RunFacts) -> Judgement:
     guard_held = guarded(facts) and inside <= 1
     handoff = latency_summary(handoff_gaps_ms(attempts)) if guard_held else {}
     motion = assess_motion(facts, attempts + queries, cuts)
+    seated = judge_seats(facts.seats, facts.records) if facts.seats else None
+    if seated is not None and facts.seat_locks:
+        motion = seat_motion(motion, seated.cycle)
     # A wait that ran into the limit --timeout sets while the run kept moving is the
     # timeout's doing, not the strategy's: counted by its kind, not among the errors.
     counted = [r for r in failed_ops if not any(r is w for w in motion.cut_waits)]
     errors = len(counted) + len(crashed)
-    others = interference(facts, sold, lost, external, inside)
-
+    if seated is None:
+        others = interference(facts, sold, lost, external, inside)
+    else:  # its free seats are no count: the seat judge reads other runs' holders itself
+        others = Interference(proven=bool(seated.taken_by_others))
+        lost = max(lost, seated.lost_seats)
     if motion.deadlocked:
         verdict = "DEADLOCK"
     elif remaining is None:
         verdict = "CORRUPT"
+    elif seated and seated.double_booked:
+        verdict = "DOUBLE_BOOKED"
+    elif seated and seated.partial_orders:
+        verdict = "PARTIAL"
     elif oversold and not others.voids_oversell:
         verdict = "OVERSOLD"
     elif others.interfered:
@@ -197,9 +212,12 @@ def judge(facts: RunFacts) -> Judgement:
         verdict = "SAFE"
 
     holders = len({r.buyer for r in bought})
-    story = headline(sold, holders, tickets, remaining, refused, oversold, lost, len(gave_up))
-    story += others.lines
-    story += interleaving(facts, bought, inside, oversold or lost, len(windows))
+    if seated is None:
+        story = headline(sold, holders, tickets, remaining, refused, oversold, lost, len(gave_up))
+        story += others.lines
+        story += interleaving(facts, bought, inside, oversold or lost, len(windows))
+    else:
+        story = list(seated.lines)
     story += conflict_lines(facts, len(conflicts), gave_up, remaining)
     story += _failures([r.failure for r in counted], counted, crashed, facts)
     story += deferred_lines(facts, counted, oversold or lost)
@@ -245,6 +263,21 @@ def judge(facts: RunFacts) -> Judgement:
         store_sales=others.store_sales,
         store_oversold=others.store_oversold,
         other_runs=list(others.other_runs),
+        seats=seated,
+    )
+
+
+def seat_motion(motion: Motion, cycle: list[tuple[int, str, str]]) -> Motion:
+    """Motion under a lock per seat: a buyer that waits while others take other seats may
+    still be stuck for good. Stuck are the waits of a cycle; every other wait that ran
+    into --timeout was cut by it."""
+    in_cycle = {buyer for buyer, _, _ in cycle}
+    waits = motion.cut_waits + motion.stuck_waits
+    return motion._replace(
+        deadlocked=bool(cycle),
+        waiting=[],
+        stuck_waits=[w for w in waits if w.buyer in in_cycle],
+        cut_waits=[w for w in waits if w.buyer not in in_cycle],
     )
 
 

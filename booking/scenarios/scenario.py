@@ -263,8 +263,7 @@ class Scenario:
         if "seats" not in info.sells:
             sellers = ", ".join(name for name, i in STRATEGIES.items() if "seats" in i.sells)
             raise ScenarioError(
-                f'strategy "{self.strategy}" does not sell seats; with --seats use one of '
-                f"{sellers}"
+                f'strategy "{self.strategy}" does not sell seats; with --seats use one of {sellers}'
             )
         if isinstance(self.order, bool) or not isinstance(self.order, int):
             raise ScenarioError(f"order must be a whole number of seats, not {self.order!r}")

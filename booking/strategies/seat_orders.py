@@ -213,4 +213,3 @@ def guarded(stock: Any, guard: Guard, seats: SeatPlan | None, buyer: int) -> Any
 
         return Guarded(stock, guard)
     return SeatOrder(stock, guard, seats, buyer)
-

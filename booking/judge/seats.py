@@ -1,0 +1,285 @@
+"""Judgement of a seat run: receipts name seats, the store names holders; set one against
+the other. Pure, like the checker.
+
+A receipt (a BOUGHT attempt) names the seats of its order. The store, read after the run,
+names each seat's holder ("<run id>/<buyer>"). So:
+- a seat named by two receipts, or sold by this run over a seat sold before it, was
+  double-booked;
+- a receipt's seat that the store shows free, or held by someone else, is a lost seat;
+- a receipt whose buyer the store shows holding some of its seats but not all is a
+  partial order (all-or-nothing was broken);
+- a seat free at the start that another run holds at the end was taken by another writer.
+A deadlock of per-seat locks is read off the waits: who held which seats and waited for
+which, at the same time, in a cycle.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from booking.engine.frames import Failure, Kind, Outcome, Record
+from booking.seating import Shape, buyer_of
+from booking.words import plural
+
+#: How many seats, orders or waits a sentence names before it says "and N more".
+NAMED = 3
+
+
+@dataclass(frozen=True)
+class SeatFacts:
+    """What the run knows of its seat map: the shape, the order size, whose holders are
+    this run's, and the holders at the start mark and after the run (None: unreadable)."""
+
+    shape: Shape
+    order: int
+    pick: str
+    run_id: str
+    at_start: list[str | None]
+    at_end: list[str | None] | None
+
+
+@dataclass(frozen=True)
+class SeatJudgement:
+    double_booked: int = 0
+    partial_orders: int = 0
+    lost_seats: int = 0
+    unreceipted: int = 0  # seats this run's buyers hold with no receipt naming them
+    taken_by_others: int = 0  # seats free at the start that another writer holds at the end
+    seat_map: list[str] = field(default_factory=list)
+    fights: list[int] = field(default_factory=list)
+    cycle: list[tuple[int, str, str]] = field(default_factory=list)  # (buyer, holds, waits for)
+    lines: list[str] = field(default_factory=list)
+
+
+def seats_of(record: Record, shape: Shape) -> list[int]:
+    """The seats a record names, as indexes (a name this map lacks is skipped)."""
+    found = (shape.index(name) for name in record.seats.split(",") if name)
+    return [seat for seat in found if seat is not None]
+
+
+def judge_seats(seat: SeatFacts, records: list[Record]) -> SeatJudgement:
+    shape, end = seat.shape, seat.at_end
+    receipts = [
+        r for r in records if r.kind is Kind.ATTEMPT and r.outcome is Outcome.BOUGHT and r.seats
+    ]
+    sold_to: defaultdict[int, list[Record]] = defaultdict(list)
+    for receipt in receipts:
+        for index in seats_of(receipt, shape):
+            sold_to[index].append(receipt)
+    fights = [0] * shape.size
+    tried: defaultdict[int, set[int]] = defaultdict(set)
+    for record in records:
+        if record.kind in (Kind.ATTEMPT, Kind.CONFLICT, Kind.CUT):
+            for index in seats_of(record, shape):
+                tried[index].add(record.buyer)
+    for index, buyers in tried.items():
+        fights[index] = len(buyers)
+    cycle = deadlock_cycle(records, shape)
+    if end is None:
+        return SeatJudgement(fights=fights, cycle=cycle, lines=cycle_lines(cycle))
+
+    def mine(index: int) -> int | None:
+        holder = end[index]
+        return None if holder is None else buyer_of(holder, seat.run_id)
+
+    before = [index for index in sold_to if seat.at_start[index] is not None]
+    doubled = sorted({i for i, rs in sold_to.items() if len({id(r) for r in rs}) > 1} | set(before))
+    lost = [(r, i) for i, rs in sold_to.items() for r in rs if mine(i) != r.buyer]
+    partial = []
+    for receipt in receipts:
+        got = [i for i in seats_of(receipt, shape) if mine(i) == receipt.buyer]
+        if got and len(got) < len(seats_of(receipt, shape)):
+            partial.append((receipt, got))
+    receipted = {(i, r.buyer) for i, rs in sold_to.items() for r in rs}
+    unreceipted = [
+        i for i in range(shape.size) if mine(i) is not None and (i, mine(i)) not in receipted
+    ]
+    others = [
+        i
+        for i in range(shape.size)
+        if seat.at_start[i] is None and end[i] is not None and mine(i) is None
+    ]
+    lost_seats = {i for _, i in lost}
+    cells = []
+    for index in range(shape.size):
+        if index in doubled:
+            cells.append("D")
+        elif index in lost_seats:
+            cells.append("L")
+        elif index in sold_to:
+            cells.append("S")
+        elif end[index] is None:
+            cells.append(".")
+        elif mine(index) is not None:
+            cells.append("U")
+        else:
+            cells.append("O")
+    lines = [_headline(seat, receipts, end)]
+    lines += _double_lines(doubled, sold_to, seat, mine)
+    lines += _lost_lines(lost, doubled, shape, end, seat.run_id)
+    lines += _partial_lines(partial, shape)
+    if unreceipted:
+        lines.append(
+            f"{plural(len(unreceipted), 'seat')} ({_names(shape, unreceipted)}) "
+            f"{'is' if len(unreceipted) == 1 else 'are'} held by this run's buyers with no "
+            "receipt: a write that no report followed (a killed writer)."
+        )
+    if others:
+        lines.append(
+            f"{plural(len(others), 'seat')} free at the start ({_names(shape, others)}) "
+            f"{'was' if len(others) == 1 else 'were'} taken by another writer of the store "
+            "during the run."
+        )
+    lines += cycle_lines(cycle)
+    return SeatJudgement(
+        double_booked=len(doubled),
+        partial_orders=len(partial),
+        lost_seats=len(lost),
+        unreceipted=len(unreceipted),
+        taken_by_others=len(others),
+        seat_map=cells,
+        fights=fights,
+        cycle=cycle,
+        lines=lines,
+    )
+
+
+def _names(shape: Shape, seats: list[int]) -> str:
+    shown = ", ".join(shape.names(sorted(seats)[:NAMED]))
+    return shown + (f" and {len(seats) - NAMED} more" if len(seats) > NAMED else "")
+
+
+def _headline(seat: SeatFacts, receipts: list[Record], end: list[str | None]) -> str:
+    free = sum(holder is None for holder in end)
+    free_before = sum(holder is None for holder in seat.at_start)
+    each = "" if seat.order == 1 else f" of {seat.order} seats"
+    return (
+        f"{plural(len(receipts), 'order')}{each} bought of {plural(free_before, 'free seat')} "
+        f"({seat.shape} map, {seat.pick} picks); {free} free now."
+    )
+
+
+def _double_lines(
+    doubled: list[int],
+    sold_to: Mapping[int, list[Record]],
+    seat: SeatFacts,
+    mine: Callable[[int], int | None],
+) -> list[str]:
+    if not doubled:
+        return []
+    shape = seat.shape
+    lines = [
+        f"{plural(len(doubled), 'seat')} double-booked: {_names(shape, doubled)}.",
+    ]
+    for index in doubled[:NAMED]:
+        buyers = [r.buyer for r in sold_to[index]]
+        name = shape.name(index)
+        holder = mine(index)
+        shows = (
+            "the store gives it to none of them"
+            if holder not in buyers
+            else f"the store shows buyer {holder}"
+        )
+        if len(buyers) >= 2:
+            who = " and ".join(f"buyer {b}" for b in buyers[:2])
+            more = f" (and {len(buyers) - 2} more)" if len(buyers) > 2 else ""
+            lines.append(
+                f"Seat {name} was sold to {who}{more}: both saw it free, both wrote it; {shows}."
+            )
+        else:
+            lines.append(
+                f"Seat {name} was sold before this run and sold again to buyer {buyers[0]}, "
+                "who wrote over it."
+            )
+    return lines
+
+
+def _lost_lines(
+    lost: list[tuple[Record, int]],
+    doubled: list[int],
+    shape: Shape,
+    end: list[str | None],
+    run_id: str,
+) -> list[str]:
+    undone = [(r, i) for r, i in lost if i not in doubled]
+    if not undone:
+        return []
+    receipt, index = undone[0]
+    holder = end[index]
+    now = "free" if holder is None else f"held by {_holder(holder, run_id)}"
+    return [
+        f"{plural(len(undone), 'seat')} on receipts the store does not show sold to their "
+        f"buyer: buyer {receipt.buyer}'s receipt names {shape.name(index)}, but the store "
+        f"shows it {now} (a later write of a stale map undid the sale)."
+    ]
+
+
+def _holder(holder: str, run_id: str) -> str:
+    buyer = buyer_of(holder, run_id)
+    return f"buyer {buyer}" if buyer is not None else "another run"
+
+
+def _partial_lines(partial: list[tuple[Record, list[int]]], shape: Shape) -> list[str]:
+    if not partial:
+        return []
+    receipt, got = partial[0]
+    missing = [i for i in seats_of(receipt, shape) if i not in got]
+    return [
+        f"{plural(len(partial), 'order')} only partly held: buyer {receipt.buyer} paid for "
+        f"{receipt.seats.replace(',', ', ')} but holds only {', '.join(shape.names(got))}; "
+        f"{', '.join(shape.names(missing))} went to another buyer."
+    ]
+
+
+def _waits(records: list[Record]) -> list[Record]:
+    """Waits for a seat's lock that never ended in the lock: stopped while waiting, or run
+    into --timeout."""
+    return [
+        r
+        for r in records
+        if r.seats
+        and r.held < len(r.seats.split(","))
+        and (
+            (r.kind is Kind.CUT and r.outcome is Outcome.STOPPED and not r.t_acquired)
+            or (r.kind is Kind.ATTEMPT and r.failure is Failure.LOCK_TIMEOUT)
+        )
+    ]
+
+
+def deadlock_cycle(records: list[Record], shape: Shape) -> list[tuple[int, str, str]]:
+    """A cycle of buyers, each holding a seat's lock the next one waits for, all at the
+    same time: [(buyer, the seats it holds, the seat it waits for)], or []."""
+    waits = _waits(records)
+    wanted = {id(r): r.seats.split(",")[r.held] for r in waits}
+    held = {id(r): set(r.seats.split(",")[: r.held]) for r in waits}
+
+    def blocks(waiter: Record, holder: Record) -> bool:
+        overlap = max(waiter.t_begin, holder.t_begin) < min(waiter.t_end, holder.t_end)
+        return waiter is not holder and wanted[id(waiter)] in held[id(holder)] and overlap
+
+    for start in waits:
+        path, seen, current = [start], {id(start)}, start
+        while True:
+            after = next((r for r in waits if blocks(current, r)), None)
+            if after is None:
+                break
+            if id(after) in seen:
+                loop = path[path.index(after) :]
+                return [(r.buyer, ", ".join(sorted(held[id(r)])), wanted[id(r)]) for r in loop]
+            path.append(after)
+            seen.add(id(after))
+            current = after
+    return []
+
+
+def cycle_lines(cycle: list[tuple[int, str, str]]) -> list[str]:
+    if not cycle:
+        return []
+    links = "; ".join(f"buyer {b} holds {h} and waits for {w}" for b, h, w in cycle)
+    return [
+        f"Deadlock: {links}. Each waits for a lock another holds, in a cycle: the locks were "
+        "taken in the order each buyer picked its seats (seatlock takes them in seat order, "
+        "which no cycle can form against)."
+    ]
