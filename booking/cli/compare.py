@@ -14,10 +14,13 @@ from booking.cli.options import (
     DbOption,
     FormatOption,
     MaxMemoryOption,
+    OrderOption,
     OutOption,
+    PickOption,
     ReportOption,
     RetriesOption,
     SaveOption,
+    SeatsOption,
     ThinkOption,
     TimeoutOption,
 )
@@ -44,7 +47,15 @@ def compare(
         ),
     ] = None,
     buyers: BuyersOption = 50,
-    tickets: Annotated[int, typer.Option(help="Tickets in each run's fresh store.")] = 10,
+    tickets: Annotated[
+        int | None,
+        typer.Option(
+            help="Tickets in each run's fresh store.  \\[default: 10]", show_default=False
+        ),
+    ] = None,
+    seats: SeatsOption = None,
+    order: OrderOption = 1,
+    pick: PickOption = "best",
     think: ThinkOption = "1:5",
     attempts: AttemptsOption = 1,
     seed: Annotated[
@@ -91,7 +102,10 @@ def compare(
     chosen_stores = parse_names(stores, "store", STORES) if stores is not None else None
     workload = Scenario(
         buyers=buyers,
-        tickets=tickets,
+        tickets=10 if tickets is None and seats is None else tickets,
+        seats=seats,
+        order=order,
+        pick=pick,
         think_ms=parse_think(think),
         attempts=attempts,
         seed=seed,

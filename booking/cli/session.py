@@ -66,6 +66,8 @@ def params_of(scenario: Any) -> dict[str, Any]:
     }
     if scenario.strategy == "optimistic":  # the only strategy it applies to
         params["retries"] = scenario.retries
+    if getattr(scenario, "seats", None) is not None:  # a seat map instead of a count
+        params.update(seats=scenario.seats, order=scenario.order, pick=scenario.pick)
     return params
 
 

@@ -76,7 +76,7 @@ def plan(
     choice, ResourceError for runs the machine cannot hold."""
     if workload.path is not None or workload.reset:
         raise ScenarioError("compare runs every cell on a fresh store; it takes no path")
-    cells = plan_cells(strategies, stores)
+    cells = plan_cells(strategies, stores, "seats" if workload.seats else "count")
     runs = [replace(workload, strategy=cell.strategy, store=cell.store) for cell in cells]
     for run in runs:
         run.validate()

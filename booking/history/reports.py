@@ -153,7 +153,8 @@ def _planned(row: dict[str, Any], params: dict[str, Any], finished: int) -> int:
     if row.get("status") in ("complete", "running"):
         return finished
     try:
-        cells = plan_cells(params.get("strategies"), params.get("stores"))
+        sells = "seats" if params.get("seats") else "count"
+        cells = plan_cells(params.get("strategies"), params.get("stores"), sells)
         return len(cells) * int(params["repeat"])
     except (BookingError, KeyError, TypeError, ValueError):
         return 0

@@ -13,7 +13,7 @@ from booking.comparison.driver import Comparison
 from booking.judge.result import INCONCLUSIVE, VERDICTS
 from booking.render.console import console as make_console
 from booking.render.console import print_whole
-from booking.scenarios.scenario import format_think
+from booking.scenarios.scenario import Scenario, format_think
 from booking.words import plural
 
 FORMATS = ("table", "json", "csv", "markdown")
@@ -35,6 +35,11 @@ def cell_records(comparison: Comparison) -> list[dict[str, Any]]:
         "aborted": comparison.aborted,
         "buyers": workload.buyers,
         "tickets": workload.initial_tickets,
+        **(
+            {"seats": workload.seats, "order": workload.order, "pick": workload.pick}
+            if workload.seats
+            else {}
+        ),
         "think_ms": list(workload.think_ms),
         "attempts": workload.attempts,
         "repeat": comparison.repeat,
@@ -153,12 +158,18 @@ def heading(comparison: Comparison) -> str:
         return f"{comparison.title} · {cells} × {runs} · seed {comparison.seed}"
     text = (
         f"compare · {cells} × {runs} · "
-        f"{plural(w.buyers, 'buyer')} · {plural(w.initial_tickets, 'ticket')} · "
-        f"think {format_think(w.think_ms)} ms"
+        f"{plural(w.buyers, 'buyer')} · {_goods(w)} · think {format_think(w.think_ms)} ms"
     )
     if w.attempts > 1:
         text += f" · {w.attempts} attempts each"
     return text + f" · seed {comparison.seed}"
+
+
+def _goods(workload: Scenario) -> str:
+    """'10 tickets', or '5x10 seats, orders of 2, best picks' for a seat map."""
+    if workload.seats is None:
+        return plural(workload.initial_tickets, "ticket")
+    return f"{workload.shape} seats, orders of {workload.order}, {workload.pick} picks"
 
 
 def findings(comparison: Comparison) -> list[str]:

@@ -43,6 +43,7 @@ from booking.scenarios.values import (
     think,
     whole,
 )
+from booking.seating import MAX_COLS, MAX_ROWS, PICKS
 from booking.stores import STORES
 from booking.strategies import STRATEGIES
 
@@ -56,6 +57,9 @@ WORKLOAD_KEYS = (
     "store",
     "buyers",
     "tickets",
+    "seats",
+    "order",
+    "pick",
     "think",
     "attempts",
     "arrival",
@@ -93,6 +97,9 @@ _CONVERT: dict[str, tuple[Callable[[Any, str], Any], str]] = {
     "store": (choice(STORES, "store"), "store"),
     "buyers": (whole, "buyers"),
     "tickets": (whole, "tickets"),
+    "seats": (text, "seats"),
+    "order": (whole, "order"),
+    "pick": (choice(dict.fromkeys(PICKS), "pick"), "pick"),
     "think": (think, "think_ms"),
     "attempts": (whole, "attempts"),
     "arrival": (arrival, "arrival"),
@@ -133,8 +140,11 @@ def _values(key: str, raw: Any, where: str) -> list[Any]:
     values = []
     for path, item in items:
         value = convert(item, path)
-        # Probe the value alone, on a strategy it applies to.
+        # Probe the value alone, on a strategy it applies to (an order on a seat map
+        # that holds any order).
         probe = replace(Scenario(strategy="filelock"), **{field: value})
+        if field in ("order", "pick"):
+            probe = replace(probe, seats=f"{MAX_ROWS}x{MAX_COLS}")
         if field not in ("strategy", "store", "json_write", "manager_lock"):
             try:
                 probe.validate()
@@ -151,6 +161,11 @@ def _values(key: str, raw: Any, where: str) -> list[Any]:
 
 #: Combinations that do not exist: (the keys involved, the test, what to say).
 _RULES: tuple[tuple[tuple[str, ...], Callable[[Scenario], bool], str], ...] = (
+    (
+        ("strategy", "seats"),
+        lambda s: ("seats" if s.seats else "count") in STRATEGIES[s.strategy].sells,
+        "",  # reported by _check_every_value_used, which knows what the strategy sells
+    ),
     (
         ("strategy", "store"),
         lambda s: STRATEGIES[s.strategy].supports(s.store_name),
@@ -276,7 +291,14 @@ def _check_every_value_used(
         for value in items:
             if any(getattr(scenario, field) == value for _, scenario in points):
                 continue
-            if key == "strategy" and STRATEGIES[value].stores is not None:
+            sells = STRATEGIES[value].sells if key == "strategy" else ()
+            if key == "strategy" and ("seats" if "seats" in values else "count") not in sells:
+                detail = (
+                    "it sells seats; add seats"
+                    if "count" not in sells
+                    else "it does not sell seats; remove seats or choose another"
+                )
+            elif key == "strategy" and STRATEGIES[value].stores is not None:
                 needs = " or ".join(STRATEGIES[value].stores or ())
                 detail = f"it needs the {needs} store; check store"
             elif key == "strategy":

@@ -49,10 +49,25 @@ def parse_names(text: str, kind: str, choices: Mapping[str, object]) -> list[str
     return names
 
 
-def plan_cells(strategies: Sequence[str] | None, stores: Sequence[str] | None) -> list[Cell]:
-    """Every chosen strategy on every chosen store it supports (default: all of each).
-    A strategy or store that the user named but that yields no cell is an error."""
-    chosen_strategies = list(strategies) if strategies else list(STRATEGIES)
+def plan_cells(
+    strategies: Sequence[str] | None, stores: Sequence[str] | None, sells: str = "count"
+) -> list[Cell]:
+    """Every chosen strategy on every chosen store it supports (default: all of each that
+    sells what the run sells: a "count" of tickets or "seats"). A strategy or store that
+    the user named but that yields no cell is an error."""
+    if strategies:
+        for strategy in strategies:
+            if sells not in STRATEGIES[strategy].sells:
+                raise ScenarioError(
+                    f'strategy "{strategy}" sells seats: add --seats ROWSxCOLS'
+                    if sells == "count"
+                    else f'strategy "{strategy}" does not sell seats'
+                )
+    chosen_strategies = (
+        list(strategies)
+        if strategies
+        else [name for name, info in STRATEGIES.items() if sells in info.sells]
+    )
     chosen_stores = list(stores) if stores else list(STORES)
     cells = [
         Cell(strategy, store)
