@@ -63,7 +63,10 @@ def test_a_scenario_file_sweeps_order_sizes_on_a_seat_map() -> None:
             {"strategy": ["lock", "manager"], "seats": "2x2"},
             "strategy manager: no cell of the sweep can run it (it does not sell seats",
         ),
-        ({"seats": "2x2", "order": [1, 9]}, "seats.toml: order must be between 1 and the 4 seats of the map, not 9"),
+        (
+            {"seats": "2x2", "order": [1, 9]},
+            "seats.toml: order must be between 1 and the 4 seats of the map, not 9",
+        ),
         ({"order": 2}, "--order only applies to a seat map"),
         ({"seats": "2x2", "tickets": 4}, "--tickets and --seats do not go together"),
         ({"seats": 22}, "seats: expected a string"),
