@@ -21,6 +21,7 @@ from booking.judge.motion import DEATH_HOLDS
 from booking.judge.result import Result
 from booking.render import figures, timeline, timeline_figure, timeline_words
 from booking.render.run import heading
+from booking.render.seats import HeatMap, heat_map
 from booking.strategies import keeps_buyers_out
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ class RunPicture:
     missing: str  # why there is no timeline ("" when there is one)
     outcome_legend: list[tuple[str, str]] = field(default_factory=list)
     step_legend: list[tuple[str, str]] = field(default_factory=list)  # what the picture has
+    seats: HeatMap | None = None  # a seat run's map, each seat by how fought-for it was
 
 
 def picture(
@@ -92,7 +94,7 @@ def picture(
     if raw is None:
         return RunPicture(
             anchor, result, heading(result), None, None, [], None, None, record,
-            missing or "The timeline of this run was not recorded.",
+            missing or "The timeline of this run was not recorded.", seats=heat_map(result),
         )  # fmt: skip
     guarded = result.protocol == "guard" and keeps_buyers_out(result.strategy, result.manager_lock)
     orphans = DEATH_HOLDS.get(result.strategy, "")
@@ -116,6 +118,7 @@ def picture(
         missing="",
         outcome_legend=_present(drawn, OUTCOME_LEGEND),
         step_legend=_present(drawn, STEP_LEGEND),
+        seats=heat_map(result),
     )
 
 

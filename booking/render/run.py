@@ -84,6 +84,10 @@ def summary(result: Result, file: IO[str] | None = None) -> None:
     console.print(line)
     for sentence in result.explanation[1:]:
         console.print(Text(sentence), style="default")
+    if result.seats is not None:
+        from booking.render.seats import print_seats
+
+        print_seats(console, result)
 
 
 def _flag(value: int) -> str:

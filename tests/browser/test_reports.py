@@ -165,3 +165,31 @@ def test_the_report_of_a_real_thousand_buyer_run_opens(page: Opened, tmp_path: P
     assert view.locator("svg.timeline g.lane").count() == 1000
     assert view.locator("svg.timeline .window.overlap").count() == 0
     screenshot(page, tmp_path, "real-thousand")
+
+
+def test_a_seat_run_report_draws_its_heat_map(page: Opened, tmp_path: Path) -> None:
+    """Issue 15: one cell a seat in a row a letter, shaded by the buyers that tried for it,
+    a double-booked seat outlined in red, each seat's state in its tip."""
+    seat_map = ["S", "S", "D", "L", ".", "S", "U", "O", ".", "."] * 5
+    result = make_result(
+        verdict="DOUBLE_BOOKED", seats="5x10", order=2, pick="best", double_booked=5,
+        lost_seats=5, seat_map=seat_map, seat_fights=[seat % 7 for seat in range(50)],
+    )  # fmt: skip
+    path = tmp_path / "seats.html"
+    path.write_text(render_run(result, None), encoding="utf-8")
+    view = open_report(page, path)
+    assert page.errors == []
+    grid = view.locator("table.seatmap")
+    assert grid.is_visible()
+    assert grid.locator("tbody tr").count() == 5
+    assert grid.locator("td.seat").count() == 50
+    double = grid.locator('td[data-seat="C3"]')  # seat 22: double-booked, 1 buyer
+    assert double.inner_text() == "X"
+    assert "rgb(211, 47, 47)" in double.evaluate("node => getComputedStyle(node).boxShadow")
+    shades = grid.locator("td.seat").evaluate_all(
+        "cells => cells.map(cell => getComputedStyle(cell).backgroundColor)"
+    )
+    assert len(set(shades)) == 6  # 0 to 6 buyers a seat: no buyer, then five shades
+    double.hover()
+    assert view.locator("#tip").inner_text() == "C3: double-booked · 1 buyer tried"
+    screenshot(page, tmp_path, "seats")
