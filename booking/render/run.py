@@ -22,12 +22,21 @@ def heading(result: Result, strategy: str | None = None) -> str:
     without = " without its lock" if result.manager_lock is False else ""
     title = (
         f"{strategy or result.strategy}{without} on {where} · {plural(result.buyers, 'buyer')} · "
-        f"{plural(result.tickets, 'ticket')} · think {format_think(result.think_ms)} ms · "
-        f"seed {result.seed}"
+        f"{_goods(result)} · think {format_think(result.think_ms)} ms · seed {result.seed}"
     )
     if result.attempts_per_buyer > 1:
         title += f" · {result.attempts_per_buyer} attempts each"
     return title
+
+
+def _goods(result: Result) -> str:
+    """'10 tickets', or '5x10 seats (50 free) · orders of 2, best picks'."""
+    if result.seats is None:
+        return plural(result.tickets, "ticket")
+    return (
+        f"{result.seats} seats ({result.tickets} free) · orders of {result.order}, "
+        f"{result.pick} picks"
+    )
 
 
 def summary(result: Result, file: IO[str] | None = None) -> None:
