@@ -16,6 +16,7 @@ from booking.errors import StoreError
 from booking.files import new_file_mode, temp_path
 from booking.sqlite_files import SQLITE_HEADER
 from booking.stores import StoreOptions, TornRead
+from booking.stores.seat_store import SEATS_KEY, holds_seat_map, seat_document
 from booking.stores.sighting import Sighting, Writer
 from booking.stores.writer_tags import (
     FileId,
@@ -179,7 +180,7 @@ class JsonStore:
                 reset_tag = f"{options.run_id}\treset\t".encode() if self._tags else None
                 tagged_write(path, encode(doc), self._mode(), reset_tag)
         elif create:
-            _create(path, encode({"count": tickets}))
+            create_store(path, encode({"count": tickets}))
         else:
             raise StoreError(f"{path}: no such store")
 
@@ -196,6 +197,12 @@ class JsonStore:
                 f"{self.path}: a SQLite database, not a JSON ticket store; "
                 "add --store sqlite to use it"
             )
+        seat_map = seat_document(data)
+        if seat_map is not None:  # --reset: the count replaces the map, other keys kept
+            if not reset:
+                raise holds_seat_map(self.path)
+            del seat_map[SEATS_KEY]
+            return seat_map
         try:
             doc, _ = parse_document(data, str(self.path))
         except StoreError as exc:
@@ -298,14 +305,19 @@ class JsonStore:
         if self._journal is not None:
             os.close(self._journal)
             self._journal = None
-        prefix = f".{self.path.name}."
-        for leftover in self.path.parent.glob(glob.escape(prefix) + "*.tmp"):
-            pid = leftover.name[len(prefix) : -len(".tmp")]
-            if pid.isdigit() and not _alive(int(pid)):
-                leftover.unlink(missing_ok=True)
+        sweep_temps(self.path)
 
 
-def _create(path: Path, data: bytes) -> None:
+def sweep_temps(path: Path) -> None:
+    """Remove the temp files beside `path` that killed buyers left behind."""
+    prefix = f".{path.name}."
+    for leftover in path.parent.glob(glob.escape(prefix) + "*.tmp"):
+        pid = leftover.name[len(prefix) : -len(".tmp")]
+        if pid.isdigit() and not _alive(int(pid)):
+            leftover.unlink(missing_ok=True)
+
+
+def create_store(path: Path, data: bytes) -> None:
     """Write a new store whole, unless another process created it first: then use theirs."""
     tmp = files.write_temp(path, data, new_file_mode())
     try:

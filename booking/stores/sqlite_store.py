@@ -7,21 +7,19 @@ read and the write of a purchase are separate statements, so `none` races for re
 
 from __future__ import annotations
 
-import random
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from booking import faults
 from booking.errors import StoreError
 from booking.sqlite_files import enable_wal, looks_like_sqlite
-from booking.stores import StoreBusy, StoreOptions
+from booking.stores import StoreOptions
+from booking.stores.seat_store import SEATS_TABLE, holds_seat_map
 from booking.stores.sighting import Sighting, Writer
 from booking.stores.sqlite_busy import busy_or as _busy_or
-from booking.stores.write_lock import begin_immediate
-from booking.waits import bounded
+from booking.stores.sqlite_buyer import SqliteBuyer
+from booking.stores.sqlite_buyer import connect as _connect
 from booking.words import printable
 
 MAX_COUNT = 2**53
@@ -56,47 +54,12 @@ def _stock(conn: sqlite3.Connection, path: Path) -> int:
     return count
 
 
-def _connect(path: Path, timeout_s: float) -> sqlite3.Connection:
-    # isolation_level=None: we say BEGIN ourselves, so no implicit transaction hides a race.
-    return sqlite3.connect(path, timeout=bounded(timeout_s), isolation_level=None)
-
-
-class SqliteStock:
+class SqliteStock(SqliteBuyer):
     """One buyer's connection: an unguarded read, then a write in its own transaction."""
 
     def __init__(self, path: Path, buyer: int, options: StoreOptions) -> None:
-        self._conn = _connect(path, options.timeout_s)
-        self._conn.execute("PRAGMA synchronous = NORMAL")
-        self._sale = (options.run_id, buyer)
+        super().__init__(path, buyer, options)
         self._version = -1
-        self._timeout_s = bounded(options.timeout_s)
-        self._own_wait: random.Random | None = None  # see _begin_write
-
-    def _begin_write(self) -> None:
-        """BEGIN IMMEDIATE, the lock awaited with our own short back-off (write_lock.py)."""
-        if self._own_wait is None:
-            self._conn.execute("PRAGMA busy_timeout = 0")
-            self._own_wait = random.Random()  # after the fork: each buyer jitters its own way
-        begin_immediate(self._conn, self._timeout_s, self._own_wait)
-
-    @contextmanager
-    def _own_write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction of its own (atomic, optimistic): begun with our back-off,
-        committed, or rolled back with SQLite's busy error explained when a statement fails."""
-        conn = self._conn
-        try:
-            self._begin_write()
-            yield conn
-            conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise _busy_or(exc) from None
-
-    def sell_to(self, buyer: int) -> None:
-        """The `queue` seller writes every buyer's sale on one connection: name the buyer
-        the next sale is recorded for."""
-        self._sale = (self._sale[0], buyer)
 
     def read(self) -> int:
         try:
@@ -167,37 +130,6 @@ class SqliteStock:
         self._conn.execute(UPDATE, (count,))
         faults.die()
 
-    def transaction(self, begin: str = "BEGIN IMMEDIATE") -> TransactionGuard:
-        """A guard on this connection: the purchase runs inside one transaction."""
-        return TransactionGuard(self._conn, begin)
-
-
-class TransactionGuard:
-    """SQLite's own transaction as the guard: BEGIN ... COMMIT around a purchase.
-
-    BEGIN IMMEDIATE takes the database's write lock up front, so the read that follows
-    cannot go stale; a waiter sleeps in SQLite's busy handler until the run's timeout.
-    BEGIN DEFERRED takes nothing: the read starts a snapshot that the write must upgrade.
-    """
-
-    def __init__(self, conn: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE") -> None:
-        self._conn = conn
-        self._begin = begin
-
-    def acquire(self) -> bool:
-        try:
-            self._conn.execute(self._begin)
-        except sqlite3.OperationalError as exc:
-            if isinstance(_busy_or(exc), StoreBusy):
-                return False
-            raise
-        return True
-
-    def release(self) -> None:
-        # A failed write has rolled back already; a sold-out read commits nothing.
-        if self._conn.in_transaction:
-            self._conn.execute("COMMIT")
-
 
 class SqliteStore:
     """The parent's handle: checks the file is our kind of database before touching it."""
@@ -224,12 +156,17 @@ class SqliteStore:
             try:
                 # A database without tables is a store still being created (by another
                 # run that has just opened it), or an empty file: both get created below.
-                existing = exists and bool(db.table_names())
-                if existing:
+                tables = db.table_names() if exists else []
+                existing, seat_map = bool(tables), SEATS_TABLE in tables
+                if seat_map and not reset:
+                    raise holds_seat_map(path)
+                if existing and ("stock" in tables or not seat_map):
                     self._check_tables(db)
                 # A new store may be created by two runs at once: in one write transaction,
                 # whoever comes second finds the tables and the first one's count.
                 db.execute("BEGIN IMMEDIATE")
+                if seat_map:  # --reset: the seat map gives way to a count (other tables kept)
+                    db.execute(f"DROP TABLE {SEATS_TABLE}")
                 db.table("stock").create(
                     {"id": int, "count": int}, pk="id", not_null={"count"}, if_not_exists=True
                 )
