@@ -176,7 +176,7 @@ def judge(facts: RunFacts) -> Judgement:
     motion = assess_motion(facts, attempts + queries, cuts)
     seated = judge_seats(facts.seats, facts.records) if facts.seats else None
     if seated is not None and facts.seat_locks:
-        motion = seat_motion(motion, seated.cycle)
+        motion = seat_motion(motion, seated.stuck)
     # A wait that ran into the limit --timeout sets while the run kept moving is the
     # timeout's doing, not the strategy's: counted by its kind, not among the errors.
     counted = [r for r in failed_ops if not any(r is w for w in motion.cut_waits)]
@@ -267,17 +267,18 @@ def judge(facts: RunFacts) -> Judgement:
     )
 
 
-def seat_motion(motion: Motion, cycle: list[tuple[int, str, str]]) -> Motion:
+def seat_motion(motion: Motion, stuck: set[int]) -> Motion:
     """Motion under a lock per seat: a buyer that waits while others take other seats may
-    still be stuck for good. Stuck are the waits of a cycle; every other wait that ran
-    into --timeout was cut by it."""
-    in_cycle = {buyer for buyer, _, _ in cycle}
+    still be stuck for good: in a cycle, or behind a killed holder (`stuck`). Stuck too are
+    the waits the stop ended; every other wait that ran into --timeout was cut by it."""
     waits = motion.cut_waits + motion.stuck_waits
+    bounded = (Failure.LOCK_TIMEOUT, Failure.BUSY)
     return motion._replace(
-        deadlocked=bool(cycle),
+        deadlocked=bool(stuck),
         waiting=[],
-        stuck_waits=[w for w in waits if w.buyer in in_cycle],
-        cut_waits=[w for w in waits if w.buyer not in in_cycle],
+        # A wait stopped by the run's end was not cut by --timeout: behind a cycle, stuck.
+        stuck_waits=[w for w in waits if w.buyer in stuck or w.failure not in bounded],
+        cut_waits=[w for w in waits if w.buyer not in stuck and w.failure in bounded],
     )
 
 

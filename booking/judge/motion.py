@@ -121,6 +121,8 @@ DEATH_RELEASES = {
 
 DEATH_HOLDS = {
     "lock": "a dead holder never releases a multiprocessing.Lock",
+    "seatlock": "a dead holder never releases a multiprocessing.Lock",
+    "seatlock-unordered": "a dead holder never releases a multiprocessing.Lock",
     "manager": "a dead holder never releases the Manager's lock",
 }
 

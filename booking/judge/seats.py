@@ -50,6 +50,13 @@ class SeatJudgement:
     seat_map: list[str] = field(default_factory=list)
     fights: list[int] = field(default_factory=list)
     cycle: list[tuple[int, str, str]] = field(default_factory=list)  # (buyer, holds, waits for)
+    orphaned: list[tuple[int, str, int]] = field(default_factory=list)  # (waiter, seat, dead)
+
+    @property
+    def stuck(self) -> set[int]:
+        """The buyers that could never move again: in a cycle, or behind a dead holder."""
+        return {b for b, _, _ in self.cycle} | {b for b, _, _ in self.orphaned}
+
     lines: list[str] = field(default_factory=list)
 
 
@@ -77,8 +84,10 @@ def judge_seats(seat: SeatFacts, records: list[Record]) -> SeatJudgement:
     for index, buyers in tried.items():
         fights[index] = len(buyers)
     cycle = deadlock_cycle(records, shape)
+    orphaned = orphaned_waits(records)
     if end is None:
-        return SeatJudgement(fights=fights, cycle=cycle, lines=cycle_lines(cycle))
+        lines = cycle_lines(cycle) + orphan_lines(orphaned)
+        return SeatJudgement(fights=fights, cycle=cycle, orphaned=orphaned, lines=lines)
 
     def mine(index: int) -> int | None:
         holder = end[index]
@@ -132,7 +141,7 @@ def judge_seats(seat: SeatFacts, records: list[Record]) -> SeatJudgement:
             f"{'was' if len(others) == 1 else 'were'} taken by another writer of the store "
             "during the run."
         )
-    lines += cycle_lines(cycle)
+    lines += cycle_lines(cycle) + orphan_lines(orphaned)
     return SeatJudgement(
         double_booked=len(doubled),
         partial_orders=len(partial),
@@ -142,6 +151,7 @@ def judge_seats(seat: SeatFacts, records: list[Record]) -> SeatJudgement:
         seat_map=cells,
         fights=fights,
         cycle=cycle,
+        orphaned=orphaned,
         lines=lines,
     )
 
@@ -282,4 +292,33 @@ def cycle_lines(cycle: list[tuple[int, str, str]]) -> list[str]:
         f"Deadlock: {links}. Each waits for a lock another holds, in a cycle: the locks were "
         "taken in the order each buyer picked its seats (seatlock takes them in seat order, "
         "which no cycle can form against)."
+    ]
+
+
+def orphaned_waits(records: list[Record]) -> list[tuple[int, str, int]]:
+    """Waits for a seat whose lock a killed buyer held when it died (--kill-holder): a
+    dead holder never releases a multiprocessing.Lock. [(waiter, seat, dead buyer)]."""
+    dead = [
+        (r, set(r.seats.split(",")[: r.held]))
+        for r in records
+        if r.kind is Kind.CUT and r.outcome is Outcome.KILLED and r.held
+    ]
+    found = []
+    for wait in _waits(records):
+        seat = wait.seats.split(",")[wait.held]
+        holder = next((d for d, held in dead if seat in held and d.t_end < wait.t_end), None)
+        if holder is not None:
+            found.append((wait.buyer, seat, holder.buyer))
+    return found
+
+
+def orphan_lines(orphaned: list[tuple[int, str, int]]) -> list[str]:
+    if not orphaned:
+        return []
+    waiter, seat, dead = orphaned[0]
+    others = len({w for w, _, _ in orphaned}) - 1
+    more = f" ({plural(others, 'other buyer')} likewise)" if others else ""
+    return [
+        f"Buyer {waiter} waited for seat {seat}, whose lock buyer {dead} took with it when it "
+        f"was killed{more}: a dead holder never releases a multiprocessing.Lock."
     ]
