@@ -192,11 +192,16 @@ def _double_lines(
             if holder not in buyers
             else f"the store shows buyer {holder}"
         )
-        if len(buyers) >= 2:
-            who = " and ".join(f"buyer {b}" for b in buyers[:2])
-            more = f" (and {len(buyers) - 2} more)" if len(buyers) > 2 else ""
+        if len(buyers) == 2:
             lines.append(
-                f"Seat {name} was sold to {who}{more}: both saw it free, both wrote it; {shows}."
+                f"Seat {name} was sold to buyer {buyers[0]} and buyer {buyers[1]}: both saw it "
+                f"free, both wrote it; {shows}."
+            )
+        elif len(buyers) > 2:
+            lines.append(
+                f"Seat {name} was sold to {len(buyers)} buyers (buyer {buyers[0]}, buyer "
+                f"{buyers[1]} and {len(buyers) - 2} more): each saw it free and wrote it; "
+                f"{shows}."
             )
         else:
             lines.append(
