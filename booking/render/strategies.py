@@ -27,7 +27,8 @@ def table(records: list[dict[str, Any]]) -> None:
         details = "\n".join(
             (
                 escape(record["protocol"]),
-                f"[dim]stores[/] {', '.join(record['stores'])} · {safety}",
+                f"[dim]stores[/] {', '.join(record['stores'])} · [dim]sells[/] "
+                f"{_sells(record.get('sells', ['count']))} · {safety}",
                 f"[dim]cost[/] {escape(record['cost'])}",
                 f"[dim]faults[/] {_faults(record['faults'])}",
                 f"[dim]from[/] {escape(record['origin'])}",
@@ -50,3 +51,9 @@ def _faults(faults: dict[str, str]) -> str:
     if not faults:
         return "none apply"
     return "; ".join(f"--kill-{kind}: {escape(what)}" for kind, what in faults.items())
+
+
+def _sells(sells: list[str]) -> str:
+    """'a count', 'seats (--seats)', or both."""
+    words = {"count": "a count", "seats": "seats (--seats)"}
+    return " or ".join(words.get(what, what) for what in sells)

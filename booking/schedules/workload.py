@@ -66,6 +66,11 @@ class Workload:
             raise ScenarioError(
                 f'unknown strategy "{self.strategy}"; expected one of {", ".join(STRATEGIES)}'
             )
+        if "count" not in STRATEGIES[self.strategy].sells:
+            raise ScenarioError(
+                f'explore races a ticket count; strategy "{self.strategy}" sells seats '
+                "(booking run --seats ROWSxCOLS)"
+            )
         self.scenario().validate()
         return self
 

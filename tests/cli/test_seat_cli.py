@@ -81,3 +81,9 @@ def test_the_summary_ends_with_the_seat_grid() -> None:
     assert "2x3 seats (6 free) · orders of 1, best picks" in lines[0]
     assert "A ###" in lines and "B ..." in lines
     assert lines[-1] == "6 seats: 3 sold, 3 free"
+
+
+def test_explore_says_it_races_a_count_not_seats() -> None:
+    result = CliRunner().invoke(app, ["explore", "--strategy", "seatlock"], prog_name="booking")
+    line = assert_usage_error(result)
+    assert 'explore races a ticket count; strategy "seatlock" sells seats' in line

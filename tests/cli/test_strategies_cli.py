@@ -37,11 +37,19 @@ def test_the_json_catalogue_is_the_registry() -> None:
 
 def test_only_the_strategies_that_show_a_failure_claim_no_safety() -> None:
     records = json.loads(cli("strategies", "--json").stdout)
-    assert [r["name"] for r in records if not r["claims_safe"]] == ["none", "deferred"]
+    assert [r["name"] for r in records if not r["claims_safe"]] == [
+        "none",
+        "deferred",
+        "seatlock-unordered",
+    ]
     claims = {r["name"]: r["claim"] for r in records}
     assert claims["none"] == "unsafe by design"
     assert claims["deferred"] == "never oversells; fails purchases by design"
     assert claims["atomic"] == "safe"
+    assert claims["seatlock-unordered"] == "never double-books; deadlocks by design"
+    sells = {r["name"]: r["sells"] for r in records}
+    assert sells["seatlock"] == ["seats"] and sells["queue"] == ["count"]
+    assert sells["lock"] == ["count", "seats"]
     assert next(r for r in records if r["name"] == "transaction")["stores"] == ["sqlite"]
 
 

@@ -178,6 +178,17 @@ def test_plan_cells_default_is_every_strategy_on_every_store_it_supports() -> No
     assert [c.label for c in cells if c.strategy == "transaction"] == ["transaction/sqlite"]
 
 
+def test_plan_cells_on_a_seat_map_holds_the_strategies_that_sell_seats() -> None:
+    cells = plan_cells(None, ["sqlite"], "seats")
+    assert [cell.strategy for cell in cells] == [
+        "none", "lock", "filelock", "transaction", "atomic", "seatlock", "seatlock-unordered",
+    ]  # fmt: skip
+    with pytest.raises(ScenarioError, match='strategy "queue" does not sell seats'):
+        plan_cells(["lock", "queue"], None, "seats")
+    with pytest.raises(ScenarioError, match='strategy "seatlock" sells seats'):
+        plan_cells(["seatlock"], None)
+
+
 def test_plan_cells_rejects_a_strategy_on_a_store_it_does_not_support() -> None:
     with pytest.raises(ScenarioError, match="does not work on the json store") as caught:
         plan_cells(["transaction"], ["json"])
