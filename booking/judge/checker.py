@@ -183,8 +183,9 @@ def judge(facts: RunFacts) -> Judgement:
     errors = len(counted) + len(crashed)
     if seated is None:
         others = interference(facts, sold, lost, external, inside)
-    else:  # its free seats are no count: the seat judge reads other runs' holders itself
-        others = Interference(proven=bool(seated.taken_by_others))
+    else:  # free seats are no count: the seat judge reads other runs' holders itself, and
+        # another run's seats harm this one only as its lost or double-booked seats
+        others = Interference()
         lost = max(lost, seated.lost_seats)
     if motion.deadlocked:
         verdict = "DEADLOCK"

@@ -109,3 +109,41 @@ def test_waits_that_never_met_are_no_cycle() -> None:
     ]
     assert deadlock_cycle(records, Shape(2, 3)) == []
     assert deadlock_cycle([wait(4, "A2,A1", 1), wait(9, "A1,A3", 1)], Shape(2, 3)) == []
+
+
+# --- the verdict of a seat run (judge/checker.py) ---------------------------------------
+
+
+def seat_run(
+    receipts: list[tuple[int, str]], end: list[str | None], start: list[str | None] | None = None
+) -> str:
+    from dataclasses import replace
+
+    from booking.judge.checker import judge
+    from tests.judge.test_checker import GATE, facts, step
+
+    records = [
+        step(buyer, Outcome.BOUGHT, 6, at=GATE + n * 10 * MS)._replace(seats=seats)
+        for n, (buyer, seats) in enumerate(receipts)
+    ]
+    free = sum(holder is None for holder in (start or [None] * 6))
+    run = facts(records, tickets=free, remaining=sum(h is None for h in end), strategy="none")
+    seat = SeatFacts(Shape(2, 3), 2, "best", RUN, start or [None] * 6, end)
+    return judge(replace(run, seats=seat)).verdict
+
+
+def test_the_verdict_names_the_seat_anomaly_first() -> None:
+    clean = [mine(1), mine(1), mine(2), mine(2), None, None]
+    assert seat_run([(1, "A1,A2"), (2, "A3,B1")], clean) == "SAFE"
+    doubled = [mine(1), mine(2), mine(2), None, None, None]
+    assert seat_run([(1, "A1,A2"), (2, "A2,A3")], doubled) == "DOUBLE_BOOKED"
+    # Buyer 1's A2 went to a writer with no receipt (killed): a partial order, no double.
+    partial = [mine(1), mine(5), None, None, None, None]
+    assert seat_run([(1, "A1,A2")], partial) == "PARTIAL"
+    lost = [mine(1), mine(1), None, None, None, None]
+    assert seat_run([(1, "A1,A2"), (2, "A3,B1")], lost) == "LOST_UPDATES"
+    # Another run sold A3 meanwhile: said, but no harm to this run's orders.
+    other = [mine(1), mine(1), "other-run/3", None, None, None]
+    assert seat_run([(1, "A1,A2")], other) == "SAFE"
+    stolen = [mine(1), "other-run/3", None, None, None, None]
+    assert seat_run([(1, "A1,A2")], stolen) == "PARTIAL"
