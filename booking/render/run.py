@@ -34,7 +34,7 @@ def _goods(result: Result) -> str:
     if result.seats is None:
         return plural(result.tickets, "ticket")
     return (
-        f"{result.seats} seats ({result.tickets} free) · orders of {result.order}, "
+        f"{result.seats} seats ({result.tickets:,} free) · orders of {result.order}, "
         f"{result.pick} picks"
     )
 
