@@ -17,6 +17,8 @@ from dataclasses import dataclass
 MAX_ROWS = 26  # one letter a row
 MAX_COLS = 100
 PICKS = ("best", "random", "together")
+#: The most seats one order takes: their names fit one report frame (engine/frames.py).
+MAX_ORDER = 100
 _SHAPE = re.compile(r"\s*(\d{1,4})\s*[xX×]\s*(\d{1,4})\s*")
 _NAME = re.compile(r"([A-Z])([1-9][0-9]{0,2})")
 

@@ -118,7 +118,7 @@ class Recorder:
         return wrote
 
     def update(
-        self, update: Callable[[], int | None], die: Callable[[], None] | None
+        self, update: Callable[[], int | None], die: Callable[[], None] | None, taken: int = 1
     ) -> int | None:
         Signals.deferring = True
         self.t_write = now()
@@ -133,7 +133,7 @@ class Recorder:
         if left is not None:
             # One statement read the count and wrote it less one: the count it read is
             # known exactly, though not when inside the statement it was read.
-            self.written_value, self.read_value = left, left + 1
+            self.written_value, self.read_value = left, left + taken
         return left
 
     def conflict(self) -> None:

@@ -72,6 +72,8 @@ def query(buyer: int, purchase: Purchase) -> Record:
         t_begin=t_begin,
         t_read=t_begin,
         t_end=now(),
+        # A seat order's look picks its seats: the record names them (who wanted which).
+        seats=getattr(purchase, "picked", ""),
     )
 
 

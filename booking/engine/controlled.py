@@ -101,10 +101,10 @@ class ControlledRecorder(Recorder):
         return wrote
 
     def update(
-        self, update: Callable[[], int | None], die: Callable[[], None] | None
+        self, update: Callable[[], int | None], die: Callable[[], None] | None, taken: int = 1
     ) -> int | None:
         self.control.at("update")
-        left: int | None = self._granted(super().update, update, die)
+        left: int | None = self._granted(super().update, update, die, taken)
         self.control.value = NO_VALUE if left is None else left
         return left
 

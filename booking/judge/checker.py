@@ -24,9 +24,9 @@ from booking.judge.fates import (
     killed_lines,
     killed_victims,
 )
-from booking.judge.interference import Interference, interference
+from booking.judge.interference import interference
 from booking.judge.motion import Motion, assess_motion, guarded
-from booking.judge.seats import SeatFacts, SeatJudgement, judge_seats
+from booking.judge.seats import SeatFacts, SeatJudgement, judge_seats, seat_interference
 from booking.judge.stats import latency_summary, max_overlap
 from booking.judge.story import headline, interleaving, plural_of
 from booking.stores.sighting import Sighting
@@ -183,14 +183,16 @@ def judge(facts: RunFacts) -> Judgement:
     errors = len(counted) + len(crashed)
     if seated is None:
         others = interference(facts, sold, lost, external, inside)
-    else:  # free seats are no count: the seat judge reads other runs' holders itself, and
-        # another run's seats harm this one only as its lost or double-booked seats
-        others = Interference()
+    else:  # free seats are no count: the seat judge reads other runs' holders itself
+        concurrent = facts.sighting is not None and facts.sighting.concurrent
+        others = seat_interference(seated, concurrent, facts.strategy)
         lost = max(lost, seated.lost_seats)
     if motion.deadlocked:
         verdict = "DEADLOCK"
     elif remaining is None:
         verdict = "CORRUPT"
+    elif seated and others.interfered:  # a seat freed by another writer is sold twice
+        verdict = "INTERFERED"
     elif seated and seated.double_booked:
         verdict = "DOUBLE_BOOKED"
     elif seated and seated.partial_orders:
@@ -218,7 +220,9 @@ def judge(facts: RunFacts) -> Judgement:
         story += others.lines
         story += interleaving(facts, bought, inside, oversold or lost, len(windows))
     else:
-        story = list(seated.lines)
+        story = seated.lines[:1] + list(others.lines) + seated.lines[1:]
+        if not (verdict in ("DOUBLE_BOOKED", "PARTIAL", "LOST_UPDATES") or others.interfered):
+            story += seat_safety(facts, bought, inside, len(windows))
     story += conflict_lines(facts, len(conflicts), gave_up, remaining)
     story += _failures([r.failure for r in counted], counted, crashed, facts)
     story += deferred_lines(facts, counted, oversold or lost)
@@ -226,7 +230,10 @@ def judge(facts: RunFacts) -> Judgement:
     story += killed_lines(killed, facts, cuts, motion)
     fates = buyer_fates(facts, attempts, cuts, killed, crashed)
     if killed or facts.stopped:
-        story.append(fates_sentence(fates, facts.buyers, {r.buyer for r in bought}))
+        line = fates_sentence(fates, facts.buyers, {r.buyer for r in bought})
+        story.append(
+            line.replace("for the guard", "for a seat's lock") if facts.seat_locks else line
+        )
     story += ending_lines(facts, motion, sum(len(fates[k]) for k in STOPPED))
     if facts.aborted:
         story.append(aborted_sentence(facts.aborted))
@@ -266,6 +273,24 @@ def judge(facts: RunFacts) -> Judgement:
         other_runs=list(others.other_runs),
         seats=seated,
     )
+
+
+def seat_safety(facts: RunFacts, bought: list[Record], inside: int, windows: int) -> list[str]:
+    """Why no seat went twice: one guard serialised the purchases, locks per seat kept
+    each seat's buyers apart, or the store's conditional claim refused a taken seat."""
+    if facts.seat_locks and inside > 1:
+        return [
+            f"Up to {inside} buyers were inside their read -> write windows at once, each "
+            "holding the locks of its own seats: buyers after different seats never waited "
+            "for each other, and no two held one seat."
+        ]
+    if facts.design == "conditional" and inside > 1:
+        return [
+            f"Up to {inside} buyers were inside their claim at once: safety came from the "
+            "store (one UPDATE ... WHERE holder IS NULL claims an order's seats only if "
+            "every one is still free)."
+        ]
+    return interleaving(facts, bought, inside, 0, windows)
 
 
 def seat_motion(motion: Motion, stuck: set[int]) -> Motion:

@@ -73,6 +73,10 @@ def after_death(facts: RunFacts, died: list[Record], motion: Motion, kind: str =
                 return ROLLED_BACK
             return "the kernel released the short flock of its compare-and-set when it died"
         return "nothing was held"
+    if facts.seat_locks:  # who waited for which of its seats is said seat by seat
+        return (
+            "a dead holder never releases a multiprocessing.Lock, so its seats' locks stayed held"
+        )
     first = min((r.t_end for r in died), default=0)
     later = sorted({r.buyer for r in motion.holds_after(first)} if first else set())
     if facts.strategy in DEATH_HOLDS:

@@ -19,9 +19,11 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from booking.engine.frames import Failure, Kind, Outcome, Record
+from booking.engine.frames import Kind, Outcome, Record
+from booking.judge.interference import Interference
+from booking.judge.seat_waits import cycle_lines, deadlock_cycle, orphan_lines, orphaned_waits
 from booking.seating import Shape, buyer_of
-from booking.words import plural
+from booking.words import plural, printable
 
 #: How many seats, orders or waits a sentence names before it says "and N more".
 NAMED = 3
@@ -47,6 +49,7 @@ class SeatJudgement:
     lost_seats: int = 0
     unreceipted: int = 0  # seats this run's buyers hold with no receipt naming them
     taken_by_others: int = 0  # seats free at the start that another writer holds at the end
+    other_runs: list[str] = field(default_factory=list)  # the runs whose holders those name
     seat_map: list[str] = field(default_factory=list)
     fights: list[int] = field(default_factory=list)
     cycle: list[tuple[int, str, str]] = field(default_factory=list)  # (buyer, holds, waits for)
@@ -78,7 +81,7 @@ def judge_seats(seat: SeatFacts, records: list[Record]) -> SeatJudgement:
     fights = [0] * shape.size
     tried: defaultdict[int, set[int]] = defaultdict(set)
     for record in records:
-        if record.kind in (Kind.ATTEMPT, Kind.CONFLICT, Kind.CUT):
+        if record.kind in (Kind.QUERY, Kind.ATTEMPT, Kind.CONFLICT, Kind.CUT):
             for index in seats_of(record, shape):
                 tried[index].add(record.buyer)
     for index, buyers in tried.items():
@@ -125,7 +128,7 @@ def judge_seats(seat: SeatFacts, records: list[Record]) -> SeatJudgement:
             cells.append("U")
         else:
             cells.append("O")
-    lines = [_headline(seat, receipts, end)]
+    lines = [_headline(seat, records, receipts, end)]
     lines += _double_lines(doubled, sold_to, seat, mine)
     lines += _lost_lines(lost, doubled, shape, end, seat.run_id)
     lines += _partial_lines(partial, shape)
@@ -135,12 +138,6 @@ def judge_seats(seat: SeatFacts, records: list[Record]) -> SeatJudgement:
             f"{'is' if len(unreceipted) == 1 else 'are'} held by this run's buyers with no "
             "receipt: a write that no report followed (a killed writer)."
         )
-    if others:
-        lines.append(
-            f"{plural(len(others), 'seat')} free at the start ({_names(shape, others)}) "
-            f"{'was' if len(others) == 1 else 'were'} taken by another writer of the store "
-            "during the run."
-        )
     lines += cycle_lines(cycle) + orphan_lines(orphaned)
     return SeatJudgement(
         double_booked=len(doubled),
@@ -148,6 +145,7 @@ def judge_seats(seat: SeatFacts, records: list[Record]) -> SeatJudgement:
         lost_seats=len(lost),
         unreceipted=len(unreceipted),
         taken_by_others=len(others),
+        other_runs=sorted({printable(str(end[i]).rpartition("/")[0]) for i in others}),
         seat_map=cells,
         fights=fights,
         cycle=cycle,
@@ -161,14 +159,54 @@ def _names(shape: Shape, seats: list[int]) -> str:
     return shown + (f" and {len(seats) - NAMED} more" if len(seats) > NAMED else "")
 
 
-def _headline(seat: SeatFacts, receipts: list[Record], end: list[str | None]) -> str:
+def _headline(
+    seat: SeatFacts, records: list[Record], receipts: list[Record], end: list[str | None]
+) -> str:
     free = sum(holder is None for holder in end)
     free_before = sum(holder is None for holder in seat.at_start)
     each = "" if seat.order == 1 else f" of {seat.order} seats"
-    return (
+    line = (
         f"{plural(len(receipts), 'order')}{each} bought of {plural(free_before, 'free seat')} "
-        f"({seat.shape} map, {seat.pick} picks); {free} free now."
+        f"({seat.shape} map, {seat.pick} picks); {free:,} free now"
     )
+    refused = sum(r.kind is Kind.ATTEMPT and r.outcome is Outcome.SOLD_OUT for r in records)
+    if refused:
+        together = " side by side" if seat.pick == "together" else ""
+        line += (
+            f"; {plural(refused, 'attempt')} told sold out (no {seat.order} free seats"
+            f"{together} left)"
+        )
+    repicks = sum(r.kind is Kind.CONFLICT for r in records)
+    if repicks:
+        line += (
+            f"; {plural(repicks, 're-pick')} (a chosen seat was sold by the time the buyer "
+            "came to claim it)"
+        )
+    return line + "."
+
+
+def seat_interference(seated: SeatJudgement, concurrent: bool, strategy: str) -> Interference:
+    """Another writer on the store during the run: its seats are said; when this run's
+    orders came to harm, the harm cannot be laid at this strategy's door (INTERFERED)."""
+    if not (seated.taken_by_others or concurrent):
+        return Interference()
+    harm = seated.double_booked or seated.lost_seats or seated.partial_orders
+    runs = ", ".join(seated.other_runs[:NAMED]) or "another booking run"
+    if not harm:
+        took = (
+            f" and took {plural(seated.taken_by_others, 'seat')}" if seated.taken_by_others else ""
+        )
+        line = (
+            f"Another writer was on this store during the run ({runs}){took}; it did no "
+            "harm to this run's orders."
+        )
+        return Interference(proven=True, harmless=True, lines=(line,))
+    line = (
+        f"Another writer sold seats of this store during the run ({runs}): this run's "
+        f"double bookings and lost seats may be its doing, not the {strategy} strategy's, "
+        "which coordinates only the writers that use it."
+    )
+    return Interference(proven=True, other_runs=tuple(seated.other_runs), lines=(line,))
 
 
 def _double_lines(
@@ -218,16 +256,16 @@ def _lost_lines(
     end: list[str | None],
     run_id: str,
 ) -> list[str]:
-    undone = [(r, i) for r, i in lost if i not in doubled]
-    if not undone:
+    if not lost:
         return []
-    receipt, index = undone[0]
+    undone = [(r, i) for r, i in lost if i not in doubled]
+    receipt, index = (undone or lost)[0]
     holder = end[index]
     now = "free" if holder is None else f"held by {_holder(holder, run_id)}"
     return [
-        f"{plural(len(undone), 'seat')} on receipts the store does not show sold to their "
+        f"{plural(len(lost), 'seat')} on receipts the store does not show sold to their "
         f"buyer: buyer {receipt.buyer}'s receipt names {shape.name(index)}, but the store "
-        f"shows it {now} (a later write of a stale map undid the sale)."
+        f"shows it {now} (a later write undid the sale)."
     ]
 
 
@@ -245,85 +283,4 @@ def _partial_lines(partial: list[tuple[Record, list[int]]], shape: Shape) -> lis
         f"{plural(len(partial), 'order')} only partly held: buyer {receipt.buyer} paid for "
         f"{receipt.seats.replace(',', ', ')} but holds only {', '.join(shape.names(got))}; "
         f"{', '.join(shape.names(missing))} went to another buyer."
-    ]
-
-
-def _waits(records: list[Record]) -> list[Record]:
-    """Waits for a seat's lock that never ended in the lock: stopped while waiting, or run
-    into --timeout."""
-    return [
-        r
-        for r in records
-        if r.seats
-        and r.held < len(r.seats.split(","))
-        and (
-            (r.kind is Kind.CUT and r.outcome is Outcome.STOPPED and not r.t_acquired)
-            or (r.kind is Kind.ATTEMPT and r.failure is Failure.LOCK_TIMEOUT)
-        )
-    ]
-
-
-def deadlock_cycle(records: list[Record], shape: Shape) -> list[tuple[int, str, str]]:
-    """A cycle of buyers, each holding a seat's lock the next one waits for, all at the
-    same time: [(buyer, the seats it holds, the seat it waits for)], or []."""
-    waits = _waits(records)
-    wanted = {id(r): r.seats.split(",")[r.held] for r in waits}
-    held = {id(r): set(r.seats.split(",")[: r.held]) for r in waits}
-
-    def blocks(waiter: Record, holder: Record) -> bool:
-        overlap = max(waiter.t_begin, holder.t_begin) < min(waiter.t_end, holder.t_end)
-        return waiter is not holder and wanted[id(waiter)] in held[id(holder)] and overlap
-
-    for start in waits:
-        path, seen, current = [start], {id(start)}, start
-        while True:
-            after = next((r for r in waits if blocks(current, r)), None)
-            if after is None:
-                break
-            if id(after) in seen:
-                loop = path[path.index(after) :]
-                return [(r.buyer, ", ".join(sorted(held[id(r)])), wanted[id(r)]) for r in loop]
-            path.append(after)
-            seen.add(id(after))
-            current = after
-    return []
-
-
-def cycle_lines(cycle: list[tuple[int, str, str]]) -> list[str]:
-    if not cycle:
-        return []
-    links = "; ".join(f"buyer {b} holds {h} and waits for {w}" for b, h, w in cycle)
-    return [
-        f"Deadlock: {links}. Each waits for a lock another holds, in a cycle: the locks were "
-        "taken in the order each buyer picked its seats (seatlock takes them in seat order, "
-        "which no cycle can form against)."
-    ]
-
-
-def orphaned_waits(records: list[Record]) -> list[tuple[int, str, int]]:
-    """Waits for a seat whose lock a killed buyer held when it died (--kill-holder): a
-    dead holder never releases a multiprocessing.Lock. [(waiter, seat, dead buyer)]."""
-    dead = [
-        (r, set(r.seats.split(",")[: r.held]))
-        for r in records
-        if r.kind is Kind.CUT and r.outcome is Outcome.KILLED and r.held
-    ]
-    found = []
-    for wait in _waits(records):
-        seat = wait.seats.split(",")[wait.held]
-        holder = next((d for d, held in dead if seat in held and d.t_end < wait.t_end), None)
-        if holder is not None:
-            found.append((wait.buyer, seat, holder.buyer))
-    return found
-
-
-def orphan_lines(orphaned: list[tuple[int, str, int]]) -> list[str]:
-    if not orphaned:
-        return []
-    waiter, seat, dead = orphaned[0]
-    others = len({w for w, _, _ in orphaned}) - 1
-    more = f" ({plural(others, 'other buyer')} likewise)" if others else ""
-    return [
-        f"Buyer {waiter} waited for seat {seat}, whose lock buyer {dead} took with it when it "
-        f"was killed{more}: a dead holder never releases a multiprocessing.Lock."
     ]

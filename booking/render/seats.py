@@ -95,13 +95,18 @@ def seat_shape(result: Result) -> Shape | None:
     return shape if len(result.seat_map) == shape.size else None
 
 
-def count_line(seat_map: Sequence[str]) -> str:
-    """ "50 seats: 38 sold, 2 double-booked, 10 free": the states there are, in legend order."""
+def count_line(seat_map: Sequence[str], free_now: int | None = None) -> str:
+    """ "50 seats: 38 sold, 2 double-booked, 10 free": the states there are, in legend order.
+    A double-booked or lost seat may stand free in the store: `free_now` (the store's own
+    count) is then said too, so the line never contradicts the run's "remaining"."""
     counts = Counter(seat_map)
     held = [(counts[c], STATES[c].counted) for c in STATES if c != "."]
     held.append((sum(n for c, n in counts.items() if c not in STATES), UNKNOWN.counted))
     said = [f"{n:,} {word}" for n, word in [*held, (counts["."], "free")] if n]
-    return f"{plural(len(seat_map), 'seat')}: {', '.join(said)}"
+    line = f"{plural(len(seat_map), 'seat')}: {', '.join(said)}"
+    if free_now is not None and free_now != counts["."]:
+        line += f" ({free_now:,} free in the store, counting double-booked and lost seats)"
+    return line
 
 
 def present(seat_map: Sequence[str]) -> list[SeatState]:
@@ -221,7 +226,7 @@ def print_seats(console: Console, result: Result) -> None:
         for line in row_lines(shape, seat_map, console.width):
             console.print(line, no_wrap=True, crop=False)
     console.print(legend(seat_map))
-    console.print(Text(count_line(seat_map)))
+    console.print(Text(count_line(seat_map, result.remaining)))
 
 
 # --- the report's heat map ---------------------------------------------------------------
@@ -299,7 +304,7 @@ def heat_map(result: Result) -> HeatMap | None:
         shape=str(shape),
         cols=list(range(1, shape.cols + 1)),
         rows=rows,
-        count=count_line(result.seat_map),
+        count=count_line(result.seat_map, result.remaining),
         states=[
             (s.css, s.glyph if s.css not in {"st-sold", "st-free"} else "", s.word)
             for s in present(result.seat_map)

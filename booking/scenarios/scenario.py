@@ -11,7 +11,7 @@ from pathlib import Path
 from booking.errors import ScenarioError
 from booking.memory import parse_size
 from booking.scenarios.arrival import GATE, Arrival
-from booking.seating import PICKS, SeatPlan, Shape, parse_seats
+from booking.seating import MAX_ORDER, PICKS, SeatPlan, Shape, parse_seats
 from booking.stores import STORES, infer_store
 from booking.strategies import STRATEGIES
 from booking.waits import MAX_POLL_S, MAX_WAIT_S, Backoff, crowd_backoff
@@ -267,9 +267,12 @@ class Scenario:
             )
         if isinstance(self.order, bool) or not isinstance(self.order, int):
             raise ScenarioError(f"order must be a whole number of seats, not {self.order!r}")
-        if not 1 <= self.order <= shape.size:
+        most = min(shape.size, MAX_ORDER)
+        if not 1 <= self.order <= most:
             raise ScenarioError(
-                f"order must be between 1 and the {shape.size} seats of the map, not {self.order}"
+                f"order must be between 1 and {most} seats"
+                + (" (the seats of the map)" if most == shape.size else "")
+                + f", not {self.order}"
             )
         _choice("pick", self.pick, dict.fromkeys(PICKS))
         if self.pick == "together" and self.order > shape.cols:

@@ -104,13 +104,16 @@ def holds_seat_map(path: Path) -> StoreError:
 
 
 def seat_document(data: bytes) -> dict[str, Any] | None:
-    """The JSON document, when it is an object with a "seats" key (a seat map, whole or
-    not); None for anything else, which the count store judges itself."""
+    """The JSON document, when it is an object whose "seats" key holds an object (a seat
+    map, whole or not); None for anything else, which the count store judges itself (a
+    count store may keep a "seats" key of its own, such as a note)."""
     try:
         doc = json.loads(data)
     except (ValueError, RecursionError):
         return None
-    return doc if isinstance(doc, dict) and SEATS_KEY in doc else None
+    if isinstance(doc, dict) and isinstance(doc.get(SEATS_KEY), dict):
+        return doc
+    return None
 
 
 def shape_of(names: Sequence[object]) -> Shape | None:

@@ -243,11 +243,12 @@ STRATEGIES: dict[str, StrategyInfo] = {
     ),
     "seatlock-unordered": StrategyInfo(
         "booking.strategies.seat_locks:UnorderedSeatLocks",
-        "one multiprocessing.Lock per seat, taken in the order picked: deadlocks (--seats only)",
+        "one multiprocessing.Lock per seat, each buyer taking them in its own order: "
+        "deadlocks (--seats only)",
         claims_safe=False,
         claim="never double-books; deadlocks by design",
-        protocol="the per-seat locks of seatlock, taken in the order the buyer picked its "
-        "seats: two buyers can each hold a seat the other waits for",
+        protocol="the per-seat locks of seatlock, each buyer taking its order's in an order "
+        "of its own: two buyers can each hold a seat the other waits for",
         cost="as seatlock until two orders cross; then both wait for ever (to --timeout, or "
         "until --stall-timeout ends the run)",
         origin="the lock-ordering deadlock (Coffman et al. 1971)",

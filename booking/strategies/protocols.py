@@ -81,10 +81,11 @@ class Steps(Protocol):
         ...
 
     def update(
-        self, update: Callable[[], int | None], die: Callable[[], None] | None
+        self, update: Callable[[], int | None], die: Callable[[], None] | None, taken: int = 1
     ) -> int | None:
         """Step `write` of a conditional update, which reads inside the write: call
-        `update()` for the count left, or None when it changed nothing (sold out)."""
+        `update()` for the count left (`taken` less than it read), or None when it changed
+        nothing (sold out)."""
         ...
 
     def conflict(self) -> None:

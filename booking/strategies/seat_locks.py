@@ -2,9 +2,9 @@
 fork, so buyers after different seats never wait for each other.
 
 `seatlock` takes an order's locks in seat order: every buyer climbs the same ladder, so no
-cycle of waits can form. `seatlock-unordered` takes them in the order the buyer picked its
-seats: two buyers wanting A1 and A2 in opposite orders can each hold one and wait for the
-other for ever (the classic lock-ordering deadlock); the watchdog ends it.
+cycle of waits can form. `seatlock-unordered` takes them in an order of each buyer's own:
+two buyers wanting A1 and A2 in opposite orders can each hold one and wait for the other
+for ever (the classic lock-ordering deadlock); the watchdog ends it.
 
 A JSON store is one document: two buyers holding different seats must not rewrite it at
 the same moment, so its claim is a short rewrite under one more lock (never the think).

@@ -5,8 +5,8 @@ order there, and then claims them under its strategy, all or nothing:
 - `SeatOrder`: one guard for the whole map (none, lock, filelock, transaction), held
   across read -> think -> write. Under it the buyer re-checks its seats and re-picks from
   the map it holds when one is gone.
-- `SeatLocked`: a lock per seat (seatlock), taken in seat order, or in the order the buyer
-  picked them (seatlock-unordered, which can deadlock). A seat found sold once its locks
+- `SeatLocked`: a lock per seat (seatlock), taken in seat order, or in an order of each
+  buyer's own (seatlock-unordered, which can deadlock). A seat found sold once its locks
   are held is a conflict: release, re-pick from the map just read, try again.
 - `SeatConditional` (atomic): think with nothing held, then one statement that claims the
   seats only if every one is still free; a conflict re-picks.
@@ -45,6 +45,11 @@ class _Picker:
         """Whether every chosen seat is free in `holders` (and counts the free seats)."""
         self.free = sum(holder is None for holder in holders)
         return bool(self.choice) and all(holders[seat] is None for seat in self.choice)
+
+    @property
+    def picked(self) -> str:
+        """The seats of the pick so far ("A1,A2"): what the look's record names."""
+        return self.names()
 
     def names(self, seats: Sequence[int] | None = None) -> str:
         return ",".join(self.plan.shape.names(self.choice if seats is None else seats))
@@ -96,7 +101,8 @@ class SeatOrder(_Picker):
 
 class SeatLocked(_Picker):
     """A lock per seat, held across read -> think -> write. `ordered` takes them in seat
-    order, which no cycle of waits can form against; otherwise in the order picked."""
+    order, which no cycle of waits can form against; otherwise in an order of the buyer's
+    own (drawn from its seed), as code that locks "the seats it wants" one by one does."""
 
     holding = "holding its seats' locks"
 
@@ -138,8 +144,18 @@ class SeatLocked(_Picker):
             self.locks[seat].release()
         held.clear()
 
+    def _read(self) -> list[str | None]:
+        """The map now; a JSON file is rewritten whole, so it is read under the same short
+        lock as its rewrites (an in-place rewrite would tear a read)."""
+        if self.write_lock is None:
+            holders: list[str | None] = self.stock.read_map()
+            return holders
+        with self.write_lock:
+            holders = self.stock.read_map()
+            return holders
+
     def _check(self) -> int:
-        holders = self.stock.read_map()
+        holders = self._read()
         self._ok = self.still_free(holders)
         if not self._ok:
             self.repick(holders)
@@ -154,13 +170,15 @@ class SeatLocked(_Picker):
 
     def buy(self, steps: Steps) -> Ending:
         if not self.choice:
-            self.repick(self.stock.read_map())
+            self.repick(self._read())
         # Each conflict means a chosen seat was sold for good (this design never unsells):
         # at most one try per seat of the map before the free seats run out.
         for _ in range(self.plan.shape.size + 1):
             if not self.choice:
                 return "sold_out"
-            seats = sorted(self.choice) if self.ordered else list(self.choice)
+            seats = sorted(self.choice)
+            if not self.ordered:  # each buyer its own order, whatever the pick's
+                self.rng.shuffle(seats)
             held = self._take(steps, seats)
             steps.acquired()
             try:
@@ -198,7 +216,7 @@ class SeatConditional(_Picker):
                 if not self.choice:
                     return "sold_out"
             steps.seats(self.names())
-            if steps.update(self._take, self._die) is not None:
+            if steps.update(self._take, self._die, self.plan.order) is not None:
                 self.choice = ()
                 return "bought"
             self.choice = ()

@@ -145,5 +145,6 @@ def test_the_verdict_names_the_seat_anomaly_first() -> None:
     # Another run sold A3 meanwhile: said, but no harm to this run's orders.
     other = [mine(1), mine(1), "other-run/3", None, None, None]
     assert seat_run([(1, "A1,A2")], other) == "SAFE"
+    # Another run holds a seat this run sold: the harm may be the other writer's doing.
     stolen = [mine(1), "other-run/3", None, None, None, None]
-    assert seat_run([(1, "A1,A2")], stolen) == "PARTIAL"
+    assert seat_run([(1, "A1,A2")], stolen) == "INTERFERED"
