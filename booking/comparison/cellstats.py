@@ -58,6 +58,9 @@ class CellSummary:
     # and attempts out of retries, a run.
     conflicts_median: float | None = None
     gave_up_median: float | None = None
+    # Seat cells only (None for count cells): seats double-booked, a run.
+    double_booked_mean: float | None = None
+    double_booked_max: int | None = None
 
     @property
     def label(self) -> str:
@@ -129,6 +132,10 @@ def summarize(
         anomaly_rate_ci95=(round(low, 4), round(high, 4)),
         oversold_mean=sum(r.oversold for r in results) / runs,
         oversold_max=max(r.oversold for r in results),
+        double_booked_mean=(
+            sum(r.double_booked for r in results) / runs if results[0].seats else None
+        ),
+        double_booked_max=max(r.double_booked for r in results) if results[0].seats else None,
         lost_updates_mean=sum(r.lost_updates for r in results) / runs,
         lost_updates_max=max(r.lost_updates for r in results),
         errors=sum(r.errors for r in results),

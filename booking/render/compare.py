@@ -96,6 +96,13 @@ HEADERS = (
 RIGHT_ALIGNED = frozenset(range(1, len(HEADERS)))
 
 
+def headers(comparison: Comparison) -> tuple[str, ...]:
+    """The columns; a seat comparison counts seats double-booked where a count's oversold."""
+    if comparison.workload.seats is None:
+        return HEADERS
+    return tuple("double-booked\nmean/max" if h == "oversold\nmean/max" else h for h in HEADERS)
+
+
 def _num(value: float) -> str:
     """A mean: whole numbers and anything from 100 up without decimals, else one."""
     return f"{value:.0f}" if value == int(value) or value >= 100 else f"{value:.1f}"
@@ -134,7 +141,11 @@ def row(cell: CellSummary) -> list[str]:
     return [
         cell.label + (" †" if cell.never_raced else ""),
         _anomalies(cell),
-        f"{_num(cell.oversold_mean)}/{cell.oversold_max}",
+        (
+            f"{_num(cell.oversold_mean)}/{cell.oversold_max}"
+            if cell.double_booked_mean is None
+            else f"{_num(cell.double_booked_mean)}/{cell.double_booked_max}"
+        ),
         f"{_num(cell.lost_updates_mean)}/{cell.lost_updates_max}",
         str(cell.errors),
         _num(cell.max_inside_median),
@@ -260,7 +271,7 @@ def to_markdown(comparison: Comparison) -> str:
     """A GitHub table; the notes follow as a list."""
     align = ["---:" if i in RIGHT_ALIGNED else ":---" for i in range(len(HEADERS))]
     lines = [
-        "| " + " | ".join(header.replace("\n", " ") for header in HEADERS) + " |",
+        "| " + " | ".join(header.replace("\n", " ") for header in headers(comparison)) + " |",
         "| " + " | ".join(align) + " |",
     ]
     lines += ["| " + " | ".join(row(cell)) + " |" for cell in comparison.cells]
@@ -282,7 +293,7 @@ def table(comparison: Comparison, file: IO[str] | None = None, width: int | None
         show_edge=False,
         padding=(0, 0),
     )
-    for index, header in enumerate(HEADERS):
+    for index, header in enumerate(headers(comparison)):
         grid.add_column(
             header,
             justify="right" if index in RIGHT_ALIGNED else "left",

@@ -87,3 +87,25 @@ def test_explore_says_it_races_a_count_not_seats() -> None:
     result = CliRunner().invoke(app, ["explore", "--strategy", "seatlock"], prog_name="booking")
     line = assert_usage_error(result)
     assert 'explore races a ticket count; strategy "seatlock" sells seats' in line
+
+
+def test_compare_on_seats_counts_double_bookings_per_cell() -> None:
+    result = CliRunner().invoke(
+        app,
+        ["compare", "--seats", "2x3", "--order", "2", "--strategies", "none,seatlock",
+         "--stores", "sqlite", "--repeat", "1", "--buyers", "6", "--think", "60:80",
+         "--format", "json"],
+        prog_name="booking",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    cells = {cell["strategy"]: cell for cell in json.loads(result.stdout)}
+    assert cells["none"]["double_booked_max"] >= 1  # the wide think: all read, then all write
+    assert cells["seatlock"]["double_booked_max"] == 0
+    assert cells["none"]["seats"] == "2x3" and cells["none"]["order"] == 2
+    table = CliRunner().invoke(
+        app,
+        ["compare", "--seats", "2x3", "--strategies", "lock", "--stores", "json",
+         "--repeat", "1", "--buyers", "2", "--think", "0"],
+        prog_name="booking",
+    )  # fmt: skip
+    assert "double-booked" in table.stdout and "oversold" not in table.stdout.split("\n")[1]
