@@ -221,7 +221,7 @@ def judge(facts: RunFacts) -> Judgement:
         story += interleaving(facts, bought, inside, oversold or lost, len(windows))
     else:
         story = seated.lines[:1] + list(others.lines) + seated.lines[1:]
-        if not (verdict in ("DOUBLE_BOOKED", "PARTIAL", "LOST_UPDATES") or others.interfered):
+        if verdict == "SAFE":
             story += seat_safety(facts, bought, inside, len(windows))
     story += conflict_lines(facts, len(conflicts), gave_up, remaining)
     story += _failures([r.failure for r in counted], counted, crashed, facts)
