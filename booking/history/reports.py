@@ -90,9 +90,12 @@ def rebuild(
     comparison = Comparison(
         workload=Scenario(
             buyers=first.buyers,
-            tickets=first.tickets,
+            tickets=None if first.seats else first.tickets,
             think_ms=first.think_ms,
             attempts=first.attempts_per_buyer,
+            seats=first.seats,
+            order=first.order or 1,
+            pick=first.pick or "best",
         ),
         seed=_seed(params, first),
         repeat=int(params.get("repeat") or repeat),
