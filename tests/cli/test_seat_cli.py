@@ -18,11 +18,15 @@ from tests.cli.test_bad_input import assert_usage_error, invoke
     [
         (["--seats", "0x5"], "rows must be 1 to 26"),
         (["--seats", "abc"], "expected ROWSxCOLS"),
-        (["--seats", "5x10", "--order", "0"], "order must be between 1 and the 50 seats"),
+        (
+            ["--seats", "5x10", "--order", "0"],
+            "order must be between 1 and 50 seats (the seats of the map), not 0",
+        ),
         (["--seats", "5x10", "--order", "11", "--pick", "together"], "does not fit in a row of 10"),
         (["--seats", "5x10", "--tickets", "4"], "--tickets and --seats do not go together"),
         (["--seats", "5x10", "--pick", "aisle"], 'unknown pick "aisle"'),
         (["--order", "2"], "--order only applies to a seat map"),
+        (["--seats", "26x100", "--order", "101"], "order must be between 1 and 100 seats, not 101"),
         (["--strategy", "seatlock"], "sells seats: add --seats"),
         (["--seats", "5x10", "--strategy", "queue"], 'strategy "queue" does not sell seats'),
     ],

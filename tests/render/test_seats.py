@@ -38,6 +38,9 @@ def seat_result(shape: str = "2x3", seat_map: list[str] | None = None, **more: A
         "seat_fights": FIGHTS if seat_map is None else [0] * len(seat_map),
         "explanation": ["1 seat double-booked.", "Buyer 3 and buyer 5 both hold A2."],
     }  # fmt: skip
+    # The store's free seats agree with the map's, as a run's record does when no
+    # double-booked or lost seat stands free.
+    fields["remaining"] = fields["seat_map"].count(".")
     return make_result(**{**fields, **more})
 
 
@@ -245,3 +248,12 @@ def test_the_report_shades_a_large_map_by_its_most_fought_for_seat() -> None:
     assert classes[0] == "seat st-sold h0" and classes[-1] == "seat st-sold h5"
     assert classes[4] == "seat st-sold h2"  # 4 of 19: the second fifth
     assert '<li><span class="seat st-sold h5" aria-hidden="true"></span>16-19 buyers</li>' in page
+
+
+def test_the_count_says_the_store_s_free_seats_when_they_differ_from_the_map_s() -> None:
+    # A3 was double-booked and A4 lost, and both stand free in the store.
+    result = seat_result("1x5", ["S", "S", "D", "L", "."], remaining=3)
+    assert summary_of(result).splitlines()[-1] == (
+        "5 seats: 2 sold, 1 double-booked, 1 lost, 1 free "
+        "(3 free in the store, counting double-booked and lost seats)"
+    )

@@ -21,8 +21,14 @@ def test_a_seat_map_holds_its_own_tickets() -> None:
     [
         ({"seats": "0x5"}, "rows must be 1 to 26"),
         ({"seats": "abc"}, "expected ROWSxCOLS"),
-        ({"seats": "5x10", "order": 0}, "order must be between 1 and the 50 seats"),
-        ({"seats": "2x2", "order": 5}, "order must be between 1 and the 4 seats"),
+        (
+            {"seats": "5x10", "order": 0},
+            "order must be between 1 and 50 seats (the seats of the map), not 0",
+        ),
+        (
+            {"seats": "2x2", "order": 5},
+            "order must be between 1 and 4 seats (the seats of the map), not 5",
+        ),
         ({"seats": "5x10", "tickets": 3}, "--tickets and --seats do not go together"),
         ({"seats": "5x10", "order": 11, "pick": "together"}, "does not fit in a row of 10"),
         ({"seats": "5x10", "pick": "front"}, 'unknown pick "front"'),
@@ -65,7 +71,7 @@ def test_a_scenario_file_sweeps_order_sizes_on_a_seat_map() -> None:
         ),
         (
             {"seats": "2x2", "order": [1, 9]},
-            "seats.toml: order must be between 1 and the 4 seats of the map, not 9",
+            "seats.toml: order must be between 1 and 4 seats (the seats of the map), not 9",
         ),
         ({"order": 2}, "--order only applies to a seat map"),
         ({"seats": "2x2", "tickets": 4}, "--tickets and --seats do not go together"),
