@@ -27,8 +27,7 @@ from booking.stores.json_store import (
     inplace_write,
     sweep_temps,
 )
-from booking.stores.seat_store import SEATS_KEY, holds_count, rebuild, seat_list
-from booking.stores.sighting import Sighting
+from booking.stores.seat_store import SEATS_KEY, MarkedMap, holds_count, rebuild, seat_list
 
 
 def free_map(shape: Shape) -> dict[str, str | None]:
@@ -141,7 +140,7 @@ class JsonSeatStock:
         faults.die()
 
 
-class JsonSeatStore:
+class JsonSeatStore(MarkedMap):
     """The parent's handle: validates, creates or resets the map before any buyer starts."""
 
     def __init__(
@@ -200,20 +199,6 @@ class JsonSeatStore:
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot read the seat map ({exc})") from None
         return parse_seat_document(data, self.shape, str(self.path))[1]
-
-    def count(self) -> int:
-        return self.holders().count(None)
-
-    def mark(self) -> int:
-        self._marked = self.holders()
-        return self._marked.count(None)
-
-    def marked(self) -> list[str | None]:
-        return list(self._marked)
-
-    def sighting(self) -> Sighting:
-        """Nothing of its own: the seat judge reads other runs' holders from the map."""
-        return Sighting()
 
     def connect(self, buyer: int) -> JsonSeatStock:
         holder = holder_of(self._run_id, buyer)

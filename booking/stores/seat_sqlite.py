@@ -19,8 +19,7 @@ from booking.errors import StoreError
 from booking.seating import Shape, holder_of
 from booking.sqlite_files import enable_wal, looks_like_sqlite
 from booking.stores import StoreOptions
-from booking.stores.seat_store import SEATS_TABLE, holds_count, rebuild, seat_list
-from booking.stores.sighting import Sighting
+from booking.stores.seat_store import SEATS_TABLE, MarkedMap, holds_count, rebuild, seat_list
 from booking.stores.sqlite_busy import busy_or as _busy_or
 from booking.stores.sqlite_buyer import SqliteBuyer, connect
 from booking.stores.sqlite_store import RECORD_SALE, SALES_COLUMNS
@@ -108,7 +107,7 @@ class SqliteSeatStock(SqliteBuyer):
         faults.die()
 
 
-class SqliteSeatStore:
+class SqliteSeatStore(MarkedMap):
     """The parent's handle: checks, creates or resets the map before any buyer starts."""
 
     def __init__(
@@ -228,20 +227,6 @@ class SqliteSeatStore:
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot read the seat map ({exc})") from None
         return self._holders(rows)
-
-    def count(self) -> int:
-        return self.holders().count(None)
-
-    def mark(self) -> int:
-        self._marked = self.holders()
-        return self._marked.count(None)
-
-    def marked(self) -> list[str | None]:
-        return list(self._marked)
-
-    def sighting(self) -> Sighting:
-        """Nothing of its own: the seat judge reads other runs' holders from the map."""
-        return Sighting()
 
     def connect(self, buyer: int) -> SqliteSeatStock:
         return SqliteSeatStock(self.path, buyer, self.shape, self._options)

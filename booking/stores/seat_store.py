@@ -158,3 +158,29 @@ def seat_list(found: Mapping[Any, object], shape: Shape, where: str) -> list[str
             )
         holders.append(holder)
     return holders
+
+
+class MarkedMap:
+    """What both seat stores derive from `holders()`: the free seats now, and the map at
+    the run's start mark, which the seat judge sets against the map after it."""
+
+    _marked: list[str | None]
+
+    def holders(self) -> list[str | None]:
+        raise NotImplementedError
+
+    def count(self) -> int:
+        return self.holders().count(None)
+
+    def mark(self) -> int:
+        self._marked = self.holders()
+        return self._marked.count(None)
+
+    def marked(self) -> list[str | None]:
+        return list(self._marked)
+
+    def sighting(self) -> Sighting:
+        """Nothing of its own: the seat judge reads other runs' holders from the map."""
+        from booking.stores.sighting import Sighting
+
+        return Sighting()
