@@ -284,6 +284,12 @@ def seat_safety(facts: RunFacts, bought: list[Record], inside: int, windows: int
             "holding the locks of its own seats: buyers after different seats never waited "
             "for each other, and no two held one seat."
         ]
+    if facts.design == "compare-and-set" and inside > 1:
+        return [
+            f"Up to {inside} buyers were inside their read -> claim window at once, as this "
+            "design allows: safety came from the claim, which wrote nothing when a chosen "
+            "seat had been sold since the read."
+        ]
     if facts.design == "conditional" and inside > 1:
         return [
             f"Up to {inside} buyers were inside their claim at once: safety came from the "

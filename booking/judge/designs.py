@@ -35,7 +35,8 @@ def conflict_lines(
         return []
     if not conflicts:
         return ["No compare-and-set found the store changed: no conflict, no retry."]
-    line = f"{_plural(conflicts, 'conflict')} (a compare-and-set that found the version changed)"
+    found = "a chosen seat sold" if facts.seats else "the version changed"
+    line = f"{_plural(conflicts, 'conflict')} (a compare-and-set that found {found})"
     quit_, quitters = len(gave_up), len({r.buyer for r in gave_up})
     if not quit_:
         return [line + ": every one was retried and no buyer gave up."]
@@ -52,7 +53,8 @@ def conflict_lines(
     line += f": {who} gave up {when}"
     if remaining:
         line += (
-            f" while {_plural(remaining, 'ticket')} {'was' if remaining == 1 else 'were'} "
+            f" while {_plural(remaining, 'seat' if facts.seats else 'ticket')} "
+            f"{'was' if remaining == 1 else 'were'} "
             "still unsold, sales the design lost"
         )
     line += (

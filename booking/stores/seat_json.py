@@ -149,7 +149,7 @@ class JsonSeatStore(MarkedMap):
         self.path = path
         self.lock_path = path.with_name(path.name + ".lock")
         self.shape = shape
-        self._run_id = options.run_id
+        self._run_id = self.run_id = options.run_id
         self._inplace = options.json_write == "inplace"
         self._marked: list[str | None] = []
         if not path.parent.is_dir():
@@ -199,6 +199,17 @@ class JsonSeatStore(MarkedMap):
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot read the seat map ({exc})") from None
         return parse_seat_document(data, self.shape, str(self.path))[1]
+
+    def write_back_map(self, holders: Sequence[str | None], buyers: list[int]) -> None:
+        """The manager's write-back: the map the Manager held, over the file's own, other
+        keys kept (the stock lived in the manager; no buyer wrote the file)."""
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot write the seat map back ({exc})") from None
+        doc, _ = parse_seat_document(data, self.shape, str(self.path))
+        doc[SEATS_KEY] = dict(zip(self.shape.names(), holders, strict=True))
+        atomic_write(self.path, encode(doc), self._mode())
 
     def connect(self, buyer: int) -> JsonSeatStock:
         holder = holder_of(self._run_id, buyer)

@@ -29,6 +29,7 @@ SEAT_COLUMNS = {"seat": str, "row": int, "col": int, "holder": str, "sold_at": f
 READ_MAP = "SELECT holder FROM seats ORDER BY row, col"
 READ_ROWS = "SELECT seat, row, col, holder FROM seats"
 CLAIM = "UPDATE seats SET holder = ?, sold_at = ? WHERE seat = ?"
+WRITE_BACK = CLAIM  # the manager's: the same statement, for each seat its map changed
 COUNT_TABLE = "stock"  # the count store's
 
 
@@ -119,6 +120,7 @@ class SqliteSeatStore(MarkedMap):
         self.lock_path = path.with_name(path.name + ".lock")
         self.shape = shape
         self._options = options
+        self.run_id = options.run_id
         self._marked: list[str | None] = []
         if not path.parent.is_dir():
             raise StoreError(f"{path}: directory {path.parent} does not exist")
@@ -227,6 +229,28 @@ class SqliteSeatStore(MarkedMap):
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot read the seat map ({exc})") from None
         return self._holders(rows)
+
+    def write_back_map(self, holders: Sequence[str | None], buyers: list[int]) -> None:
+        """The manager's write-back: the seats the Manager's map gives a holder the table
+        does not, and a ledger row per receipt, in one transaction."""
+        try:
+            conn = connect(self.path, self._options.timeout_s)
+            try:
+                now = time.time()
+                conn.execute("BEGIN IMMEDIATE")
+                found = self._holders(conn.execute(READ_ROWS).fetchall())
+                changed = [
+                    (holder, now, name)
+                    for name, holder, was in zip(self.shape.names(), holders, found, strict=True)
+                    if holder != was
+                ]
+                conn.executemany(WRITE_BACK, changed)
+                conn.executemany(RECORD_SALE, [(self.run_id, buyer, now) for buyer in buyers])
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot write the seat map back ({exc})") from None
 
     def connect(self, buyer: int) -> SqliteSeatStock:
         return SqliteSeatStock(self.path, buyer, self.shape, self._options)

@@ -165,6 +165,13 @@ class MarkedMap:
     the run's start mark, which the seat judge sets against the map after it."""
 
     _marked: list[str | None]
+    run_id: str
+
+    def holder_for(self, buyer: int) -> str:
+        """How this run's `buyer` is written as a seat's holder."""
+        from booking.seating import holder_of
+
+        return holder_of(self.run_id, buyer)
 
     def holders(self) -> list[str | None]:
         raise NotImplementedError

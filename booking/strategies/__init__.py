@@ -145,6 +145,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
         cost="one purchase at a time; every read, write and lock call is a round trip to "
         "the manager process (~160 us a lock)",
         origin="the seeds' Manager dict (multiprocessing.Manager)",
+        sells=("count", "seats"),
     ),
     "transaction": StrategyInfo(
         "booking.strategies.db_transaction:DbTransaction",
@@ -176,6 +177,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
             ("holder", "a buyer inside its read transaction, during its think"),
             ("writer", "a buyer inside its write transaction, before COMMIT"),
         ),
+        sells=("count", "seats"),
     ),
     "atomic": StrategyInfo(
         "booking.strategies.atomic:AtomicUpdate",
@@ -210,6 +212,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
             ("holder", "a buyer between its read and its compare-and-set"),
             ("writer", "a buyer half-way through its compare-and-set write"),
         ),
+        sells=("count", "seats"),
     ),
     "queue": StrategyInfo(
         "booking.strategies.seller:SingleSeller",

@@ -18,7 +18,8 @@ from booking.stores import StoreFile
 from booking.stores.json_store import JsonStock
 from booking.stores.sqlite_store import SqliteStock, SqliteStore
 from booking.strategies.on_store import OnTheStore
-from booking.strategies.protocols import CompareAndSet, GuardTimeout
+from booking.strategies.protocols import CompareAndSet, GuardTimeout, Purchase
+from booking.strategies.seat_orders import SeatCompareAndSet
 
 if TYPE_CHECKING:
     from booking.strategies.file_lock import FileGuard
@@ -77,7 +78,7 @@ class JsonVersioned:
 
 class Optimistic(OnTheStore):
     def _prepare(self) -> None:
-        if not isinstance(self._store, SqliteStore):
+        if not isinstance(self._store, SqliteStore) and not _seat_sqlite(self._store):
             _check_json_version(self._store)
             # Imported here, in the parent, and only for json: filelock registers fork
             # hooks that every buyer would pay for (FACTS.md), and an import in each buyer
@@ -86,16 +87,29 @@ class Optimistic(OnTheStore):
 
             self._file_lock = file_lock
 
-    def buyer_parts(self, buyer: int) -> CompareAndSet:
+    def buyer_parts(self, buyer: int) -> Purchase:
         stock = self._store.connect(buyer)
+        if self._seats is not None:
+            lock = None if hasattr(stock, "claim_if_free") else self._swap_lock()
+            return SeatCompareAndSet(stock, self._seats, buyer, self._retries, lock)
         if isinstance(stock, SqliteStock):
             return CompareAndSet(SqliteVersioned(stock), self._retries)
         assert isinstance(stock, JsonStock)
+        return CompareAndSet(JsonVersioned(stock, self._swap_lock()), self._retries)
+
+    def _swap_lock(self) -> FileGuard:
+        """The short filelock on <store>.lock a JSON compare-and-set is made under."""
         file_lock = self._file_lock
-        lock = file_lock.FileGuard(
+        lock: FileGuard = file_lock.FileGuard(
             file_lock.filelock.FileLock(self._store.lock_path), self._poll, self._timeout_s
         )
-        return CompareAndSet(JsonVersioned(stock, lock), self._retries)
+        return lock
+
+
+def _seat_sqlite(store: StoreFile) -> bool:
+    from booking.stores.seat_sqlite import SqliteSeatStore
+
+    return isinstance(store, SqliteSeatStore)
 
 
 def _check_json_version(store: StoreFile) -> None:

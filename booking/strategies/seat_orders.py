@@ -10,6 +10,8 @@ order there, and then claims them under its strategy, all or nothing:
   are held is a conflict: release, re-pick from the map just read, try again.
 - `SeatConditional` (atomic): think with nothing held, then one statement that claims the
   seats only if every one is still free; a conflict re-picks.
+- `SeatCompareAndSet` (optimistic): read, think, claim only if the seats are still free;
+  a conflict re-reads and re-picks, up to --retries times.
 
 The values a record carries are free seats: read_value the free seats seen, written_value
 those left after the claim. A seat stock is a store's buyer side (stores/seat_store.py).
@@ -221,6 +223,60 @@ class SeatConditional(_Picker):
                 return "bought"
             self.choice = ()
             steps.conflict()  # a seat was gone: pick again from a fresh look
+        return "gave_up"
+
+
+class SeatCompareAndSet(_Picker):
+    """Read the map, think with nothing held, then claim the seats only if every one is
+    still free (optimistic): a claim that finds one sold writes nothing, and the buyer
+    re-reads, re-picks and tries again, up to `retries` times. SQLite claims in one
+    conditional UPDATE; a JSON file is compared and rewritten under a short lock."""
+
+    holding = "between its read and its claim"
+
+    def __init__(
+        self, stock: Any, plan: SeatPlan, buyer: int, retries: int, swap_lock: Guard | None
+    ) -> None:
+        super().__init__(stock, plan, buyer)
+        self.retries = retries
+        self.swap_lock = swap_lock
+
+    def _read(self) -> int:
+        holders = self.stock.read_map()
+        if not self.still_free(holders):
+            self.repick(holders)
+        return self.free
+
+    def _swap(self, count: int) -> bool:
+        if self.swap_lock is None:
+            return bool(self.stock.claim_if_free(self.choice))
+        if not self.swap_lock.acquire():
+            raise GuardTimeout("the compare-and-set lock wait timed out")
+        try:
+            if not self.still_free(self.stock.read_map()):
+                return False
+            self.stock.claim(self.choice)  # on top of the map just read, under the lock
+            return True
+        finally:
+            self.swap_lock.release()
+
+    def die(self, count: int) -> None:
+        if self.swap_lock is not None:  # under the lock, as a real claim would be
+            self.swap_lock.acquire()
+        self.stock.die_claiming(self.choice)
+
+    def buy(self, steps: Steps) -> Ending:
+        for _ in range(self.retries + 1):
+            free = steps.read(self._read)
+            if not self.choice:
+                steps.left()
+                return "sold_out"
+            steps.seats(self.names())
+            steps.think()
+            if steps.write(self._swap, free - self.plan.order, self.die):
+                self.choice = ()
+                return "bought"
+            steps.conflict()  # a chosen seat was sold meanwhile: read and pick again
         return "gave_up"
 
 

@@ -181,7 +181,8 @@ def test_plan_cells_default_is_every_strategy_on_every_store_it_supports() -> No
 def test_plan_cells_on_a_seat_map_holds_the_strategies_that_sell_seats() -> None:
     cells = plan_cells(None, ["sqlite"], "seats")
     assert [cell.strategy for cell in cells] == [
-        "none", "lock", "filelock", "transaction", "atomic", "seatlock", "seatlock-unordered",
+        "none", "lock", "filelock", "manager", "transaction", "deferred", "atomic",
+        "optimistic", "seatlock", "seatlock-unordered",
     ]  # fmt: skip
     with pytest.raises(ScenarioError, match='strategy "queue" does not sell seats'):
         plan_cells(["lock", "queue"], None, "seats")

@@ -18,7 +18,7 @@ from booking import Scenario, faults, simulate
 from booking.errors import StoreError
 from booking.stores import StoreOptions
 from booking.stores.json_store import JsonStore
-from booking.strategies import StrategyOptions
+from booking.strategies import Guarded, StrategyOptions
 from booking.strategies.manager import ManagerDict
 from booking.waits import Backoff
 from tests.cli.test_bad_input import assert_usage_error, invoke
@@ -134,7 +134,9 @@ def test_a_writer_killed_mid_inplace_write_leaves_the_store_corrupt_and_says_so(
 def test_a_dead_manager_is_reported_not_a_traceback(tmp_path: Path) -> None:
     store = JsonStore(tmp_path / "t.json", 10, create=True, reset=False, options=StoreOptions())
     strategy = ManagerDict(store, StrategyOptions(timeout_s=1, poll=Backoff.fixed(0.005)))
-    stock = strategy.buyer_parts(0).stock
+    purchase = strategy.buyer_parts(0)
+    assert isinstance(purchase, Guarded)
+    stock = purchase.stock
     assert stock.read() == 10
     process = strategy._manager._process  # type: ignore[attr-defined]
     os.kill(process.pid, signal.SIGKILL)

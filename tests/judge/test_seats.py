@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from booking.engine.frames import Failure, Kind, Outcome, Record
-from booking.judge.seats import SeatFacts, deadlock_cycle, judge_seats
+from booking.judge.seat_waits import deadlock_cycle
+from booking.judge.seats import SeatFacts, judge_seats
 from booking.seating import Shape
 
 RUN = "run-1"
@@ -19,7 +20,7 @@ def mine(buyer: int) -> str:
     return f"{RUN}/{buyer}"
 
 
-def facts(at_end: list[str | None], at_start: list[str | None] | None = None) -> SeatFacts:
+def facts(at_end: list[str | None] | None, at_start: list[str | None] | None = None) -> SeatFacts:
     shape = Shape(2, 3)
     return SeatFacts(shape, 2, "best", RUN, at_start or [None] * shape.size, at_end)
 

@@ -35,8 +35,11 @@ def test_a_seat_map_holds_its_own_tickets() -> None:
         ({"order": 2}, "--order only applies to a seat map"),
         ({"pick": "random"}, "--pick only applies to a seat map"),
         ({"strategy": "seatlock"}, 'strategy "seatlock" sells seats: add --seats'),
-        ({"seats": "5x10", "strategy": "manager"}, 'strategy "manager" does not sell seats'),
-        ({"seats": "5x10", "strategy": "optimistic"}, "with --seats use one of none, lock"),
+        ({"seats": "5x10", "strategy": "queue"}, 'strategy "queue" does not sell seats'),
+        (
+            {"seats": "5x10", "strategy": "queue"},
+            "with --seats use one of none, lock, filelock, manager",
+        ),
     ],
 )
 def test_bad_seat_values_are_refused_with_a_reason(changes: dict[str, object], reason: str) -> None:
@@ -66,8 +69,8 @@ def test_a_scenario_file_sweeps_order_sizes_on_a_seat_map() -> None:
             "strategy seatlock: no cell of the sweep can run it (it sells seats; add seats)",
         ),
         (
-            {"strategy": ["lock", "manager"], "seats": "2x2"},
-            "strategy manager: no cell of the sweep can run it (it does not sell seats",
+            {"strategy": ["lock", "queue"], "seats": "2x2"},
+            "strategy queue: no cell of the sweep can run it (it does not sell seats",
         ),
         (
             {"seats": "2x2", "order": [1, 9]},

@@ -18,7 +18,7 @@ from booking.scenarios.scenario import Scenario
 from booking.simulation import simulate
 from booking.stores import StoreOptions
 from booking.stores.json_store import JsonStore
-from booking.strategies import StrategyOptions
+from booking.strategies import Guarded, StrategyOptions
 from booking.strategies.file_lock import FileGuard, FileLockStrategy
 from booking.waits import (
     MAX_POLL_S,
@@ -221,7 +221,9 @@ def test_a_held_lock_file_times_the_guard_out(tmp_path: Path) -> None:
     with held(store.lock_path):
         assert not guard.acquire()
         assert fake.now == pytest.approx(100.5)
-        real_guard = strategy.buyer_parts(0).guard
+        purchase = strategy.buyer_parts(0)
+        assert isinstance(purchase, Guarded)
+        real_guard = purchase.guard
         assert not real_guard.acquire()  # the real clock: still bounded by the timeout
     assert real_guard.acquire()  # released: the next try gets it
     real_guard.release()

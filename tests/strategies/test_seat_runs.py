@@ -94,3 +94,44 @@ def test_a_killed_seat_holder_strands_the_buyers_behind_it() -> None:
     )  # fmt: skip
     assert (result.killed, result.sold, result.verdict) == (1, 0, "DEADLOCK")
     assert "whose lock buyer 0 took with it when it was killed" in " ".join(result.explanation)
+
+
+def test_deferred_never_double_books_it_fails_purchases_instead() -> None:
+    for seed in range(4):
+        result = simulate(
+            Scenario(buyers=8, seats="2x3", order=2, strategy="deferred", think_ms=(5, 10),
+                     seed=seed)
+        )  # fmt: skip
+        assert result.verdict in ("SAFE", "ERRORS"), result.explanation
+        assert (result.double_booked, result.partial_orders, result.lost_seats) == (0, 0, 0)
+        assert result.busy == result.errors  # every failure was SQLite refusing an upgrade
+
+
+@pytest.mark.parametrize("store", ["json", "sqlite"])
+def test_optimistic_claims_count_their_conflicts_and_never_double_book(store: str) -> None:
+    # Every buyer reads the same map and wants A1 and A2: one claim wins, the others find
+    # a chosen seat sold, re-read and pick again.
+    result = simulate(
+        Scenario(buyers=6, seats="2x5", order=2, pick="best", strategy="optimistic",
+                 store=store, think_ms=(30, 40), retries=5, seed=2)
+    )  # fmt: skip
+    assert result.verdict == "SAFE", result.explanation
+    assert result.double_booked == 0 and result.conflicts >= 1
+    assert result.sold == 2 * (result.sold // 2)
+    assert "a compare-and-set that found a chosen seat sold" in " ".join(result.explanation)
+
+
+@pytest.mark.parametrize("store", ["json", "sqlite"])
+def test_the_manager_without_its_lock_double_books_and_with_it_writes_the_map_back(
+    store: str,
+) -> None:
+    unlocked = simulate(
+        Scenario(buyers=6, seats="2x5", order=2, strategy="manager", manager_lock=False,
+                 store=store, think_ms=(60, 80), seed=4)
+    )  # fmt: skip
+    assert unlocked.verdict == "DOUBLE_BOOKED"
+    locked = simulate(
+        Scenario(buyers=6, seats="2x5", order=2, strategy="manager", store=store, seed=4)
+    )
+    assert locked.verdict == "SAFE" and locked.sold == 10 and locked.remaining == 0
+    assert locked.seat_map == ["S"] * 10  # the store, after the write-back, agrees
