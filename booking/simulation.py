@@ -184,7 +184,15 @@ def _seat_facts(scenario: Scenario, store: Any, run_id: str) -> SeatFacts:
         at_end = store.holders()
     except BookingError:
         at_end = None
-    return SeatFacts(shape, scenario.order, scenario.pick, run_id, store.marked(), at_end)
+    return SeatFacts(
+        shape,
+        scenario.order,
+        scenario.pick,
+        run_id,
+        store.marked(),
+        at_end,
+        tuple(getattr(store, "overwritten", ())),
+    )
 
 
 def record_of(

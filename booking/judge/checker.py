@@ -185,7 +185,7 @@ def judge(facts: RunFacts) -> Judgement:
         others = interference(facts, sold, lost, external, inside)
     else:  # free seats are no count: the seat judge reads other runs' holders itself
         concurrent = facts.sighting is not None and facts.sighting.concurrent
-        others = seat_interference(seated, concurrent, facts.strategy)
+        others = seat_interference(seated, concurrent, facts.strategy, facts.across_runs)
         lost = max(lost, seated.lost_seats)
     if motion.deadlocked:
         verdict = "DEADLOCK"
@@ -282,7 +282,12 @@ def seat_safety(facts: RunFacts, bought: list[Record], inside: int, windows: int
         return [
             f"Up to {inside} buyers were inside their read -> write windows at once, each "
             "holding the locks of its own seats: buyers after different seats never waited "
-            "for each other, and no two held one seat."
+            "for each other's locks, and no two held one seat"
+            + (
+                " (a JSON file's reads and rewrites still queue, briefly, on one lock)."
+                if facts.store == "json"
+                else "."
+            )
         ]
     if facts.design == "compare-and-set" and inside > 1:
         return [

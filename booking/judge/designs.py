@@ -51,6 +51,9 @@ def conflict_lines(
         else f"after {_plural(facts.retries, 'retry', 'retries')}"
     )
     line += f": {who} gave up {when}"
+    order = facts.seats.order if facts.seats else 1
+    if remaining is not None and remaining < order:  # the seats left make no order
+        remaining = 0
     if remaining:
         line += (
             f" while {_plural(remaining, 'seat' if facts.seats else 'ticket')} "
@@ -61,7 +64,11 @@ def conflict_lines(
         ". Another buyer's sale landed between most reads and their compare-and-set"
         if facts.retries == 0
         else ". Each retry re-reads and thinks again, and another buyer's sale usually lands first"
-    ) + ": the optimistic design traded oversell for conflicts"
+    ) + (
+        ": the optimistic design traded double booking for conflicts"
+        if facts.seats
+        else ": the optimistic design traded oversell for conflicts"
+    )
     return [line + (" and lost sales." if remaining else ".")]
 
 
@@ -84,10 +91,21 @@ def deferred_lines(facts: RunFacts, failed: list[Record], anomalous: int) -> lis
             "that has read cannot wait for it: that could deadlock)"
         )
     outcome = "" if anomalous else " Nothing was oversold: the database refused every stale write."
+    got = "no ticket"
+    if facts.seats:  # a snapshot goes stale at any commit, to whatever seats
+        got = "no seats"
+        outcome = (
+            ""
+            if anomalous
+            else (
+                " No seat was double-booked; a snapshot goes stale at any other buyer's commit, "
+                "so most refused orders wanted seats that were still free."
+            )
+        )
     return [
         f"Under BEGIN DEFERRED each purchase read inside a read transaction that its write "
         f"had to upgrade, and SQLite refused {_plural(len(busy), 'upgrade')} at once with "
-        f"SQLITE_BUSY: {'; '.join(reasons)}. Those buyers got no ticket.{outcome} "
+        f"SQLITE_BUSY: {'; '.join(reasons)}. Those buyers got {got}.{outcome} "
         "The transaction strategy takes the write lock before the read (BEGIN IMMEDIATE)."
     ]
 

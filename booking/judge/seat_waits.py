@@ -88,3 +88,22 @@ def orphan_lines(orphaned: list[tuple[int, str, int]]) -> list[str]:
         f"Buyer {waiter} waited for seat {seat}, whose lock buyer {dead} took with it when it "
         f"was killed{more}: a dead holder never releases a multiprocessing.Lock."
     ]
+
+
+def behind(records: list[Record], stuck: set[int]) -> set[int]:
+    """The buyers queued, directly or through others, for a seat whose lock a stuck buyer
+    (in a cycle, or dead) holds: stuck too, not cut by --timeout."""
+    waits = _waits(records)
+    holds: dict[int, set[str]] = {}
+    for r in waits + [r for r in records if r.kind is Kind.CUT and r.outcome is Outcome.KILLED]:
+        holds.setdefault(r.buyer, set()).update(r.seats.split(",")[: r.held])
+    found = set(stuck)
+    grew = True
+    while grew:
+        grew = False
+        for wait in waits:
+            wanted = wait.seats.split(",")[wait.held]
+            if wait.buyer not in found and any(wanted in holds.get(b, ()) for b in found):
+                found.add(wait.buyer)
+                grew = True
+    return found - stuck

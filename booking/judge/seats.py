@@ -21,7 +21,13 @@ from dataclasses import dataclass, field
 
 from booking.engine.frames import Kind, Outcome, Record
 from booking.judge.interference import Interference
-from booking.judge.seat_waits import cycle_lines, deadlock_cycle, orphan_lines, orphaned_waits
+from booking.judge.seat_waits import (
+    behind,
+    cycle_lines,
+    deadlock_cycle,
+    orphan_lines,
+    orphaned_waits,
+)
 from booking.seating import Shape, buyer_of
 from booking.words import plural, printable
 
@@ -40,6 +46,8 @@ class SeatFacts:
     run_id: str
     at_start: list[str | None]
     at_end: list[str | None] | None
+    # Seats a manager's write-back wrote over after another writer had sold them.
+    overwritten: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,11 +62,13 @@ class SeatJudgement:
     fights: list[int] = field(default_factory=list)
     cycle: list[tuple[int, str, str]] = field(default_factory=list)  # (buyer, holds, waits for)
     orphaned: list[tuple[int, str, int]] = field(default_factory=list)  # (waiter, seat, dead)
+    queued: set[int] = field(default_factory=set)  # waiting behind those, one way or another
 
     @property
     def stuck(self) -> set[int]:
-        """The buyers that could never move again: in a cycle, or behind a dead holder."""
-        return {b for b, _, _ in self.cycle} | {b for b, _, _ in self.orphaned}
+        """The buyers that could never move again: in a cycle, behind a dead holder, or
+        queued behind either."""
+        return {b for b, _, _ in self.cycle} | {b for b, _, _ in self.orphaned} | self.queued
 
     lines: list[str] = field(default_factory=list)
 
@@ -88,15 +98,21 @@ def judge_seats(seat: SeatFacts, records: list[Record]) -> SeatJudgement:
         fights[index] = len(buyers)
     cycle = deadlock_cycle(records, shape)
     orphaned = orphaned_waits(records)
+    dead = {r.buyer for r in records if r.kind is Kind.CUT and r.outcome is Outcome.KILLED}
+    stuck = {b for b, _, _ in cycle} | {b for b, _, _ in orphaned}
+    queued = behind(records, stuck | dead) - dead if stuck else set()
     if end is None:
         lines = cycle_lines(cycle) + orphan_lines(orphaned)
-        return SeatJudgement(fights=fights, cycle=cycle, orphaned=orphaned, lines=lines)
+        return SeatJudgement(
+            fights=fights, cycle=cycle, orphaned=orphaned, queued=queued, lines=lines
+        )
 
     def mine(index: int) -> int | None:
         holder = end[index]
         return None if holder is None else buyer_of(holder, seat.run_id)
 
     before = [index for index in sold_to if seat.at_start[index] is not None]
+    before += [index for index in seat.overwritten if index in sold_to]
     doubled = sorted({i for i, rs in sold_to.items() if len({id(r) for r in rs}) > 1} | set(before))
     lost = [(r, i) for i, rs in sold_to.items() for r in rs if mine(i) != r.buyer]
     partial = []
@@ -150,6 +166,7 @@ def judge_seats(seat: SeatFacts, records: list[Record]) -> SeatJudgement:
         fights=fights,
         cycle=cycle,
         orphaned=orphaned,
+        queued=queued,
         lines=lines,
     )
 
@@ -176,8 +193,10 @@ def _headline(
             f"; {plural(refused, 'attempt')} told sold out (no {seat.order} free seats"
             f"{together} left)"
         )
-    repicks = sum(r.kind is Kind.CONFLICT for r in records)
-    if repicks:
+    # A conflict on an attempt's last try is a give-up, not a re-pick.
+    gave_up = sum(r.kind is Kind.ATTEMPT and r.outcome is Outcome.GAVE_UP for r in records)
+    repicks = sum(r.kind is Kind.CONFLICT for r in records) - gave_up
+    if repicks > 0:
         line += (
             f"; {plural(repicks, 're-pick')} (a chosen seat was sold by the time the buyer "
             "came to claim it)"
@@ -185,13 +204,24 @@ def _headline(
     return line + "."
 
 
-def seat_interference(seated: SeatJudgement, concurrent: bool, strategy: str) -> Interference:
+def seat_interference(
+    seated: SeatJudgement, concurrent: bool, strategy: str, across_runs: bool
+) -> Interference:
     """Another writer on the store during the run: its seats are said; when this run's
-    orders came to harm, the harm cannot be laid at this strategy's door (INTERFERED)."""
+    orders came to harm, the harm cannot be laid at this strategy's door (INTERFERED). A
+    strategy whose guard is this run's alone (a multiprocessing.Lock, a Manager) kept
+    nothing apart from the other writer, whichever run's sales its writes undid."""
     if not (seated.taken_by_others or concurrent):
         return Interference()
     harm = seated.double_booked or seated.lost_seats or seated.partial_orders
     runs = ", ".join(seated.other_runs[:NAMED]) or "another booking run"
+    if not harm and not across_runs:
+        line = (
+            f"Another writer was on this store during the run ({runs}): the {strategy} "
+            "strategy coordinates only the buyers of one run, so the two runs' writes were "
+            "not kept apart, and this run's may have undone the other's sales."
+        )
+        return Interference(proven=True, other_runs=tuple(seated.other_runs), lines=(line,))
     if not harm:
         took = (
             f" and took {plural(seated.taken_by_others, 'seat')}" if seated.taken_by_others else ""
@@ -240,6 +270,11 @@ def _double_lines(
                 f"Seat {name} was sold to {len(buyers)} buyers (buyer {buyers[0]}, buyer "
                 f"{buyers[1]} and {len(buyers) - 2} more): each saw it free and wrote it; "
                 f"{shows}."
+            )
+        elif index in seat.overwritten:
+            lines.append(
+                f"Seat {name} was sold by another writer during the run and again to buyer "
+                f"{buyers[0]}: the write-back of the Manager's map wrote over it."
             )
         else:
             lines.append(

@@ -200,15 +200,20 @@ class JsonSeatStore(MarkedMap):
             raise StoreError(f"{self.path}: cannot read the seat map ({exc})") from None
         return parse_seat_document(data, self.shape, str(self.path))[1]
 
-    def write_back_map(self, holders: Sequence[str | None], buyers: list[int]) -> None:
-        """The manager's write-back: the map the Manager held, over the file's own, other
-        keys kept (the stock lived in the manager; no buyer wrote the file)."""
+    def write_back_map(
+        self, holders: Sequence[str | None], buyers: list[int], base: Sequence[str | None]
+    ) -> None:
+        """The manager's write-back: the seats the Manager's map changed since it took
+        `base`, onto the file as it is now, other seats and keys kept (the stock lived in
+        the manager; no buyer wrote the file)."""
         try:
             data = self.path.read_bytes()
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot write the seat map back ({exc})") from None
-        doc, _ = parse_seat_document(data, self.shape, str(self.path))
-        doc[SEATS_KEY] = dict(zip(self.shape.names(), holders, strict=True))
+        doc, found = parse_seat_document(data, self.shape, str(self.path))
+        names = self.shape.names()
+        for seat, holder in self.merged(base, holders, found):
+            doc[SEATS_KEY][names[seat]] = holder
         atomic_write(self.path, encode(doc), self._mode())
 
     def connect(self, buyer: int) -> JsonSeatStock:

@@ -230,21 +230,20 @@ class SqliteSeatStore(MarkedMap):
             raise StoreError(f"{self.path}: cannot read the seat map ({exc})") from None
         return self._holders(rows)
 
-    def write_back_map(self, holders: Sequence[str | None], buyers: list[int]) -> None:
-        """The manager's write-back: the seats the Manager's map gives a holder the table
-        does not, and a ledger row per receipt, in one transaction."""
+    def write_back_map(
+        self, holders: Sequence[str | None], buyers: list[int], base: Sequence[str | None]
+    ) -> None:
+        """The manager's write-back: the seats the Manager's map changed since it took
+        `base`, and a ledger row per receipt, in one transaction; other seats untouched."""
         try:
             conn = connect(self.path, self._options.timeout_s)
             try:
                 now = time.time()
                 conn.execute("BEGIN IMMEDIATE")
                 found = self._holders(conn.execute(READ_ROWS).fetchall())
-                changed = [
-                    (holder, now, name)
-                    for name, holder, was in zip(self.shape.names(), holders, found, strict=True)
-                    if holder != was
-                ]
-                conn.executemany(WRITE_BACK, changed)
+                names = self.shape.names()
+                changed = self.merged(base, holders, found)
+                conn.executemany(WRITE_BACK, [(h, now, names[i]) for i, h in changed])
                 conn.executemany(RECORD_SALE, [(self.run_id, buyer, now) for buyer in buyers])
                 conn.execute("COMMIT")
             finally:

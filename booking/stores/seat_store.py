@@ -167,6 +167,24 @@ class MarkedMap:
     _marked: list[str | None]
     run_id: str
 
+    #: Seats a manager's write-back wrote over although another writer had changed them
+    #: since the Manager took its copy: sold twice, the judge says.
+    overwritten: tuple[int, ...] = ()
+
+    def merged(
+        self,
+        base: Sequence[str | None],
+        holders: Sequence[str | None],
+        found: Sequence[str | None],
+    ) -> list[tuple[int, str | None]]:
+        """The write-back of a map the Manager took as `base` and holds as `holders`, onto
+        the store's `found`: only the seats this run changed (whatever other writers did
+        to the rest stays), and those of them others changed too are kept as
+        `overwritten`."""
+        changed = [(i, holder) for i, holder in enumerate(holders) if holder != base[i]]
+        self.overwritten = tuple(i for i, _ in changed if found[i] != base[i])
+        return changed
+
     def holder_for(self, buyer: int) -> str:
         """How this run's `buyer` is written as a seat's holder."""
         from booking.seating import holder_of

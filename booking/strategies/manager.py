@@ -60,7 +60,11 @@ class ManagerDict:
         self._store = store
         self._seats = options.seats
         self._manager = multiprocessing.get_context("fork").Manager()
-        stock = {"seats": store.holders()} if self._seats else {"count": store.count()}  # type: ignore[attr-defined]
+        # A seat map's copy is kept too: the write-back writes only what this run changed.
+        self._base: list[str | None] = store.holders() if self._seats else []  # type: ignore[attr-defined]
+        stock: dict[str, Any] = (
+            {"seats": list(self._base)} if self._seats else {"count": store.count()}
+        )
         self._shared = self._manager.dict(stock)
         self._guard: Guard = (
             TimedLock(self._manager.Lock(), options.timeout_s)
@@ -95,7 +99,7 @@ class ManagerDict:
                 f"the Manager process died ({type(exc).__name__}): the seat map it held is "
                 "lost, and the store was not written back"
             ) from None
-        self._store.write_back_map(holders, sold_by)  # type: ignore[attr-defined]
+        self._store.write_back_map(holders, sold_by, self._base)  # type: ignore[attr-defined]
         return holders.count(None)
 
     def close(self) -> None:

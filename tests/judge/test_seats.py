@@ -116,7 +116,10 @@ def test_waits_that_never_met_are_no_cycle() -> None:
 
 
 def seat_run(
-    receipts: list[tuple[int, str]], end: list[str | None], start: list[str | None] | None = None
+    receipts: list[tuple[int, str]],
+    end: list[str | None],
+    start: list[str | None] | None = None,
+    across_runs: bool = False,
 ) -> str:
     from dataclasses import replace
 
@@ -130,7 +133,7 @@ def seat_run(
     free = sum(holder is None for holder in (start or [None] * 6))
     run = facts(records, tickets=free, remaining=sum(h is None for h in end), strategy="none")
     seat = SeatFacts(Shape(2, 3), 2, "best", RUN, start or [None] * 6, end)
-    return judge(replace(run, seats=seat)).verdict
+    return judge(replace(run, seats=seat, across_runs=across_runs)).verdict
 
 
 def test_the_verdict_names_the_seat_anomaly_first() -> None:
@@ -143,9 +146,37 @@ def test_the_verdict_names_the_seat_anomaly_first() -> None:
     assert seat_run([(1, "A1,A2")], partial) == "PARTIAL"
     lost = [mine(1), mine(1), None, None, None, None]
     assert seat_run([(1, "A1,A2"), (2, "A3,B1")], lost) == "LOST_UPDATES"
-    # Another run sold A3 meanwhile: said, but no harm to this run's orders.
+    # Another run sold A3 meanwhile. A guard both runs share (a lock file, the database's
+    # own) kept them apart, and this run's orders are whole: said, no harm. A guard of
+    # this run's alone kept nothing apart: its writes may have undone the other's sales.
     other = [mine(1), mine(1), "other-run/3", None, None, None]
-    assert seat_run([(1, "A1,A2")], other) == "SAFE"
+    assert seat_run([(1, "A1,A2")], other, across_runs=True) == "SAFE"
+    assert seat_run([(1, "A1,A2")], other) == "INTERFERED"
     # Another run holds a seat this run sold: the harm may be the other writer's doing.
     stolen = [mine(1), "other-run/3", None, None, None, None]
     assert seat_run([(1, "A1,A2")], stolen) == "INTERFERED"
+
+
+def test_waits_queued_behind_a_cycle_are_stuck_too() -> None:
+    from booking.judge.seat_waits import behind
+
+    # 4 and 9 are the cycle; 3 waits for A1 (which 9 holds), 7 for B1 (which 3 holds).
+    records = [
+        wait(4, "A2,A1", 1),
+        wait(9, "A1,A2", 1),
+        wait(3, "B1,A1", 1),
+        wait(7, "B1", 0),
+        wait(5, "B3", 0),  # waits for a seat no stuck buyer holds
+    ]
+    assert behind(records, {4, 9}) == {3, 7}
+    assert judge_seats(facts([None] * 6), records).stuck == {4, 9, 3, 7}
+
+
+def test_a_conflict_that_ends_in_giving_up_is_no_re_pick() -> None:
+    gave_up = Record(Kind.ATTEMPT, 2, outcome=Outcome.GAVE_UP, seats="A1,A2")
+    conflict = Record(Kind.CONFLICT, 2, seats="A1,A2")
+    end = [mine(1), mine(1), None, None, None, None]
+    judged = judge_seats(facts(end), [receipt(1, "A1,A2"), conflict, gave_up])
+    assert "re-pick" not in judged.lines[0]
+    judged = judge_seats(facts(end), [receipt(1, "A1,A2"), conflict, conflict, gave_up])
+    assert "; 1 re-pick (" in judged.lines[0]

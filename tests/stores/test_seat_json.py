@@ -326,3 +326,19 @@ def test_sighting_is_empty_and_close_is_idempotent(tmp_path: Path) -> None:
     assert store.sighting() == type(store.sighting())()
     store.close()
     store.close()
+
+
+def test_a_write_back_keeps_what_other_writers_did_meanwhile(tmp_path: Path) -> None:
+    from booking.seating import Shape
+    from booking.stores import StoreOptions
+    from booking.stores.seat_json import JsonSeatStore
+
+    store = JsonSeatStore(tmp_path / "s.json", Shape(1, 4), create=True, reset=False,
+                          options=StoreOptions(run_id="mine"))  # fmt: skip
+    base = store.holders()
+    other = JsonSeatStore(tmp_path / "s.json", Shape(1, 4), create=False, reset=False,
+                          options=StoreOptions(run_id="other"))  # fmt: skip
+    other.connect(1).claim([0, 1], fresh=True)  # another run sells A1 and A2 meanwhile
+    store.write_back_map([None, "mine/5", "mine/6", None], [5, 6], base)
+    assert store.holders() == ["other/1", "mine/5", "mine/6", None]
+    assert store.overwritten == (1,)

@@ -356,3 +356,20 @@ def test_runs_creating_one_new_map_at_once_all_see_one_map(tmp_path: Path) -> No
         statuses = race(4, create)
         assert all(exited_cleanly(status) for status in statuses), statuses
         assert make("sqlite", path).holders() == FREE
+
+
+def test_a_write_back_keeps_what_other_writers_did_meanwhile(tmp_path: Path) -> None:
+    from booking.seating import Shape
+    from booking.stores import StoreOptions
+    from booking.stores.seat_sqlite import SqliteSeatStore
+
+    store = SqliteSeatStore(tmp_path / "s.db", Shape(1, 4), create=True, reset=False,
+                            options=StoreOptions(run_id="mine"))  # fmt: skip
+    base = store.holders()
+    other = SqliteSeatStore(tmp_path / "s.db", Shape(1, 4), create=False, reset=False,
+                            options=StoreOptions(run_id="other"))  # fmt: skip
+    other.connect(1).claim([0, 1])  # another run sells A1 and A2 meanwhile
+    # The Manager's map: this run sold A2 (over the other's sale) and A3.
+    store.write_back_map([None, "mine/5", "mine/6", None], [5, 6], base)
+    assert store.holders() == ["other/1", "mine/5", "mine/6", None]
+    assert store.overwritten == (1,)
