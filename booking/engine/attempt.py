@@ -145,6 +145,8 @@ class Recorder:
         Signals.deferring = True  # the seller may sell: its answer must reach the record
         answer = ask()
         self.read_value, self.written_value = answer.read_value, answer.written_value
+        if answer.seats:
+            self.seat_names = answer.seats
         self.t_read, self.t_write, self.t_left = answer.t_read, answer.t_write, answer.t_left
         return answer
 

@@ -109,6 +109,11 @@ class JsonSeatStock:
         self._doc = doc
         return holders
 
+    def sell_to(self, buyer: int) -> None:
+        """The `queue` seller claims for every buyer on one stock: name the next holder."""
+        run, _, _ = self._holder.rpartition("/")
+        self._holder = f"{run}/{buyer}"
+
     def _claimed(self, seats: Sequence[int], fresh: bool) -> bytes:
         """The document of the last read (or of a new one) with `seats` held by us."""
         if fresh or not self._doc:

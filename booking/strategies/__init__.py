@@ -229,6 +229,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
             ("holder", "the seller, between its read and its write for that buyer"),
             ("writer", "the seller, half-way through writing that buyer's sale"),
         ),
+        sells=("count", "seats"),
     ),
     "seatlock": StrategyInfo(
         "booking.strategies.seat_locks:SeatLocks",

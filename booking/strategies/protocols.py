@@ -45,6 +45,7 @@ class Served(NamedTuple):
     t_left: int
     message: str = ""  # what went wrong, when ending is "error"
     failure: Literal["", "torn_read", "busy", "other"] = ""
+    seats: str = ""  # a seat run: the seats the seller picked and sold ("A1,A2")
 
 
 class Steps(Protocol):

@@ -20,6 +20,7 @@ import ctypes  # in the parent: a library loaded in a forked child is slow, and 
 import errno
 import gc
 import os
+import random
 import select
 import signal
 import time
@@ -30,19 +31,15 @@ from typing import Any, NoReturn
 
 from booking import faults
 from booking.errors import ResourceError
+from booking.seating import SeatPlan, pick
 from booking.stores import StoreBusy, StoreFile, TornRead
-from booking.stores.json_store import JsonStock
 from booking.stores.sqlite_store import SqliteStock
 from booking.strategies import StrategyOptions
 from booking.strategies.descriptors import make_room
-from booking.strategies.protocols import Ending, GuardTimeout, SellerGone, Served, Steps
-from booking.waits import bounded
+from booking.strategies.seller_requests import Request
 
 #: How often an idle seller checks that the process that made it is still alive.
 IDLE_CHECK_S = 0.5
-#: How long past its request's expiry a buyer waits for the answer: a sale the seller began
-#: before the expiry is answered well within it.
-ANSWER_GRACE_S = 1.0
 #: How long the seller gets to finish the request it is serving when asked to stop.
 STOP_GRACE_S = 2.0
 #: An error message in an answer is cut to this many characters, so that every answer is
@@ -51,94 +48,11 @@ MESSAGE_CHARS = 400
 
 now = time.monotonic_ns
 
-#: What a buyer is told once the seller is gone (after "the seller is gone: ").
-GONE = "it no longer takes requests (its process has ended)"
 #: What the victim of a fault is told just before the seller dies: no answer will come.
 KILLED = {
     faults.HOLDER: "it was killed between its read and its write for this buyer (--kill-holder)",
     faults.WRITER: "it was killed half-way through writing this buyer's sale (--kill-writer)",
 }
-
-
-class SellerError(Exception):
-    """The seller's read or write failed, other than a torn read or a busy database."""
-
-
-class Request:
-    """A buyer's side: each look and each purchase is one request on the shared pipe and
-    one answer on this buyer's own pipe. Only the seller touches the store."""
-
-    holding = "waiting for the seller's answer"
-
-    def __init__(
-        self, requests: Connection, answers: Connection, buyer: int, pid: int, timeout_s: float
-    ) -> None:
-        self._requests = requests
-        self._answers = answers
-        self._buyer = buyer
-        self._pid = pid  # the seller sells nothing to a buyer that has died meanwhile
-        self._timeout_s = bounded(timeout_s)
-        self._serial = 0
-        self._gone = False  # the seller is dead: every later request fails at once
-
-    def look(self) -> int:
-        """The seeds' search(), asked of the seller like everything else."""
-        _, count, message, failure = self._ask("look", None)
-        if failure:
-            _raise(failure, message)
-        return int(count)
-
-    def buy(self, steps: Steps) -> Ending:
-        if self._gone:  # no purchase can be made: fail now, not after a think
-            raise SellerGone(GONE)
-        steps.think()
-        fault = steps.fault
-        answer = steps.served(lambda: Served(*self._ask("buy", fault)[1:]))
-        if answer.ending == "error":
-            self._gone = not answer.failure  # no store failure: the seller's last words
-            _raise(answer.failure, answer.message)
-        return answer.ending
-
-    def _ask(self, kind: str, fault: tuple[str, float] | None) -> tuple[Any, ...]:
-        """Send one request and wait, bounded by the run's timeout, for its answer.
-        Answers carry the request's serial: one to a request given up on is skipped.
-        The request expires at the timeout: the seller sells nothing after it, and the
-        buyer waits ANSWER_GRACE_S longer, so a sale begun in time is always answered."""
-        if self._gone:
-            raise SellerGone(GONE)
-        self._serial += 1
-        expires = now() + int(self._timeout_s * 1e9)
-        try:
-            self._requests.send((kind, self._buyer, self._serial, self._pid, fault, expires))
-        except OSError:
-            self._gone = True
-            raise SellerGone(GONE) from None
-        deadline = time.monotonic() + self._timeout_s + ANSWER_GRACE_S
-        while True:
-            left = deadline - time.monotonic()
-            try:
-                if left <= 0 or not self._answers.poll(left):
-                    raise GuardTimeout(
-                        f"no answer from the seller within {self._timeout_s:g} s (--timeout)"
-                    )
-                answer: tuple[Any, ...] = self._answers.recv()
-            except (EOFError, OSError):
-                self._gone = True
-                raise SellerGone("it died before answering this buyer") from None
-            if answer[0] == self._serial:
-                return answer
-
-
-def _raise(failure: str, message: str) -> NoReturn:
-    """An error answer as the exception the buyer's report counts by kind. No store failure
-    at all: the seller itself is gone (it said so before it was killed)."""
-    if failure == "torn_read":
-        raise TornRead(message)
-    if failure == "busy":
-        raise StoreBusy(message)
-    if failure == "other":
-        raise SellerError(message)
-    raise SellerGone(message)
 
 
 def _failure(exc: Exception, step: str) -> tuple[str, str]:
@@ -160,13 +74,20 @@ class _Seller:
     It never prints, and a store exception becomes an error answer, never its death."""
 
     def __init__(
-        self, store: StoreFile, requests: Connection, answers: list[Connection], parent: int
+        self,
+        store: StoreFile,
+        requests: Connection,
+        answers: list[Connection],
+        parent: int,
+        seats: SeatPlan | None = None,
     ) -> None:
         self._store = store
+        self._seats = seats  # a seat run: the seller picks each order's seats itself
+        self._rngs: dict[int, random.Random] = {}
         self._requests = requests
         self._answers = answers
         self._parent = parent
-        self._stock: JsonStock | SqliteStock | None = None
+        self._stock: Any = None
         self._busy = False
         self._stopping = False
 
@@ -207,22 +128,24 @@ class _Seller:
         body = self._look() if kind == "look" else self._sell(buyer, serial, fault)
         self._send(buyer, (serial, *body))
 
-    def _connect(self) -> JsonStock | SqliteStock:
+    def _connect(self) -> Any:
         if self._stock is None:
-            stock = self._store.connect(0)
-            assert isinstance(stock, JsonStock | SqliteStock)
-            self._stock = stock
+            self._stock = self._store.connect(0)
         return self._stock
 
     def _look(self) -> tuple[int, str, str]:
         try:
-            return self._connect().read(), "", ""
+            stock = self._connect()
+            count = stock.read() if self._seats is None else stock.read_map().count(None)
+            return count, "", ""
         except Exception as exc:
             return (-1, *_failure(exc, "read"))
 
     def _sell(self, buyer: int, serial: int, fault: tuple[str, float] | None) -> tuple[Any, ...]:
         """Read, and write the count less one with the sale recorded for `buyer`: the
         fields of `Served`, with this process's stamps (one clock for all on Linux)."""
+        if self._seats is not None:
+            return self._sell_seats(self._seats, buyer, serial, fault)
         t_read = now()
         try:
             stock = self._connect()
@@ -247,6 +170,39 @@ class _Seller:
         except Exception as exc:
             return ("error", count, -1, t_read, t_write, now(), *_failure(exc, "write"))
         return ("bought", count, count - 1, t_read, t_write, now(), "", "")
+
+    def _sell_seats(
+        self, plan: SeatPlan, buyer: int, serial: int, fault: tuple[str, float] | None
+    ) -> tuple[Any, ...]:
+        """Read the map, pick the buyer's order from it, and hold those seats for `buyer`:
+        as a box office clerk does, the seller chooses, so no two orders can meet."""
+        t_read = now()
+        try:
+            stock = self._connect()
+            free = [holder is None for holder in stock.read_map()]
+        except Exception as exc:
+            return ("error", -1, -1, t_read, 0, now(), *_failure(exc, "read"))
+        count = sum(free)
+        victim = fault[0] if fault is not None else ""
+        if victim == faults.HOLDER:
+            self._send(buyer, (serial, "error", count, -1, t_read, 0, 0, KILLED[victim], ""))
+            faults.die()
+        rng = self._rngs.setdefault(buyer, plan.rng(buyer))
+        choice = pick(free, plan.shape, plan.order, plan.how, rng)
+        if not choice:
+            return ("sold_out", count, -1, t_read, 0, now(), "", "")
+        t_write = now()
+        stock.sell_to(buyer)
+        if victim == faults.WRITER:
+            self._send(buyer, (serial, "error", count, -1, t_read, t_write, 0, KILLED[victim], ""))
+            stock.die_claiming(choice)
+            faults.die()
+        try:
+            stock.claim(choice)  # the only writer: the map it read is the map there is
+        except Exception as exc:
+            return ("error", count, -1, t_read, t_write, now(), *_failure(exc, "write"))
+        names = ",".join(plan.shape.names(choice))
+        return ("bought", count, count - plan.order, t_read, t_write, now(), "", "", names)
 
     def _send(self, buyer: int, answer: tuple[Any, ...]) -> None:
         """Answer `buyer`; one that is gone (its pipe closed, or full) is skipped."""
@@ -282,6 +238,7 @@ class SingleSeller:
     def __init__(self, store: StoreFile, options: StrategyOptions) -> None:
         self._store = store
         self._timeout_s = options.timeout_s
+        self._seats = options.seats
         buyers = options.buyers
         self._pid = 0
         make_room(buyers)
@@ -304,7 +261,8 @@ class SingleSeller:
         self._answers = [reader for reader, _ in pairs]
         writers = [writer for _, writer in pairs]
         if self._pid == 0:
-            _seller_main(store, parent, requests_in, writers, [self._requests, *self._answers])
+            theirs = [self._requests, *self._answers]
+            _seller_main(store, parent, requests_in, writers, theirs, self._seats)
         # Only the seller keeps these: its death is then EOF and EPIPE for every buyer.
         _close_all([requests_in, *writers])
 
@@ -362,6 +320,7 @@ def _seller_main(
     requests: Connection,
     answers: list[Connection],
     theirs: list[Connection],
+    seats: SeatPlan | None = None,
 ) -> NoReturn:
     """The seller process, from the fork to its exit; never returns into the parent's code."""
     code = 1
@@ -381,7 +340,7 @@ def _seller_main(
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None).prctl(1, signal.SIGTERM, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
         if os.getppid() == parent:  # else it died before the request was made
-            _Seller(store, requests, answers, parent).run()
+            _Seller(store, requests, answers, parent, seats).run()
         code = 0
     finally:
         os._exit(code)

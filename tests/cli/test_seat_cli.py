@@ -28,7 +28,6 @@ from tests.cli.test_bad_input import assert_usage_error, invoke
         (["--order", "2"], "--order only applies to a seat map"),
         (["--seats", "26x100", "--order", "101"], "order must be between 1 and 100 seats, not 101"),
         (["--strategy", "seatlock"], "sells seats: add --seats"),
-        (["--seats", "5x10", "--strategy", "queue"], 'strategy "queue" does not sell seats'),
     ],
 )
 def test_bad_seat_options_exit_2_with_one_line(args: list[str], says: str) -> None:

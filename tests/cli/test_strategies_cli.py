@@ -48,7 +48,7 @@ def test_only_the_strategies_that_show_a_failure_claim_no_safety() -> None:
     assert claims["atomic"] == "safe"
     assert claims["seatlock-unordered"] == "never double-books; deadlocks by design"
     sells = {r["name"]: r["sells"] for r in records}
-    assert sells["seatlock"] == ["seats"] and sells["queue"] == ["count"]
+    assert sells["seatlock"] == ["seats"] and sells["queue"] == ["count", "seats"]
     assert sells["lock"] == ["count", "seats"]
     assert next(r for r in records if r["name"] == "transaction")["stores"] == ["sqlite"]
 

@@ -182,10 +182,8 @@ def test_plan_cells_on_a_seat_map_holds_the_strategies_that_sell_seats() -> None
     cells = plan_cells(None, ["sqlite"], "seats")
     assert [cell.strategy for cell in cells] == [
         "none", "lock", "filelock", "manager", "transaction", "deferred", "atomic",
-        "optimistic", "seatlock", "seatlock-unordered",
+        "optimistic", "queue", "seatlock", "seatlock-unordered",
     ]  # fmt: skip
-    with pytest.raises(ScenarioError, match='strategy "queue" does not sell seats'):
-        plan_cells(["lock", "queue"], None, "seats")
     with pytest.raises(ScenarioError, match='strategy "seatlock" sells seats'):
         plan_cells(["seatlock"], None)
 

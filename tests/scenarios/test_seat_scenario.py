@@ -35,11 +35,6 @@ def test_a_seat_map_holds_its_own_tickets() -> None:
         ({"order": 2}, "--order only applies to a seat map"),
         ({"pick": "random"}, "--pick only applies to a seat map"),
         ({"strategy": "seatlock"}, 'strategy "seatlock" sells seats: add --seats'),
-        ({"seats": "5x10", "strategy": "queue"}, 'strategy "queue" does not sell seats'),
-        (
-            {"seats": "5x10", "strategy": "queue"},
-            "with --seats use one of none, lock, filelock, manager",
-        ),
     ],
 )
 def test_bad_seat_values_are_refused_with_a_reason(changes: dict[str, object], reason: str) -> None:
@@ -69,10 +64,6 @@ def test_a_scenario_file_sweeps_order_sizes_on_a_seat_map() -> None:
             "strategy seatlock: no cell of the sweep can run it (it sells seats; add seats)",
         ),
         (
-            {"strategy": ["lock", "queue"], "seats": "2x2"},
-            "strategy queue: no cell of the sweep can run it (it does not sell seats",
-        ),
-        (
             {"seats": "2x2", "order": [1, 9]},
             "seats.toml: order must be between 1 and 4 seats (the seats of the map), not 9",
         ),
@@ -88,3 +79,24 @@ def test_a_scenario_file_refuses_what_cannot_run(document: dict[str, object], re
     with pytest.raises(ScenarioError) as caught:
         parse(document, "seats.toml")
     assert reason in str(caught.value)
+
+
+def test_a_strategy_that_sells_no_seats_is_refused_on_a_seat_map(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every strategy booking has sells seats; one registered later may not.
+    from booking.strategies import STRATEGIES
+
+    monkeypatch.setitem(STRATEGIES, "lock", STRATEGIES["lock"]._replace(sells=("count",)))
+    with pytest.raises(ScenarioError) as caught:
+        Scenario(seats="5x10", strategy="lock").validate()
+    assert 'strategy "lock" does not sell seats; with --seats use one of none, filelock' in str(
+        caught.value
+    )
+    from booking.scenarios.files import parse
+
+    with pytest.raises(ScenarioError) as caught:
+        parse({"strategy": ["none", "lock"], "seats": "2x2"}, "seats.toml")
+    assert "strategy lock: no cell of the sweep can run it (it does not sell seats" in str(
+        caught.value
+    )

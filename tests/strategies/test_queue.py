@@ -26,7 +26,8 @@ from booking.stores import StoreOptions
 from booking.stores.json_store import JsonStore
 from booking.strategies import StrategyOptions, descriptors
 from booking.strategies.protocols import GuardTimeout
-from booking.strategies.seller import Request, SingleSeller
+from booking.strategies.seller import SingleSeller
+from booking.strategies.seller_requests import Request
 from booking.waits import Backoff
 from tests.helpers import booking_process, children_of, exists, no_children_left, run_cli
 
