@@ -4,7 +4,9 @@ Every run on a store (a --path) holds a shared flock on a file named after the s
 real path, in a folder of the temp directory, from before its start mark to its end.
 A run that cannot take it exclusively, at its start or at its end, is not alone. The
 kernel drops a dead process's flock, so a crashed run never leaves a false trace, and
-nothing is written beside the user's store. It sees runs alive at this run's start or
+nothing is written beside the user's store. The last run to leave removes the file while
+it holds it alone; a run that opened it meanwhile finds, once it holds it, that the name
+no longer leads to its file, and opens the name again. It sees runs alive at this run's start or
 end; a run that came and went in between is seen by what it wrote (the count, writer
 tags, the ledger)."""
 
@@ -38,22 +40,29 @@ class Presence:
         self.others_at_start = False
 
     def enter(self) -> None:
-        try:
-            self._path.parent.mkdir(mode=0o700, exist_ok=True)
-            fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        except OSError:
-            return
-        self.others_at_start = not _exclusive(fd)
         deadline = time.monotonic() + ENTER_WAIT_S
-        while True:  # shared: only another run's brief exclusive check is in the way
+        while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                self._path.parent.mkdir(mode=0o700, exist_ok=True)
+                fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError:
+                return
+            # Before any hold of ours: a failed upgrade of a shared hold may drop it.
+            self.others_at_start = not _exclusive(fd)
+            # Shared: only another run's brief exclusive check (or its removal of the
+            # file as it leaves) is in the way.
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        os.close(fd)
+                        return
+                    time.sleep(0.001)
+            if _current(fd, self._path):
                 break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    os.close(fd)
-                    return
-                time.sleep(0.001)
+            os.close(fd)  # the last run removed it as we opened it: open the name again
         self._fd = fd
 
     @property
@@ -65,9 +74,23 @@ class Presence:
         return self._fd is not None and not _exclusive(self._fd)
 
     def leave(self) -> None:
+        """Let go; the last run on the store removes the file (held alone, so no run that
+        holds it can be cut off from the next)."""
         if self._fd is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if _current(self._fd, self._path):
+                    self._path.unlink()
             os.close(self._fd)
             self._fd = None
+
+
+def _current(fd: int, path: Path) -> bool:
+    """Whether `path` still names the file `fd` has open (not removed, nor made anew)."""
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except OSError:
+        return False
 
 
 def _exclusive(fd: int) -> bool:

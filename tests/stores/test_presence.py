@@ -4,6 +4,7 @@ JSON store written in place (no writer tags), both said SAFE before (issue 10)."
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,50 @@ def test_presence_sees_another_holder_at_start_and_at_end(tmp_path: Path) -> Non
     alone.enter()
     assert not alone.others_at_start and not alone.others_now()
     alone.leave()
+
+
+def test_the_last_run_to_leave_removes_its_presence_file(tmp_path: Path) -> None:
+    from booking.stores.presence import presence_path
+
+    store = tmp_path / "tickets.json"
+    first, second = Presence(store), Presence(store)
+    first.enter()
+    second.enter()
+    first.leave()
+    assert presence_path(store).exists()  # the second is still there
+    second.leave()
+    assert not presence_path(store).exists()
+
+
+def test_a_run_that_opened_the_file_as_the_last_one_removed_it_opens_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from booking.stores import presence
+
+    store = tmp_path / "tickets.json"
+    first = Presence(store)
+    first.enter()
+    real_open = os.open
+    opened: list[int] = []
+
+    def open_then_first_leaves(*args: object) -> int:
+        fd = real_open(*args)  # type: ignore[arg-type]
+        if not opened:  # the first leaves (and removes the file) before our hold
+            first.leave()
+        opened.append(fd)
+        return fd
+
+    monkeypatch.setattr(os, "open", open_then_first_leaves)
+    second = Presence(store)
+    second.enter()
+    monkeypatch.undo()
+    assert len(opened) == 2  # it found its file removed, and opened the name again
+    third = Presence(store)
+    third.enter()
+    assert third.others_at_start  # the two meet on the one file the name leads to
+    second.leave()
+    third.leave()
+    assert not presence.presence_path(store).exists()
 
 
 @pytest.mark.parametrize(
