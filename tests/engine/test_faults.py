@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import time
@@ -147,6 +148,10 @@ def test_a_dead_manager_is_reported_not_a_traceback(tmp_path: Path) -> None:
         stock.read()  # a buyer's read fails, and the buyer records it as an error
     strategy.close()  # does not raise
     assert json.loads((tmp_path / "t.json").read_text()) == {"count": 10}  # not written back
+    # A SIGKILLed manager cannot remove its socket's folder: the test does, as it killed it.
+    address = strategy._manager.address
+    assert isinstance(address, str)  # a Unix socket's path
+    shutil.rmtree(os.path.dirname(address), ignore_errors=True)
 
 
 # --- bad fault options -----------------------------------------------------------------------
