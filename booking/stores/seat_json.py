@@ -81,11 +81,14 @@ def _object(data: bytes) -> dict[str, Any]:
 class JsonSeatStock:
     """One buyer's reader and writer of the seat map."""
 
-    def __init__(self, path: Path, shape: Shape, holder: str, inplace: bool, mode: int) -> None:
+    def __init__(
+        self, path: Path, shape: Shape, run_id: str, buyer: int, inplace: bool, mode: int
+    ) -> None:
         self.shape = shape
         self._path = path
         self._names = shape.names()
-        self._holder = holder
+        self._run_id = run_id
+        self._holder = holder_of(run_id, buyer)
         self._inplace = inplace
         self._mode = mode
         self._doc: dict[str, Any] = {}
@@ -111,8 +114,7 @@ class JsonSeatStock:
 
     def sell_to(self, buyer: int) -> None:
         """The `queue` seller claims for every buyer on one stock: name the next holder."""
-        run, _, _ = self._holder.rpartition("/")
-        self._holder = f"{run}/{buyer}"
+        self._holder = holder_of(self._run_id, buyer)
 
     def _claimed(self, seats: Sequence[int], fresh: bool) -> bytes:
         """The document of the last read (or of a new one) with `seats` held by us."""
@@ -154,7 +156,7 @@ class JsonSeatStore(MarkedMap):
         self.path = path
         self.lock_path = path.with_name(path.name + ".lock")
         self.shape = shape
-        self._run_id = self.run_id = options.run_id
+        self.run_id = options.run_id
         self._inplace = options.json_write == "inplace"
         self._marked: list[str | None] = []
         if not path.parent.is_dir():
@@ -222,8 +224,7 @@ class JsonSeatStore(MarkedMap):
         atomic_write(self.path, encode(doc), self._mode())
 
     def connect(self, buyer: int) -> JsonSeatStock:
-        holder = holder_of(self._run_id, buyer)
-        return JsonSeatStock(self.path, self.shape, holder, self._inplace, self._mode())
+        return JsonSeatStock(self.path, self.shape, self.run_id, buyer, self._inplace, self._mode())
 
     def close(self) -> None:
         """Remove temp files that killed buyers left behind."""

@@ -29,7 +29,6 @@ SEAT_COLUMNS = {"seat": str, "row": int, "col": int, "holder": str, "sold_at": f
 READ_MAP = "SELECT holder FROM seats ORDER BY row, col"
 READ_ROWS = "SELECT seat, row, col, holder FROM seats"
 CLAIM = "UPDATE seats SET holder = ?, sold_at = ? WHERE seat = ?"
-WRITE_BACK = CLAIM  # the manager's: the same statement, for each seat its map changed
 COUNT_TABLE = "stock"  # the count store's
 
 
@@ -243,7 +242,7 @@ class SqliteSeatStore(MarkedMap):
                 found = self._holders(conn.execute(READ_ROWS).fetchall())
                 names = self.shape.names()
                 changed = self.merged(base, holders, found)
-                conn.executemany(WRITE_BACK, [(h, now, names[i]) for i, h in changed])
+                conn.executemany(CLAIM, [(h, now, names[i]) for i, h in changed])
                 conn.executemany(RECORD_SALE, [(self.run_id, buyer, now) for buyer in buyers])
                 conn.execute("COMMIT")
             finally:
