@@ -91,6 +91,22 @@ class StoreOptions:
     shared: bool = True
 
 
+def store_exists(path: Path, create: bool) -> bool:
+    """Whether the store file is there to open (every kind asks first): a StoreError when
+    its folder is missing, it is no regular file, or it is missing and may not be made."""
+    from booking.errors import StoreError
+
+    if not path.parent.is_dir():
+        raise StoreError(f"{path}: directory {path.parent} does not exist")
+    if path.exists():
+        if not path.is_file():
+            raise StoreError(f"{path}: not a regular file")
+        return True
+    if not create:
+        raise StoreError(f"{path}: no such store")
+    return False
+
+
 def infer_store(path: Path | None) -> str:
     """sqlite for .db/.sqlite/.sqlite3 paths, json otherwise."""
     if path is not None and path.suffix.lower() in SQLITE_SUFFIXES:

@@ -15,7 +15,7 @@ from booking import faults, files
 from booking.errors import StoreError
 from booking.files import new_file_mode, temp_path
 from booking.sqlite_files import SQLITE_HEADER
-from booking.stores import StoreOptions, TornRead
+from booking.stores import StoreOptions, TornRead, store_exists
 from booking.stores.seat_store import SEATS_KEY, holds_seat_map, seat_document
 from booking.stores.sighting import Sighting, Writer
 from booking.stores.writer_tags import (
@@ -164,39 +164,26 @@ class JsonStore:
         self._start: FileId = (0, b"")
         self._start_count = 0
         self._overwritten: tuple[int, bytes] | None = None  # (count, tag) a write-back replaced
-        if not path.parent.is_dir():
-            raise StoreError(f"{path}: directory {path.parent} does not exist")
+        exists = store_exists(path, create)
         # Tags only mean something when every write makes a new file (not --json-write
         # inplace, which rewrites one file whose tag never changes).
         lock = os.path.realpath(self.lock_path)
         self._tags = options.shared and not self._inplace and tags_work(path.parent)
         self._tag = f"{options.run_id}\t{options.strategy}\t{lock}".encode() if self._tags else None
-        if path.exists():
-            if not path.is_file():
-                raise StoreError(f"{path}: not a regular file")
+        if exists:
             doc = self._load(reset)
             if reset:
                 doc["count"] = tickets
                 reset_tag = f"{options.run_id}\treset\t".encode() if self._tags else None
                 tagged_write(path, encode(doc), self._mode(), reset_tag)
-        elif create:
-            create_store(path, encode({"count": tickets}))
         else:
-            raise StoreError(f"{path}: no such store")
+            create_store(path, encode({"count": tickets}))
 
     def _mode(self) -> int:
         return self.path.stat().st_mode & 0o7777
 
     def _load(self, reset: bool) -> dict[str, Any]:
-        size = self.path.stat().st_size
-        if size > MAX_STORE_BYTES:
-            raise StoreError(f"{self.path}: {size:,} bytes is too big for a JSON ticket store")
-        data = self.path.read_bytes()
-        if data.startswith(SQLITE_HEADER):  # never reset a database into a JSON file
-            raise StoreError(
-                f"{self.path}: a SQLite database, not a JSON ticket store; "
-                "add --store sqlite to use it"
-            )
+        data = read_store(self.path, "ticket")
         seat_map = seat_document(data)
         if seat_map is not None:  # --reset: the count replaces the map, other keys kept
             if not reset:
@@ -315,6 +302,20 @@ def sweep_temps(path: Path) -> None:
         pid = leftover.name[len(prefix) : -len(".tmp")]
         if pid.isdigit() and not _alive(int(pid)):
             leftover.unlink(missing_ok=True)
+
+
+def read_store(path: Path, kind: str) -> bytes:
+    """An existing JSON store's bytes, refused when too big, or when it is a SQLite
+    database (never reset a database into a JSON file). `kind`: "ticket" or "seat"."""
+    size = path.stat().st_size
+    if size > MAX_STORE_BYTES:
+        raise StoreError(f"{path}: {size:,} bytes is too big for a JSON {kind} store")
+    data = path.read_bytes()
+    if data.startswith(SQLITE_HEADER):
+        raise StoreError(
+            f"{path}: a SQLite database, not a JSON {kind} store; add --store sqlite to use it"
+        )
+    return data
 
 
 def create_store(path: Path, data: bytes) -> None:

@@ -18,13 +18,13 @@ from booking import faults
 from booking.errors import StoreError
 from booking.files import atomic_write, temp_path
 from booking.seating import Shape, holder_of
-from booking.sqlite_files import SQLITE_HEADER
-from booking.stores import StoreOptions, TornRead
+from booking.stores import StoreOptions, TornRead, store_exists
 from booking.stores.json_store import (
     MAX_STORE_BYTES,
     create_store,
     encode,
     inplace_write,
+    read_store,
     sweep_temps,
 )
 from booking.stores.seat_store import SEATS_KEY, MarkedMap, holds_count, rebuild, seat_list
@@ -159,18 +159,12 @@ class JsonSeatStore(MarkedMap):
         self.run_id = options.run_id
         self._inplace = options.json_write == "inplace"
         self._marked: list[str | None] = []
-        if not path.parent.is_dir():
-            raise StoreError(f"{path}: directory {path.parent} does not exist")
-        if path.exists():
-            if not path.is_file():
-                raise StoreError(f"{path}: not a regular file")
+        if store_exists(path, create):
             doc = self._load(reset)
             if doc is not None:
                 atomic_write(path, encode(doc), self._mode())
-        elif create:
-            create_store(path, encode({SEATS_KEY: free_map(shape)}))
         else:
-            raise StoreError(f"{path}: no such store")
+            create_store(path, encode({SEATS_KEY: free_map(shape)}))
 
     def _mode(self) -> int:
         return self.path.stat().st_mode & 0o7777
@@ -178,15 +172,7 @@ class JsonSeatStore(MarkedMap):
     def _load(self, reset: bool) -> dict[str, Any] | None:
         """Check the store; with `reset`, the document to write instead: every seat free,
         the count (if it held one) gone, other keys kept."""
-        size = self.path.stat().st_size
-        if size > MAX_STORE_BYTES:
-            raise StoreError(f"{self.path}: {size:,} bytes is too big for a JSON seat store")
-        data = self.path.read_bytes()
-        if data.startswith(SQLITE_HEADER):  # never reset a database into a JSON file
-            raise StoreError(
-                f"{self.path}: a SQLite database, not a JSON seat store; "
-                "add --store sqlite to use it"
-            )
+        data = read_store(self.path, "seat")
         try:
             parse_seat_document(data, self.shape, str(self.path))
         except StoreError:

@@ -17,12 +17,12 @@ from typing import Any
 from booking import faults
 from booking.errors import StoreError
 from booking.seating import Shape, holder_of
-from booking.sqlite_files import enable_wal, looks_like_sqlite
-from booking.stores import StoreOptions
+from booking.sqlite_files import enable_wal
+from booking.stores import StoreOptions, store_exists
 from booking.stores.seat_store import SEATS_TABLE, MarkedMap, holds_count, rebuild, seat_list
 from booking.stores.sqlite_busy import busy_or as _busy_or
 from booking.stores.sqlite_buyer import SqliteBuyer, connect
-from booking.stores.sqlite_store import RECORD_SALE, SALES_COLUMNS
+from booking.stores.sqlite_store import RECORD_SALE, SALES_COLUMNS, check_header
 
 #: row and col count from 0: seat index = row * cols + col.
 SEAT_COLUMNS = {"seat": str, "row": int, "col": int, "holder": str, "sold_at": float}
@@ -121,15 +121,8 @@ class SqliteSeatStore(MarkedMap):
         self._options = options
         self.run_id = options.run_id
         self._marked: list[str | None] = []
-        if not path.parent.is_dir():
-            raise StoreError(f"{path}: directory {path.parent} does not exist")
-        if path.exists():
-            if not path.is_file():
-                raise StoreError(f"{path}: not a regular file")
-            if not looks_like_sqlite(path):
-                raise StoreError(f"{path}: not a SQLite database")
-        elif not create:
-            raise StoreError(f"{path}: no such store")
+        if store_exists(path, create):
+            check_header(path)
         try:
             db = sqlite_utils.Database(connect(path, options.timeout_s))
             try:

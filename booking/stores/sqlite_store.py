@@ -14,7 +14,7 @@ from pathlib import Path
 from booking import faults
 from booking.errors import StoreError
 from booking.sqlite_files import enable_wal, looks_like_sqlite
-from booking.stores import StoreOptions
+from booking.stores import StoreOptions, store_exists
 from booking.stores.seat_store import SEATS_TABLE, holds_seat_map
 from booking.stores.sighting import Sighting, Writer
 from booking.stores.sqlite_busy import busy_or as _busy_or
@@ -131,6 +131,12 @@ class SqliteStock(SqliteBuyer):
         faults.die()
 
 
+def check_header(path: Path) -> None:
+    """An existing file that is no SQLite database is refused before anything opens it."""
+    if not looks_like_sqlite(path):
+        raise StoreError(f"{path}: not a SQLite database")
+
+
 class SqliteStore:
     """The parent's handle: checks the file is our kind of database before touching it."""
 
@@ -144,13 +150,9 @@ class SqliteStore:
         self._options = options
         self._mark = (0, 0, 0)  # count, last sale id, last reset id: see mark()
         self._overwritten: int | None = None
-        if not path.parent.is_dir():
-            raise StoreError(f"{path}: directory {path.parent} does not exist")
-        exists = path.exists()
+        exists = store_exists(path, create)
         if exists:
-            self._check_header()
-        elif not create:
-            raise StoreError(f"{path}: no such store")
+            check_header(path)
         try:
             db = sqlite_utils.Database(_connect(path, options.timeout_s))
             try:
@@ -197,12 +199,6 @@ class SqliteStore:
             # message was not even UTF-8 (a schema with raw bytes in it).
             detail = str(exc).replace("\r", "\\r").replace("\n", "\\n")
             raise StoreError(f"{path}: not a usable SQLite ticket store ({detail})") from None
-
-    def _check_header(self) -> None:
-        if not self.path.is_file():
-            raise StoreError(f"{self.path}: not a regular file")
-        if not looks_like_sqlite(self.path):
-            raise StoreError(f"{self.path}: not a SQLite database")
 
     def _check_tables(self, db: object) -> None:
         tables = db.table_names()  # type: ignore[attr-defined]
