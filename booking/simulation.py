@@ -321,5 +321,5 @@ def run_facts(
         else 0,
         store=scenario.store_name,
         private_store=scenario.path is None,
-        seat_locks=STRATEGIES[scenario.strategy].sells == ("seats",),
+        seat_locks=STRATEGIES[scenario.strategy].per_seat,
     )

@@ -73,7 +73,7 @@ def query(buyer: int, purchase: Purchase) -> Record:
         t_read=t_begin,
         t_end=now(),
         # A seat order's look picks its seats: the record names them (who wanted which).
-        seats=getattr(purchase, "picked", ""),
+        seats=purchase.picked,
     )
 
 

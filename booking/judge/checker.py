@@ -230,10 +230,8 @@ def judge(facts: RunFacts) -> Judgement:
     story += killed_lines(killed, facts, cuts, motion)
     fates = buyer_fates(facts, attempts, cuts, killed, crashed)
     if killed or facts.stopped:
-        line = fates_sentence(fates, facts.buyers, {r.buyer for r in bought})
-        story.append(
-            line.replace("for the guard", "for a seat's lock") if facts.seat_locks else line
-        )
+        guard = "a seat's lock" if facts.seat_locks else "the guard"
+        story.append(fates_sentence(fates, facts.buyers, {r.buyer for r in bought}, guard))
     story += ending_lines(facts, motion, sum(len(fates[k]) for k in STOPPED))
     if facts.aborted:
         story.append(aborted_sentence(facts.aborted))

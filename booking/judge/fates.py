@@ -120,14 +120,14 @@ _FATE_WORDS = {
         "were stopped inside their purchase",
     ),
     "stopped waiting": (
-        "was stopped while waiting for the guard",
-        "were stopped while waiting for the guard",
+        "was stopped while waiting for {guard}",
+        "were stopped while waiting for {guard}",
     ),
     "stopped arriving": ("was stopped before it arrived", "were stopped before they arrived"),
     "stopped": ("was stopped", "were stopped"),
     "failed": ("failed", "failed"),
     "sold out": ("was told sold out", "were told sold out"),
-    "gave up waiting": ("gave up waiting for the guard", "gave up waiting for the guard"),
+    "gave up waiting": ("gave up waiting for {guard}", "gave up waiting for {guard}"),
     "gave up": ("gave up after failed attempts", "gave up after failed attempts"),
     "out of retries": ("gave up after its retries", "gave up after their retries"),
     "not started": ("was never started", "were never started"),
@@ -185,9 +185,15 @@ def buyer_fates(
     return fates
 
 
-def fates_sentence(fates: dict[str, list[int]], buyers: int, bought: set[int]) -> str:
+def fates_sentence(
+    fates: dict[str, list[int]], buyers: int, bought: set[int], guard: str = "the guard"
+) -> str:
     """'Of 10 buyers: 6 bought, 1 was killed, 3 were stopped while waiting for the guard.'"""
-    parts = [f"{len(who)} {_FATE_WORDS[fate][len(who) != 1]}" for fate, who in fates.items() if who]
+    parts = [
+        f"{len(who)} {_FATE_WORDS[fate][len(who) != 1].format(guard=guard)}"
+        for fate, who in fates.items()
+        if who
+    ]
     line = f"Of {_plural(buyers, 'buyer')}: {', '.join(parts)}."
     stopped = {b for key in STOPPED for b in fates[key]}
     if earlier := len(stopped & bought):

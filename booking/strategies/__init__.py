@@ -55,6 +55,8 @@ class StrategyInfo(NamedTuple):
     )
     # What it sells: a ticket "count", a seat map (--seats, "seats"), or both.
     sells: tuple[str, ...] = ("count",)
+    # A lock per seat rather than one guard: no single guard to be stuck behind.
+    per_seat: bool = False
 
     @property
     def steps(self) -> tuple[str, ...]:
@@ -98,6 +100,12 @@ STEPS = {
     "compare-and-set": ("read", "think", "compare-and-set", "retry on a conflict"),
     "seller": ("think", "request", "the seller's read", "the seller's write", "answer"),
 }
+
+#: What --kill-holder and --kill-writer kill under a lock per seat.
+SEAT_LOCK_FAULTS = (
+    ("holder", "a buyer holding its seats' locks, during its think"),
+    ("writer", "a buyer half-way through writing its seats"),
+)
 
 #: name -> StrategyInfo. The keys are the CLI's choices.
 STRATEGIES: dict[str, StrategyInfo] = {
@@ -240,10 +248,8 @@ STRATEGIES: dict[str, StrategyInfo] = {
         "takes K locks (a JSON store's rewrite is serialised by one more, short, lock)",
         origin="fine-grained locking with a global lock order (Dijkstra; Coffman et al. 1971)",
         sells=("seats",),
-        faults=(
-            ("holder", "a buyer holding its seats' locks, during its think"),
-            ("writer", "a buyer half-way through writing its seats"),
-        ),
+        per_seat=True,
+        faults=SEAT_LOCK_FAULTS,
     ),
     "seatlock-unordered": StrategyInfo(
         "booking.strategies.seat_locks:UnorderedSeatLocks",
@@ -257,10 +263,8 @@ STRATEGIES: dict[str, StrategyInfo] = {
         "until --stall-timeout ends the run)",
         origin="the lock-ordering deadlock (Coffman et al. 1971)",
         sells=("seats",),
-        faults=(
-            ("holder", "a buyer holding its seats' locks, during its think"),
-            ("writer", "a buyer half-way through writing its seats"),
-        ),
+        per_seat=True,
+        faults=SEAT_LOCK_FAULTS,
     ),
 }
 

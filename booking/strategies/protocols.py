@@ -113,6 +113,12 @@ class Purchase(Protocol):
     #: Where a --kill-holder victim dies, as the record says it: "killed <holding>".
     holding: str
 
+    @property
+    def picked(self) -> str:
+        """The seats its look picked ("A1,A2"), which the look's record names; "" for a
+        count."""
+        ...
+
     def look(self) -> int:
         """The unguarded look at the count before buying (the seeds' search())."""
         ...
@@ -126,6 +132,7 @@ class Guarded:
     """A guard held across read -> think -> write: every strategy of the seeds."""
 
     holding = "holding the guard"
+    picked = ""
 
     def __init__(self, stock: Stock, guard: Guard) -> None:
         self.stock = stock
@@ -160,6 +167,7 @@ class Conditional:
     (`atomic`). The stock's `take()` returns the count left, or None: sold out."""
 
     holding = ""  # nothing is held: --kill-holder cannot apply (the registry says so)
+    picked = ""
 
     def __init__(self, stock: ConditionalStock) -> None:
         self.stock = stock
@@ -179,6 +187,7 @@ class CompareAndSet:
     thinks again: the buyer decides afresh on the count it now sees."""
 
     holding = "between its read and its compare-and-set"
+    picked = ""
 
     def __init__(self, stock: VersionedStock, retries: int) -> None:
         self.stock = stock

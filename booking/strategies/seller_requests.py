@@ -29,6 +29,7 @@ class Request:
     one answer on this buyer's own pipe. Only the seller touches the store."""
 
     holding = "waiting for the seller's answer"
+    picked = ""  # the seller picks a seat order's seats itself, when it sells
 
     def __init__(
         self, requests: Connection, answers: Connection, buyer: int, pid: int, timeout_s: float
