@@ -7,8 +7,11 @@ import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
+import pytest
+
+from booking.errors import StoreError
 from booking.seating import Shape
 from booking.stores import StoreOptions
 from booking.stores.seat_store import SeatStoreFile, load_seat_store
@@ -28,6 +31,18 @@ def make(
 ) -> SeatStoreFile:
     kind = load_seat_store(name)
     return kind(path, shape, create=create, reset=reset, options=options)
+
+
+def refusal(name: str, path: Path, shape: Shape = SHAPE, **kwargs: Any) -> str:
+    """Opening `path` as a `name` seat store is refused: the message, checked to be one
+    line naming the path, with the file untouched."""
+    before = path.read_bytes()
+    with pytest.raises(StoreError) as caught:
+        make(name, path, shape, **kwargs)
+    assert path.read_bytes() == before
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(str(path))
+    return message
 
 
 def in_child_body(work: Callable[[], object]) -> NoReturn:

@@ -25,6 +25,7 @@ from tests.stores.seat_helpers import (
     in_child,
     make,
     race,
+    refusal,
     was_killed,
 )
 
@@ -51,14 +52,7 @@ def stock(store: SeatStoreFile, buyer: int) -> JsonSeatStock:
 
 
 def refused(path: Path, shape: Shape = SHAPE, **kwargs: Any) -> str:
-    """The refusal's message, checked to be one line naming the path; the file untouched."""
-    before = path.read_bytes()
-    with pytest.raises(StoreError) as caught:
-        make("json", path, shape, **kwargs)
-    assert path.read_bytes() == before
-    message = str(caught.value)
-    assert "\n" not in message and message.startswith(str(path))
-    return message
+    return refusal("json", path, shape, **kwargs)
 
 
 def test_the_registry_names_both_kinds_and_both_fit_the_protocols() -> None:
