@@ -171,7 +171,9 @@ def judge(facts: RunFacts) -> Judgement:
         if guarded(facts)
         else {}  # no guard (or one that holds nothing: none's), no wait for one
     )
-    guard_held = guarded(facts) and inside <= 1
+    # One guard that held everyone out: its idle gaps are hand-offs. Locks per seat are
+    # many guards; a gap between two buyers of different seats hands nothing over.
+    guard_held = guarded(facts) and inside <= 1 and not facts.seat_locks
     handoff = latency_summary(handoff_gaps_ms(attempts)) if guard_held else {}
     motion = assess_motion(facts, attempts + queries, cuts)
     seated = judge_seats(facts.seats, facts.records) if facts.seats else None

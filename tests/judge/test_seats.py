@@ -180,3 +180,24 @@ def test_a_conflict_that_ends_in_giving_up_is_no_re_pick() -> None:
     assert "re-pick" not in judged.lines[0]
     judged = judge_seats(facts(end), [receipt(1, "A1,A2"), conflict, conflict, gave_up])
     assert "; 1 re-pick (" in judged.lines[0]
+
+
+def test_locks_per_seat_measure_no_hand_off_of_one_guard() -> None:
+    from dataclasses import replace
+
+    from booking.judge.checker import judge
+    from tests.judge.test_checker import GATE, facts, step
+
+    # Two buyers of different seats, one after the other: under one guard the gap between
+    # them would be a hand-off; under a lock per seat nothing was handed over.
+    records = [
+        step(1, Outcome.BOUGHT, 6, at=GATE)._replace(seats="A1,A2"),
+        step(2, Outcome.BOUGHT, 4, at=GATE + 1_000)._replace(t_begin=GATE + 100, seats="B1,B2"),
+    ]
+    end = [mine(1), mine(1), None, mine(2), mine(2), None]
+    run = replace(
+        facts(records, tickets=6, remaining=2, strategy="seatlock"),
+        seats=SeatFacts(Shape(2, 3), 2, "best", RUN, [None] * 6, end),
+    )
+    assert judge(replace(run, seat_locks=True)).handoff_ms == {}
+    assert judge(run).handoff_ms != {}  # the same records, read as one guard
