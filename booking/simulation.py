@@ -22,7 +22,8 @@ from booking.judge.result import Result
 from booking.judge.seats import SeatFacts
 from booking.memory import meminfo
 from booking.scenarios.scenario import Scenario
-from booking.stores import StoreFile, StoreOptions, load_store
+from booking.servers import Server
+from booking.stores import NETWORK_STORES, StoreFile, StoreOptions, load_store
 from booking.stores.presence import Presence
 from booking.stores.sighting import Sighting
 from booking.strategies import STRATEGIES, StrategyOptions, load_strategy
@@ -42,6 +43,19 @@ def _presence(scenario: Scenario, path: Path) -> Iterator[Presence | None]:
         yield presence
     finally:
         presence.leave()
+
+
+@contextmanager
+def _server(scenario: Scenario) -> Iterator[Server | None]:
+    """A networked store's throwaway server for the run (none when the user gave --dsn, or
+    for a file store), with room for every buyer's connection and a few more."""
+    if scenario.store_name not in NETWORK_STORES or scenario.dsn is not None:
+        yield None
+        return
+    from booking.servers import throwaway
+
+    with throwaway(scenario.store_name, connections=scenario.buyers + 16) as server:
+        yield server
 
 
 @contextmanager
@@ -85,6 +99,18 @@ def simulate(
     scenario.validate()
     admit([scenario])
     seed = scenario.seed if scenario.seed is not None else random.SystemRandom().randrange(2**32)
+    with _server(scenario) as server:
+        return _run(scenario, seed, server, notes, runs)
+
+
+def _run(
+    scenario: Scenario,
+    seed: int,
+    server: Server | None,
+    notes: list[str] | None,
+    runs: list[runner.RawRun] | None,
+) -> Result:
+    """simulate(), on the store's server when it has one."""
     options = StoreOptions(
         json_write=scenario.json_write,
         timeout_s=scenario.timeout_s,
@@ -92,7 +118,9 @@ def simulate(
         # another run's ledger rows and file tags are told apart by it.
         run_id=f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{os.urandom(3).hex()}",
         strategy=scenario.strategy,
-        shared=scenario.path is not None,
+        # Another process may write a --path store, or a server the user runs.
+        shared=scenario.path is not None or scenario.dsn is not None,
+        dsn=server.dsn if server is not None else scenario.dsn or "",
     )
     victims = faults.plan(scenario.buyers, scenario.kill_holder, scenario.kill_writer, seed)
     strategy_kind = load_strategy(scenario.strategy)
@@ -121,6 +149,7 @@ def simulate(
                     buyers=scenario.buyers,
                     retries=scenario.retries,
                     seats=seat_plan,
+                    lock_ttl_ms=scenario.lock_ttl,
                 ),
             )
             try:
@@ -246,16 +275,27 @@ def record_of(
         conflicts=judgement.conflicts,
         retries=judgement.retries,
         gave_up=judgement.gave_up,
-        max_retries=scenario.retries if scenario.strategy == "optimistic" else None,
+        max_retries=scenario.retries if STRATEGIES[scenario.strategy].retries else None,
         startup_s=judgement.startup_s,
         timed_out=raw.timed_out,
         interrupted=raw.interrupted,
         aborted=raw.aborted,
-        path=str(scenario.path) if scenario.path is not None else None,
+        path=_where(scenario),
         arrival=scenario.arrival.describe(),
         explanation=judgement.explanation,
         **_seat_keys(scenario, judgement),
     )
+
+
+def _where(scenario: Scenario) -> str | None:
+    """The user's store: its --path, or its server's DSN with no password in it."""
+    if scenario.path is not None:
+        return str(scenario.path)
+    if scenario.dsn is not None:
+        from booking.scenarios.dsn import mask_dsn
+
+        return mask_dsn(scenario.dsn)
+    return None
 
 
 def _seat_keys(scenario: Scenario, judgement: Judgement) -> dict[str, Any]:
@@ -316,9 +356,7 @@ def run_facts(
         manager_lock=scenario.manager_lock,
         aborted=raw.aborted,
         design=STRATEGIES[scenario.strategy].design,
-        retries=scenario.retries
-        if STRATEGIES[scenario.strategy].design == "compare-and-set"
-        else 0,
+        retries=scenario.retries if STRATEGIES[scenario.strategy].retries else 0,
         store=scenario.store_name,
         private_store=scenario.path is None,
         seat_locks=STRATEGIES[scenario.strategy].per_seat,

@@ -1,9 +1,11 @@
-"""Fixtures shared by the tests of `booking explore` and `booking replay` (engine, cli,
-schedules)."""
+"""Fixtures shared by the tests: of `booking explore` and `booking replay` (engine, cli,
+schedules), and the throwaway servers of the networked stores."""
 
 from __future__ import annotations
 
+import os
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import pytest
 
 from booking.schedules.executor import Executor
 from booking.schedules.workload import Workload
+from booking.servers import Server
 
 
 @pytest.fixture
@@ -36,3 +39,62 @@ def no_run(monkeypatch: pytest.MonkeyPatch) -> list[Workload]:
 
     monkeypatch.setattr(Executor, "__init__", refuse)
     return made
+
+
+# Throwaway PostgreSQL and Redis servers for the tests of the networked stores: one of each
+# per session, started on first use; each test gets a database (postgres) or a flushed
+# keyspace (redis) of its own. Where the binaries are missing the tests skip and say so;
+# with BOOKING_REQUIRE_SERVERS=1 (set by .ci/run) they fail instead.
+
+
+def _server_or_skip(kind: str) -> None:
+    from booking.servers import available
+
+    if not available(kind):
+        message = f"no {kind} binaries to start a throwaway server"
+        if os.environ.get("BOOKING_REQUIRE_SERVERS") == "1":
+            pytest.fail(message + " (BOOKING_REQUIRE_SERVERS=1)")
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Server]:
+    from booking.servers import throwaway
+
+    _server_or_skip("postgres")
+    with throwaway("postgres", connections=400) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[Server]:
+    from booking.servers import throwaway
+
+    _server_or_skip("redis")
+    with throwaway("redis") as server:
+        yield server
+
+
+@pytest.fixture
+def pg_dsn(pg_server: Server) -> Iterator[str]:
+    """A fresh database on the session's PostgreSQL, dropped after the test."""
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server.dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    yield pg_server.dsn.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(pg_server.dsn, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def redis_dsn(redis_server: Server) -> Iterator[str]:
+    """The session's Redis, flushed before and after the test."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server.dsn)
+    client.flushall()
+    yield redis_server.dsn
+    client.flushall()
+    client.close()

@@ -23,6 +23,7 @@ LAYERS = [
     "scenarios",
     "strategies",
     "stores",
+    "servers",
     "ground",
 ]
 GROUND = {"errors", "files", "sqlite_files", "waits", "faults", "words", "memory", "seating"}

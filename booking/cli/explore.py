@@ -13,7 +13,7 @@ from booking.cli.cells import fail_if, write_files
 from booking.cli.exits import EXIT_ANOMALY, EXIT_SOFTWARE
 from booking.cli.options import NoManagerLockOption, RetriesOption, StrategyOption
 from booking.stores import STORES
-from booking.strategies import STRATEGIES
+from booking.strategies import STRATEGIES, retrying_strategies
 
 
 def explore(
@@ -108,8 +108,8 @@ def explore(
     from booking.schedules.schedule_file import dumps
 
     info = STRATEGIES.get(strategy)
-    if retries is not None and info is not None and info.design != "compare-and-set":
-        raise ScenarioError("--retries only applies to --strategy optimistic")
+    if retries is not None and info is not None and not info.retries:
+        raise ScenarioError(f"--retries only applies to --strategy {retrying_strategies()}")
     if depth is not None and mode != "pct":
         raise ScenarioError("--depth only applies to --mode pct")
     if preemptions is not None and mode != "exhaustive":

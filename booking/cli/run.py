@@ -30,7 +30,7 @@ from booking.cli.options import (
 from booking.cli.session import history_file, params_of, say_saved
 from booking.engine import stopping
 from booking.stores import STORES
-from booking.strategies import STRATEGIES
+from booking.strategies import STRATEGIES, retrying_strategies
 
 #: Runs this big take seconds to start: the command says so first.
 BIG_RUN = 1000
@@ -204,8 +204,8 @@ def run(
             "--report": report,
         }
     )
-    if retries is not None and STRATEGIES[strategy].design != "compare-and-set":
-        raise ScenarioError("--retries only applies to --strategy optimistic")
+    if retries is not None and not STRATEGIES[strategy].retries:
+        raise ScenarioError(f"--retries only applies to --strategy {retrying_strategies()}")
     admit([scenario], "--max-memory")  # nor does a run the machine cannot hold
     if scenario.buyers >= BIG_RUN and sys.stderr.isatty():
         # Forking is ~3-5 ms a buyer here: say so before a long silent start.

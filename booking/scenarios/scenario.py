@@ -11,9 +11,11 @@ from pathlib import Path
 from booking.errors import ScenarioError
 from booking.memory import parse_size
 from booking.scenarios.arrival import GATE, Arrival
+from booking.scenarios.dsn import check_dsn
 from booking.seating import MAX_ORDER, PICKS, SeatPlan, Shape, parse_seats
-from booking.stores import STORES, infer_store
+from booking.stores import DSN_SCHEMES, NETWORK_STORES, STORES, infer_store
 from booking.strategies import STRATEGIES
+from booking.strategies.network import NOT_ON_A_SERVER
 from booking.waits import MAX_POLL_S, MAX_WAIT_S, Backoff, crowd_backoff
 
 #: Counts are carried as 64-bit integers between processes and in SQLite;
@@ -31,6 +33,8 @@ MAX_THINK_MS = 3_600_000.0  # an hour: beyond it time.sleep overflows, and nobod
 DEFAULT_POLL_MS: float | None = None
 MAX_POLL_MS = MAX_POLL_S * 1000
 DEFAULT_RETRIES = 3
+DEFAULT_LOCK_TTL_MS = 1_000.0
+TTL_STRATEGIES = ("ttl-lock", "fenced")
 MAX_RETRIES = 1_000
 #: Why a fault option cannot apply to a strategy that the registry gives no such fault.
 _NO_FAULT = {
@@ -108,6 +112,12 @@ class Scenario:
     seats: str | None = None
     order: int = 1
     pick: str = "best"
+    #: A networked store's server (postgres, redis): its URL; None: a throwaway server
+    #: started for the run (and `kill_server_ms` after the start SIGKILLs it).
+    dsn: str | None = None
+    kill_server_ms: float | None = None
+    #: ttl-lock and fenced: how long the lock lives (None: DEFAULT_LOCK_TTL_MS).
+    lock_ttl_ms: float | None = None
 
     @property
     def shape(self) -> Shape | None:
@@ -131,7 +141,7 @@ class Scenario:
         unless the strategy works only on other stores (transaction: sqlite)."""
         if self.store:
             return self.store
-        inferred = infer_store(self.path)
+        inferred = infer_store(self.path, self.dsn)
         info = STRATEGIES.get(self.strategy)
         if self.path is None and info is not None and info.stores and inferred not in info.stores:
             return info.stores[0]
@@ -197,9 +207,10 @@ class Scenario:
         _choice("strategy", self.strategy, STRATEGIES)
         info = STRATEGIES[self.strategy]
         if not info.supports(self.store_name):
+            why = NOT_ON_A_SERVER.get(self.strategy) if self.store_name in NETWORK_STORES else None
             raise ScenarioError(
                 f'strategy "{self.strategy}" does not work on the {self.store_name} store; '
-                f"it needs {' or '.join(info.stores or ())}"
+                + (why or f"it needs {' or '.join(info.stores or ())}")
             )
         if self.json_write not in JSON_WRITE_MODES:
             raise ScenarioError(
@@ -238,10 +249,57 @@ class Scenario:
             )
         self._check_faults()
         self._check_seats()
+        self._check_server()
         if self.poll_ms is not None and self.strategy != "filelock":
             raise ScenarioError("--poll-ms only applies to --strategy filelock")
         _ = self.memory_limit  # a bad size raises
         return self
+
+    @property
+    def lock_ttl(self) -> float:
+        """ttl-lock's and fenced's TTL in milliseconds."""
+        return DEFAULT_LOCK_TTL_MS if self.lock_ttl_ms is None else self.lock_ttl_ms
+
+    def _check_server(self) -> None:
+        """--dsn, --kill-server and --lock-ttl where they mean something, and sound."""
+        store = self.store_name
+        if store not in NETWORK_STORES:
+            for given, option in ((self.dsn, "--dsn"), (self.kill_server_ms, "--kill-server")):
+                if given is not None:
+                    raise ScenarioError(
+                        f"{option} only applies to a networked store (--store "
+                        f"{' or '.join(NETWORK_STORES)})"
+                    )
+        else:
+            if self.path is not None:
+                raise ScenarioError(
+                    f"--path names a store file; a {store} store lives on a server: give "
+                    f"--dsn {DSN_SCHEMES[store][0]}..., or nothing for a throwaway server"
+                )
+            if self.dsn is not None:
+                check_dsn(store, self.dsn)
+                if self.kill_server_ms is not None:
+                    raise ScenarioError(
+                        "--kill-server kills the throwaway server booking starts; it never "
+                        "kills a server you run (drop --dsn)"
+                    )
+            if self.kill_server_ms is not None and not (
+                math.isfinite(self.kill_server_ms) and 0 <= self.kill_server_ms <= MAX_THINK_MS
+            ):
+                raise ScenarioError(
+                    f"kill server must be a number of milliseconds between 0 and "
+                    f"{MAX_THINK_MS:,.0f}, not {self.kill_server_ms:g}"
+                )
+        if self.lock_ttl_ms is not None:
+            if self.strategy not in TTL_STRATEGIES:
+                raise ScenarioError(
+                    f"--lock-ttl only applies to --strategy {' or '.join(TTL_STRATEGIES)}"
+                )
+            if not (math.isfinite(self.lock_ttl_ms) and 1 <= self.lock_ttl_ms <= MAX_THINK_MS):
+                raise ScenarioError(
+                    f"lock ttl must be a whole number of milliseconds from 1 to "
+                    f"{MAX_THINK_MS:,.0f}, not {self.lock_ttl_ms:g}"
+                )
 
     def _check_seats(self) -> None:
         """A seat map, its orders and a strategy that sells seats, or none of them."""

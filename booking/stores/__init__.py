@@ -20,7 +20,14 @@ if TYPE_CHECKING:
 STORES: dict[str, str] = {
     "json": "booking.stores.json_store:JsonStore",
     "sqlite": "booking.stores.sqlite_store:SqliteStore",
+    "postgres": "booking.stores.pg_store:PgStore",
+    "redis": "booking.stores.redis_store:RedisStore",
 }
+
+#: The stores on a server, reached by a DSN (--dsn, BOOKING_DSN) or started for the run.
+NETWORK_STORES = ("postgres", "redis")
+#: The scheme a DSN of each networked store starts with.
+DSN_SCHEMES = {"postgres": ("postgresql://", "postgres://"), "redis": ("redis://",)}
 
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
@@ -89,6 +96,9 @@ class StoreOptions:
     # Other processes may write this store (a --path): watch for them. A fresh store in a
     # temporary folder of its own has no one else, so a buyer's purchase skips the work.
     shared: bool = True
+    # A networked store: the server's URL (postgresql://..., redis://...), the user's or
+    # the throwaway server's the run started.
+    dsn: str = ""
 
 
 def store_exists(path: Path, create: bool) -> bool:
@@ -107,8 +117,12 @@ def store_exists(path: Path, create: bool) -> bool:
     return False
 
 
-def infer_store(path: Path | None) -> str:
-    """sqlite for .db/.sqlite/.sqlite3 paths, json otherwise."""
+def infer_store(path: Path | None, dsn: str | None = None) -> str:
+    """The store a DSN's scheme names; else sqlite for .db/.sqlite/.sqlite3 paths, json
+    otherwise."""
+    for name, schemes in DSN_SCHEMES.items():
+        if dsn and dsn.lower().startswith(schemes):
+            return name
     if path is not None and path.suffix.lower() in SQLITE_SUFFIXES:
         return "sqlite"
     return "json"

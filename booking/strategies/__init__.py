@@ -57,6 +57,9 @@ class StrategyInfo(NamedTuple):
     sells: tuple[str, ...] = ("count",)
     # A lock per seat rather than one guard: no single guard to be stuck behind.
     per_seat: bool = False
+    # It tries again after a conflict, up to --retries times (compare-and-set, a
+    # serialization failure, a refused fencing token, a deadlock the server broke).
+    retries: bool = False
 
     @property
     def steps(self) -> tuple[str, ...]:
@@ -137,6 +140,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
     "filelock": StrategyInfo(
         "booking.strategies.file_lock:FileLockStrategy",
         "filelock.FileLock on <store>.lock, built in each buyer",
+        stores=("json", "sqlite"),
         across_runs=True,
         protocol="filelock.FileLock on <store>.lock held across read -> think -> write; "
         "waiters poll with a back-off",
@@ -190,8 +194,8 @@ STRATEGIES: dict[str, StrategyInfo] = {
     "atomic": StrategyInfo(
         "booking.strategies.atomic:AtomicUpdate",
         "think with nothing held, then UPDATE ... WHERE count > 0: one statement that "
-        "cannot oversell",
-        stores=("sqlite",),
+        "cannot oversell (redis: a Lua script)",
+        stores=("sqlite", "postgres", "redis"),
         across_runs=True,  # the store's own statement: every run that uses it is covered
         protocol="think with nothing held, then one conditional decrement (UPDATE stock SET "
         "count = count - 1 WHERE count > 0 RETURNING count) and the ledger row in one "
@@ -207,8 +211,10 @@ STRATEGIES: dict[str, StrategyInfo] = {
     "optimistic": StrategyInfo(
         "booking.strategies.optimistic:Optimistic",
         "read a count and a version, think, write only if the version is unchanged; retry",
-        stores=("json", "sqlite"),
-        across_runs=True,  # the version (sqlite: kept by a trigger; json: under <store>.lock)
+        stores=("json", "sqlite", "postgres", "redis"),
+        # the version (sqlite, postgres: kept by a trigger; json: under <store>.lock;
+        # redis: WATCH/MULTI/EXEC)
+        across_runs=True,
         protocol="read the count and its version, think, then compare-and-set: write only "
         "if the version is unchanged, else re-read and try again, up to --retries times "
         "(json: the compare and the write under a short filelock, never the think)",
@@ -216,6 +222,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
         "out of retries gives up",
         origin="optimistic concurrency control (Kung and Robinson, 1981); version columns in ORMs",
         design="compare-and-set",
+        retries=True,
         faults=(
             ("holder", "a buyer between its read and its compare-and-set"),
             ("writer", "a buyer half-way through its compare-and-set write"),
@@ -225,7 +232,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
     "queue": StrategyInfo(
         "booking.strategies.seller:SingleSeller",
         "one seller process owns the store; buyers think, then ask it on a queue",
-        stores=("json", "sqlite"),
+        stores=("json", "sqlite", "postgres", "redis"),
         protocol="one seller process reads and writes the store, one request at a time; "
         "buyers think, send a request on one shared multiprocessing Pipe and wait for the "
         "answer on their own Pipe",
@@ -242,6 +249,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
     "seatlock": StrategyInfo(
         "booking.strategies.seat_locks:SeatLocks",
         "one multiprocessing.Lock per seat, taken in seat order (--seats only)",
+        stores=("json", "sqlite"),
         protocol="a multiprocessing.Lock per seat, made before the fork; an order's locks "
         "are taken in seat order and held across read -> think -> write",
         cost="buyers after different seats never wait for each other; an order of K seats "
@@ -257,6 +265,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
         "deadlocks (--seats only)",
         claims_safe=False,
         claim="never double-books; deadlocks by design",
+        stores=("json", "sqlite"),
         protocol="the per-seat locks of seatlock, each buyer taking its order's in an order "
         "of its own: two buyers can each hold a seat the other waits for",
         cost="as seatlock until two orders cross; then both wait for ever (to --timeout, or "
@@ -267,6 +276,13 @@ STRATEGIES: dict[str, StrategyInfo] = {
         faults=SEAT_LOCK_FAULTS,
     ),
 }
+
+
+# The networked stores' strategies, after the registry they join (their module needs
+# StrategyInfo from here).
+from booking.strategies.network import NETWORK_STRATEGIES  # noqa: E402
+
+STRATEGIES.update(NETWORK_STRATEGIES)
 
 
 class Strategy(Protocol):
@@ -296,6 +312,7 @@ class StrategyOptions:
     buyers: int = 1
     retries: int = 3  # optimistic only: --retries
     seats: SeatPlan | None = None  # a seat run (--seats): the map and how buyers order
+    lock_ttl_ms: float | None = None  # ttl-lock and fenced: --lock-ttl
 
 
 class StrategyKind(Protocol):
@@ -313,6 +330,11 @@ def keeps_buyers_out(strategy: str, manager_lock: bool | None = True) -> bool:
         and info.holds_guard
         and manager_lock is not False
     )
+
+
+def retrying_strategies() -> str:
+    """The strategies --retries applies to, as a message names them."""
+    return ", ".join(name for name, info in STRATEGIES.items() if info.retries)
 
 
 def load_strategy(name: str) -> StrategyKind:
