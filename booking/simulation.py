@@ -6,6 +6,7 @@ import os
 import random
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -56,6 +57,15 @@ def _server(scenario: Scenario) -> Iterator[Server | None]:
 
     with throwaway(scenario.store_name, connections=scenario.buyers + 16) as server:
         yield server
+
+
+def _server_killer(scenario: Scenario, server: Server | None) -> threading.Timer | None:
+    """--kill-server: a timer, started when the gate opens, that SIGKILLs the server."""
+    if server is None or scenario.kill_server_ms is None:
+        return None
+    timer = threading.Timer(scenario.kill_server_ms / 1000, server.kill)
+    timer.daemon = True
+    return timer
 
 
 @contextmanager
@@ -152,6 +162,7 @@ def _run(
                     lock_ttl_ms=scenario.lock_ttl,
                 ),
             )
+            kill = _server_killer(scenario, server)
             try:
                 raw = runner.run(
                     strategy,
@@ -163,6 +174,7 @@ def _run(
                     scenario.arrival.offsets_s(scenario.buyers, seed),
                     victims,
                     scenario.stall_timeout_s,
+                    on_gate=kill.start if kill is not None else None,
                 )
                 if runs is not None:
                     runs.append(raw)
@@ -173,6 +185,8 @@ def _run(
                 except BookingError as exc:
                     remaining, problem = None, str(exc)
             finally:
+                if kill is not None:
+                    kill.cancel()
                 strategy.close()
             sighting: Sighting | None
             try:
@@ -186,6 +200,8 @@ def _run(
         if presence is not None and (presence.others_at_start or presence.others_now()):
             sighting = (sighting or Sighting(identity=False))._replace(concurrent=True)
         facts = run_facts(scenario, tickets, raw, remaining, problem, victims, sighting)
+        if server is not None and server.killed:
+            facts = replace(facts, server_killed_ms=scenario.kill_server_ms)
         judgement = judge(replace(facts, seats=seat_facts))
     return record_of(scenario, tickets, seed, raw, remaining, judgement)
 

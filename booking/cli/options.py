@@ -84,6 +84,35 @@ SeedOption = Annotated[
         show_default=False,
     ),
 ]
+DsnOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="URL",
+        help="The server of a postgres or redis store: postgresql://user@host:port/db or "
+        "redis://host:port/n (its scheme picks the store). Without it (and without a "
+        "matching $BOOKING_DSN), booking starts a throwaway server for the run and deletes "
+        "it afterwards.  \\[default: $BOOKING_DSN, else a throwaway server]",
+        show_default=False,
+    ),
+]
+LockTtlOption = Annotated[
+    float | None,
+    typer.Option(
+        metavar="MS",
+        help="ttl-lock and fenced: the lock's time to live in milliseconds. A holder whose "
+        "think outlives it loses the lock without knowing.  \\[default: 1000]",
+        show_default=False,
+    ),
+]
+KillServerOption = Annotated[
+    float | None,
+    typer.Option(
+        metavar="MS",
+        help="Fault: SIGKILL the throwaway postgres or redis server MS milliseconds after "
+        "the buyers start (never a server given by --dsn).",
+        show_default=False,
+    ),
+]
 TimeoutOption = Annotated[
     float,
     typer.Option(
@@ -92,6 +121,21 @@ TimeoutOption = Annotated[
         "as DEADLOCK."
     ),
 ]
+
+
+def server_dsn(dsn: str | None, store: str | None) -> str | None:
+    """--dsn, else $BOOKING_DSN when the store is a networked one its scheme names (so a
+    BOOKING_DSN in the environment never gets in the way of a file store's run)."""
+    import os
+
+    if dsn is not None:
+        return dsn
+    from booking.stores import DSN_SCHEMES
+
+    env = os.environ.get("BOOKING_DSN", "").strip()
+    if env and store in DSN_SCHEMES and env.lower().startswith(DSN_SCHEMES[store]):
+        return env
+    return None
 
 
 def _size(text: str) -> int:

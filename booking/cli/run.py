@@ -14,6 +14,9 @@ from booking.cli.options import (
     AttemptsOption,
     BuyersOption,
     DbOption,
+    DsnOption,
+    KillServerOption,
+    LockTtlOption,
     MaxMemoryOption,
     NoManagerLockOption,
     OrderOption,
@@ -26,6 +29,7 @@ from booking.cli.options import (
     ThinkOption,
     TicketsOption,
     TimeoutOption,
+    server_dsn,
 )
 from booking.cli.session import history_file, params_of, say_saved
 from booking.engine import stopping
@@ -60,6 +64,7 @@ def run(
             dir_okay=False,
         ),
     ] = None,
+    dsn: DsnOption = None,
     reset: Annotated[
         bool, typer.Option("--reset", help="Set the --path store's count to --tickets first.")
     ] = False,
@@ -87,6 +92,7 @@ def run(
         ),
     ] = None,
     retries: RetriesOption = None,
+    lock_ttl: LockTtlOption = None,
     kill_holder: Annotated[
         int,
         typer.Option(
@@ -109,6 +115,7 @@ def run(
             "that buyer's sale.",
         ),
     ] = 0,
+    kill_server: KillServerOption = None,
     stall_timeout: Annotated[
         float | None,
         typer.Option(
@@ -183,6 +190,9 @@ def run(
         seats=seats,
         order=order,
         pick=pick,
+        dsn=server_dsn(dsn, store),
+        lock_ttl_ms=lock_ttl,
+        kill_server_ms=kill_server,
     )
     notes: list[str] = []
     scenario.validate()  # bad input never opens a history session

@@ -64,8 +64,19 @@ def params_of(scenario: Any) -> dict[str, Any]:
         "arrival": scenario.arrival.describe(),
         "max_memory": scenario.memory_limit,  # bytes; None: half of what was available
     }
-    if scenario.strategy == "optimistic":  # the only strategy it applies to
+    from booking.strategies import STRATEGIES
+
+    info = STRATEGIES.get(scenario.strategy)
+    if info is not None and info.retries:  # the strategies it applies to
         params["retries"] = scenario.retries
+    if getattr(scenario, "dsn", None) is not None:  # never its password
+        from booking.scenarios.dsn import mask_dsn
+
+        params["dsn"] = mask_dsn(scenario.dsn)
+    if getattr(scenario, "lock_ttl_ms", None) is not None:
+        params["lock_ttl_ms"] = scenario.lock_ttl_ms
+    if getattr(scenario, "kill_server_ms", None) is not None:
+        params["kill_server_ms"] = scenario.kill_server_ms
     if getattr(scenario, "seats", None) is not None:  # a seat map instead of a count
         params.update(seats=scenario.seats, order=scenario.order, pick=scenario.pick)
     return params
@@ -85,7 +96,9 @@ def compare_params(workload: Any, cells: list[Any]) -> dict[str, Any]:
     when left to the default, so the session says what ran whatever later versions add.
     The workload's own strategy and store are left out: each cell chooses its own."""
     shared = {k: v for k, v in params_of(workload).items() if k not in ("strategy", "store")}
-    if any(cell.strategy == "optimistic" for cell in cells):
+    from booking.strategies import STRATEGIES
+
+    if any(STRATEGIES[cell.strategy].retries for cell in cells if cell.strategy in STRATEGIES):
         shared["retries"] = workload.retries
     return {
         **shared,

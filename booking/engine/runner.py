@@ -16,7 +16,7 @@ import select
 import signal
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
@@ -183,18 +183,20 @@ def run(
     arrival_s: tuple[float, ...] = (),
     faults: Mapping[int, Fault] | None = None,
     stall_timeout_s: float | None = None,
+    on_gate: Callable[[], None] | None = None,
 ) -> RawRun:
     """Race `buyers` processes under `strategy`; always returns with every child reaped.
     `arrival_s` delays each buyer after the gate (empty: all at once); `faults` names the
     buyers that kill themselves; `stall_timeout_s` ends a run in which no buyer has reported
-    anything for that long (a dead lock holder), before the whole-run timeout."""
+    anything for that long (a dead lock holder), before the whole-run timeout. `on_gate`
+    is called once the gate is open (a fault timed from the start: --kill-server)."""
     timeout_ns = int(timeout_s * 1e9)
     # The memory admission is simulate()'s, before the store is touched; the process
     # limit is checked here too, for every caller.
     admission.check_processes(buyers)
     with _StopRequests() as stop:
         return _race(strategy, buyers, attempts, think_ms, seed, timeout_ns, arrival_s,
-                     faults, stall_timeout_s, stop)  # fmt: skip
+                     faults, stall_timeout_s, stop, on_gate)  # fmt: skip
 
 
 def _race(
@@ -208,6 +210,7 @@ def _race(
     faults: Mapping[int, Fault] | None,
     stall_timeout_s: float | None,
     stop: _StopRequests,
+    on_gate: Callable[[], None] | None = None,
 ) -> RawRun:
     raw = RawRun(started_ns=time.monotonic_ns())
     procs = _Buyers()
@@ -256,6 +259,8 @@ def _race(
             raw.stopped_ns = raw.gate_ns
         else:
             procs.open_gate()
+            if on_gate is not None:
+                on_gate()
         stall_ns = int(stall_timeout_s * 1e9) if stall_timeout_s else None
         while not raw.timed_out and not _stopping(stop, guard, raw):
             until = deadline

@@ -15,6 +15,7 @@ from booking.judge.designs import (
     deferred_lines,
     retries_made,
     seller_lines,
+    server_killed_sentence,
 )
 from booking.judge.fates import (
     STOPPED,
@@ -63,6 +64,7 @@ class RunFacts:
     retries: int = 0  # compare-and-set: the tries a buyer had after its first
     seats: SeatFacts | None = None  # a seat run: its map; tickets are its free seats
     seat_locks: bool = False  # a lock per seat (seatlock): no one guard to be stuck behind
+    server_killed_ms: float | None = None  # --kill-server: when the server was SIGKILLed
 
     @property
     def stopped(self) -> bool:
@@ -239,6 +241,8 @@ def judge(facts: RunFacts) -> Judgement:
         story.append(aborted_sentence(facts.aborted))
     elif facts.interrupted:
         story.append("Interrupted: these are the numbers measured before the stop.")
+    if facts.server_killed_ms is not None:
+        story.append(server_killed_sentence(facts, errors))
     if remaining is None:
         story.append(f"The store could not be read after the run: {facts.store_problem}")
     return Judgement(

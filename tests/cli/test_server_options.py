@@ -1,0 +1,61 @@
+"""The networked stores' options on the command line: each one where it means something,
+refused in one line (exit 2) where it does not, before any server is started."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import run_cli, run_json
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dsn", "postgresql://u@h/db", "--store", "json"], "--dsn only applies"),
+        (["--kill-server", "5"], "--kill-server only applies"),
+        (["--store", "postgres", "--dsn", "redis://h/0"], "needs a postgresql://... URL"),
+        (["--store", "redis", "--dsn", "redis://"], "no host"),
+        (["--store", "redis", "--dsn", "redis://h:99999/0"], "out of range"),
+        (["--store", "postgres", "--path", "x.db"], "--path names a store file"),
+        (
+            ["--store", "postgres", "--dsn", "postgresql://u@h/db", "--kill-server", "5"],
+            "never kills a server you run",
+        ),
+        (["--store", "redis", "--kill-server", "-1"], "kill server must be"),
+        (["--lock-ttl", "5"], "--lock-ttl only applies to --strategy ttl-lock or fenced"),
+        (["--store", "redis", "--strategy", "ttl-lock", "--lock-ttl", "0"], "lock ttl must"),
+        (["--store", "redis", "--strategy", "filelock"], "a lock file guards a file"),
+        (["--store", "postgres", "--strategy", "transaction"], "BEGIN IMMEDIATE is SQLite's"),
+        (["--store", "json", "--strategy", "for-update"], "needs postgres"),
+        (["--store", "sqlite", "--strategy", "fenced"], "needs redis"),
+        (["--strategy", "lock", "--retries", "2"], "--retries only applies to --strategy"),
+    ],
+)
+def test_a_server_option_out_of_place_is_refused_in_one_line(
+    args: list[str], message: str
+) -> None:
+    result = run_cli(*args, "--buyers", "2")
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_a_password_in_a_refused_dsn_is_never_shown() -> None:
+    result = run_cli("--store", "postgres", "--dsn", "redis://user:hunter2@h/0")
+    assert result.exit_code == 2
+    assert "hunter2" not in result.stderr and "***" in result.stderr
+
+
+def test_booking_dsn_never_gets_in_the_way_of_a_file_store(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BOOKING_DSN", "postgresql://nobody@127.0.0.1:1/none")
+    record = run_json("--buyers", "3", "--think", "0")
+    assert (record["store"], record["verdict"]) == ("json", "SAFE")
+
+
+def test_the_retries_message_names_every_strategy_that_retries() -> None:
+    result = run_cli("--strategy", "lock", "--retries", "2")
+    for name in ("optimistic", "serializable", "fenced", "for-update-unordered"):
+        assert name in result.stderr

@@ -1,0 +1,133 @@
+"""Throwaway servers: started on a loopback port, answering, and gone afterwards whatever
+ends the block: its end, an exception, a Ctrl-C at the terminal, booking killed outright."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from booking.servers import ServerUnavailable, available, throwaway
+from booking.servers import postgres as pg_binaries
+from booking.servers import redis as redis_binaries
+
+KINDS = ["postgres", "redis"]
+
+
+def _require(kind: str) -> None:
+    if not available(kind):
+        if os.environ.get("BOOKING_REQUIRE_SERVERS") == "1":
+            pytest.fail(f"no {kind} binaries (BOOKING_REQUIRE_SERVERS=1)")
+        pytest.skip(f"no {kind} binaries")
+
+
+def _gone(pid: int, directory: Path, wait_s: float = 20.0) -> bool:
+    """Whether the process group and the directory are both gone (waiting a bounded time
+    for a watchdog to act)."""
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+            alive = True
+        except ProcessLookupError:
+            alive = False
+        if not alive and not directory.exists():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _answers(kind: str, dsn: str) -> bool:
+    if kind == "postgres":
+        import psycopg
+
+        with psycopg.connect(dsn) as conn:
+            return conn.execute("SELECT 1").fetchone() == (1,)
+    import redis
+
+    client = redis.Redis.from_url(dsn)
+    try:
+        return bool(client.ping())
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_server_answers_on_loopback_and_is_gone_after_the_block(kind: str) -> None:
+    _require(kind)
+    with throwaway(kind) as server:
+        assert "127.0.0.1" in server.dsn
+        assert _answers(kind, server.dsn)
+        pid, directory = server.pid, server.directory
+        assert directory.is_dir()
+    assert _gone(pid, directory, wait_s=0.5)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_exception_in_the_block_still_stops_the_server(kind: str) -> None:
+    _require(kind)
+    with pytest.raises(RuntimeError), throwaway(kind) as server:
+        pid, directory = server.pid, server.directory
+        raise RuntimeError("the run failed")
+    assert _gone(pid, directory, wait_s=0.5)
+
+
+_HOLDER = """
+import sys, time
+from booking.servers import throwaway
+with throwaway(sys.argv[1]) as server:
+    print(server.pid, server.directory, flush=True)
+    time.sleep(120)
+"""
+
+
+def _holder(kind: str) -> tuple[subprocess.Popen[str], int, Path]:
+    """A process (in a group of its own, as a shell's job is) holding a throwaway server."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, kind],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().split()
+    assert line, "the holder printed nothing"
+    return process, int(line[0]), Path(line[1])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_killed_booking_leaves_no_server_behind(kind: str) -> None:
+    # SIGKILL: no finally runs in the holder; the watchdog must clean up.
+    _require(kind)
+    process, pid, directory = _holder(kind)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert _gone(pid, directory), f"{kind} server {pid} or {directory} left behind"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_ctrl_c_reaches_booking_not_the_server_and_booking_stops_it(kind: str) -> None:
+    # A Ctrl-C signals the terminal's whole foreground group: the holder's group here.
+    _require(kind)
+    process, pid, directory = _holder(kind)
+    os.killpg(process.pid, signal.SIGINT)
+    process.wait(timeout=30)
+    assert _gone(pid, directory, wait_s=5)
+
+
+def test_without_binaries_the_error_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(redis_binaries, "Path", lambda *_: Path("/nonexistent/redis-server"))
+    monkeypatch.setattr(pg_binaries, "Path", lambda *_: Path("/nonexistent"))
+    with pytest.raises(ServerUnavailable, match="apt-get install redis-server"):
+        throwaway("redis").__enter__()
+    with pytest.raises(ServerUnavailable, match="apt-get install postgresql"):
+        throwaway("postgres").__enter__()
+    assert not available("redis") and not available("postgres")
