@@ -13,6 +13,7 @@ from booking.cli.options import (
     CellsFailOption,
     DbOption,
     FormatOption,
+    LockTtlOption,
     MaxMemoryOption,
     OrderOption,
     OutOption,
@@ -25,8 +26,8 @@ from booking.cli.options import (
     TimeoutOption,
 )
 from booking.cli.session import compare_name, compare_params, history_file, run_recorded
-from booking.stores import STORES
-from booking.strategies import STRATEGIES
+from booking.stores import NETWORK_STORES, STORES
+from booking.strategies import STRATEGIES, retrying_strategies
 
 
 def compare(
@@ -42,7 +43,10 @@ def compare(
         str | None,
         typer.Option(
             metavar="X,Y",
-            help="Stores to compare on.  \\[default: all: " + ", ".join(STORES) + "]",
+            help="Stores to compare on; postgres and redis (each run on a throwaway server of "
+            "its own) only when named.  \\[default: "
+            + ", ".join(s for s in STORES if s not in NETWORK_STORES)
+            + "]",
             show_default=False,
         ),
     ] = None,
@@ -84,6 +88,7 @@ def compare(
     fail_on_anomaly: CellsFailOption = False,
     max_memory: MaxMemoryOption = None,
     retries: RetriesOption = None,
+    lock_ttl: LockTtlOption = None,
     save: SaveOption = False,
     db: DbOption = None,
 ) -> None:
@@ -92,7 +97,12 @@ def compare(
     from booking.comparison.driver import plan
     from booking.errors import ScenarioError
     from booking.scenarios.plan import parse_names
-    from booking.scenarios.scenario import DEFAULT_RETRIES, Scenario, parse_think
+    from booking.scenarios.scenario import (
+        DEFAULT_RETRIES,
+        TTL_STRATEGIES,
+        Scenario,
+        parse_think,
+    )
 
     check_output(output_format, out, report, history_file(save, db))
     worst = worst_runs(report)
@@ -112,13 +122,20 @@ def compare(
         timeout_s=timeout,
         max_memory=max_memory,
         retries=DEFAULT_RETRIES if retries is None else retries,
+        lock_ttl_ms=lock_ttl,
     )
     # Every check before any run; the cells say what the session covered.
     cells, _, _ = plan(
         workload, chosen_strategies, chosen_stores, repeat, reference, "--max-memory"
     )
-    if retries is not None and not any(c.strategy == "optimistic" for c in cells):
-        raise ScenarioError("--retries only applies to --strategies that include optimistic")
+    if retries is not None and not any(STRATEGIES[c.strategy].retries for c in cells):
+        raise ScenarioError(
+            f"--retries only applies to --strategies that include {retrying_strategies()}"
+        )
+    if lock_ttl is not None and not any(c.strategy in TTL_STRATEGIES for c in cells):
+        raise ScenarioError(
+            "--lock-ttl only applies to --strategies that include ttl-lock or fenced"
+        )
     params = {
         **compare_params(workload, cells),
         "repeat": repeat,

@@ -16,7 +16,7 @@ from booking.errors import BookingError, ScenarioError
 from booking.judge.result import Result
 from booking.scenarios.files import ScenarioFile
 from booking.scenarios.plan import Cell, parse_reference, plan_cells, round_seed, schedule
-from booking.scenarios.scenario import Scenario
+from booking.scenarios.scenario import TTL_STRATEGIES, Scenario
 from booking.simulation import admit, simulate
 from booking.strategies import STRATEGIES
 
@@ -63,6 +63,25 @@ class Comparison:
         return any(cell.claims_safe and cell.anomalous for cell in self.cells)
 
 
+def cell_scenario(workload: Scenario, cell: Cell) -> Scenario:
+    """The workload as one cell runs it: its strategy and store, and --lock-ttl only for
+    the TTL locks (the other cells ignore it, as they ignore --retries)."""
+    ttl = workload.lock_ttl_ms if cell.strategy in TTL_STRATEGIES else None
+    return replace(workload, strategy=cell.strategy, store=cell.store, lock_ttl_ms=ttl)
+
+
+def _servers_available(stores: set[str]) -> None:
+    """A networked store in the matrix needs its server's binaries: said before any run."""
+    from booking.servers import KINDS, ServerUnavailable, available
+
+    for store in sorted(stores & set(KINDS)):
+        if not available(store):
+            try:
+                KINDS[store].binaries()
+            except FileNotFoundError as exc:
+                raise ServerUnavailable(f"--stores {store} needs {exc}") from None
+
+
 def plan(
     workload: Scenario,
     strategies: Sequence[str] | None = None,
@@ -77,7 +96,8 @@ def plan(
     if workload.path is not None or workload.reset:
         raise ScenarioError("compare runs every cell on a fresh store; it takes no path")
     cells = plan_cells(strategies, stores, "seats" if workload.seats else "count")
-    runs = [replace(workload, strategy=cell.strategy, store=cell.store) for cell in cells]
+    runs = [cell_scenario(workload, cell) for cell in cells]
+    _servers_available({cell.store for cell in cells})
     for run in runs:
         run.validate()
     order = schedule(cells, repeat)
@@ -191,10 +211,7 @@ def compare(
     finished so far are summarised and the Comparison says it is incomplete."""
     cells, _, candidates = plan(workload, strategies, stores, repeat, reference)
     seed = workload.seed if workload.seed is not None else new_seed()
-    jobs = [
-        (cell, replace(workload, strategy=cell.strategy, store=cell.store, seed=None))
-        for cell in cells
-    ]
+    jobs = [(cell, replace(cell_scenario(workload, cell), seed=None)) for cell in cells]
     progress = run_cells(jobs, repeat, seed, on_progress, on_result, on_run)
     return _comparison(replace(workload, seed=seed), seed, repeat, jobs, progress, candidates)
 

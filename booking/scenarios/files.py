@@ -29,6 +29,7 @@ from booking.scenarios.scenario import (
     DEFAULT_POLL_MS,
     DEFAULT_RETRIES,
     JSON_WRITE_MODES,
+    TTL_STRATEGIES,
     Scenario,
     format_think,
 )
@@ -69,6 +70,7 @@ WORKLOAD_KEYS = (
     "manager_lock",
     "poll_ms",
     "retries",
+    "lock_ttl",
 )
 #: What the whole sweep shares and never sweeps: "max_memory" is the memory each run may
 #: use ("800M"), as --max-memory.
@@ -109,6 +111,7 @@ _CONVERT: dict[str, tuple[Callable[[Any, str], Any], str]] = {
     "manager_lock": (flag, "manager_lock"),
     "poll_ms": (number, "poll_ms"),
     "retries": (whole, "retries"),
+    "lock_ttl": (number, "lock_ttl_ms"),
 }
 
 
@@ -145,6 +148,8 @@ def _values(key: str, raw: Any, where: str) -> list[Any]:
         probe = replace(Scenario(strategy="filelock"), **{field: value})
         if field in ("order", "pick"):
             probe = replace(probe, seats=f"{MAX_ROWS}x{MAX_COLS}")
+        if field == "lock_ttl_ms":
+            probe = replace(probe, strategy=TTL_STRATEGIES[0], store="redis")
         if field not in ("strategy", "store", "json_write", "manager_lock"):
             try:
                 probe.validate()
@@ -188,8 +193,14 @@ _RULES: tuple[tuple[tuple[str, ...], Callable[[Scenario], bool], str], ...] = (
     ),
     (
         ("retries", "strategy"),
-        lambda s: s.retries == DEFAULT_RETRIES or s.strategy == "optimistic",
-        "retries: only applies to strategy optimistic",
+        lambda s: s.retries == DEFAULT_RETRIES or STRATEGIES[s.strategy].retries,
+        "retries: only applies to strategies "
+        + ", ".join(name for name, info in STRATEGIES.items() if info.retries),
+    ),
+    (
+        ("lock_ttl", "strategy"),
+        lambda s: s.lock_ttl_ms is None or s.strategy in TTL_STRATEGIES,
+        f"lock_ttl: only applies to strategy {' or '.join(TTL_STRATEGIES)}",
     ),
 )
 
@@ -251,11 +262,18 @@ def parse(
             "retries" in chosen
             and "retries" not in axes
             and "strategy" in axes
-            and scenario.strategy != "optimistic"
+            and not STRATEGIES[scenario.strategy].retries
         ):
-            # One retries for the whole file is optimistic's setting; other cells ignore it,
-            # as compare's --retries. (A retries sweep drops their copies instead.)
+            # One retries for the whole file is the retrying strategies' setting; other
+            # cells ignore it, as compare's --retries. (A retries sweep drops their copies.)
             scenario = replace(scenario, retries=DEFAULT_RETRIES)
+        if (
+            "lock_ttl" in chosen
+            and "lock_ttl" not in axes
+            and "strategy" in axes
+            and scenario.strategy not in TTL_STRATEGIES
+        ):
+            scenario = replace(scenario, lock_ttl_ms=None)  # the TTL locks' setting alone
         if not _applies(scenario, axes, prefix):
             continue
         try:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from booking.errors import ScenarioError
-from booking.stores import STORES
+from booking.stores import NETWORK_STORES, STORES
 from booking.strategies import STRATEGIES
 
 #: Seeds must stay within what Scenario accepts.
@@ -53,7 +53,7 @@ def plan_cells(
     strategies: Sequence[str] | None, stores: Sequence[str] | None, sells: str = "count"
 ) -> list[Cell]:
     """Every chosen strategy on every chosen store it supports (default: all of each that
-    sells what the run sells: a "count" of tickets or "seats"). A strategy or store that
+    sells what the run sells: a "count" of tickets or "seats"; the file stores). A strategy or store that
     the user named but that yields no cell is an error."""
     if strategies:
         for strategy in strategies:
@@ -68,7 +68,8 @@ def plan_cells(
         if strategies
         else [name for name, info in STRATEGIES.items() if sells in info.sells]
     )
-    chosen_stores = list(stores) if stores else list(STORES)
+    # The networked stores need a server: only when named (--stores postgres,redis).
+    chosen_stores = list(stores) if stores else [s for s in STORES if s not in NETWORK_STORES]
     cells = [
         Cell(strategy, store)
         for strategy in chosen_strategies
