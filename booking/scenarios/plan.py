@@ -53,8 +53,8 @@ def plan_cells(
     strategies: Sequence[str] | None, stores: Sequence[str] | None, sells: str = "count"
 ) -> list[Cell]:
     """Every chosen strategy on every chosen store it supports (default: all of each that
-    sells what the run sells: a "count" of tickets or "seats"; the file stores). A strategy or store that
-    the user named but that yields no cell is an error."""
+    sells what the run sells, a "count" of tickets or "seats", on the file stores). A
+    strategy or store that the user named but that yields no cell is an error."""
     if strategies:
         for strategy in strategies:
             if sells not in STRATEGIES[strategy].sells:

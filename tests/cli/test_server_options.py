@@ -31,9 +31,7 @@ from tests.helpers import run_cli, run_json
         (["--strategy", "lock", "--retries", "2"], "--retries only applies to --strategy"),
     ],
 )
-def test_a_server_option_out_of_place_is_refused_in_one_line(
-    args: list[str], message: str
-) -> None:
+def test_a_server_option_out_of_place_is_refused_in_one_line(args: list[str], message: str) -> None:
     result = run_cli(*args, "--buyers", "2")
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert message in result.stderr
