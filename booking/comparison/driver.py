@@ -224,6 +224,7 @@ def cell_params(scenario: Scenario) -> dict[str, object]:
         "think_ms": list(scenario.think_ms),
         "attempts": scenario.attempts,
         "arrival": scenario.arrival.describe(),
+        **({"lock_ttl_ms": scenario.lock_ttl_ms} if scenario.lock_ttl_ms is not None else {}),
     }
 
 
@@ -240,6 +241,7 @@ def run_scenario(
     base = seed if seed is not None else new_seed()
     jobs = list(scenario_file.points)
     admit(scenario for _, scenario in jobs)
+    _servers_available({scenario.store_name for _, scenario in jobs if scenario.dsn is None})
     progress = run_cells(jobs, scenario_file.repeat, base, on_progress, on_result, on_run)
     workload = jobs[0][1] if jobs else Scenario()
     return _comparison(
