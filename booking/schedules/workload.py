@@ -7,6 +7,7 @@ from typing import Any
 
 from booking.errors import ScenarioError
 from booking.scenarios.scenario import Scenario
+from booking.stores import NETWORK_STORES
 from booking.strategies import STRATEGIES
 
 #: Exploration is for small runs: the schedules of N buyers grow like N^steps.
@@ -71,7 +72,14 @@ class Workload:
                 f'explore races a ticket count; strategy "{self.strategy}" sells seats '
                 "(booking run --seats ROWSxCOLS)"
             )
-        self.scenario().validate()
+        scenario = self.scenario().validate()
+        if scenario.store_name in NETWORK_STORES:
+            raise ScenarioError(
+                f"explore replays its schedules on a file store (json or sqlite); a "
+                f"{scenario.store_name} store's waits happen inside its server, where no "
+                "schedule can order them (booking run --store "
+                f"{scenario.store_name} races it for real)"
+            )
         return self
 
     def points(self) -> frozenset[str]:

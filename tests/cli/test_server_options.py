@@ -57,3 +57,16 @@ def test_the_retries_message_names_every_strategy_that_retries() -> None:
     result = run_cli("--strategy", "lock", "--retries", "2")
     for name in ("optimistic", "serializable", "fenced", "for-update-unordered"):
         assert name in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args", [["--store", "postgres", "--strategy", "none"], ["--strategy", "fenced"]]
+)
+def test_explore_refuses_a_networked_store_in_one_line(args: list[str]) -> None:
+    from typer.testing import CliRunner
+
+    from booking.cli.app import app
+
+    result = CliRunner().invoke(app, ["explore", *args])
+    assert result.exit_code == 2
+    assert "explore replays its schedules on a file store" in result.stderr
