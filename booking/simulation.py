@@ -147,7 +147,8 @@ def _run(
                 and not scenario.reset
             ):
                 notes.append(
-                    f"{path} holds {plural(tickets, 'ticket')}; --tickets {scenario.tickets} is "
+                    f"{_where(scenario) or path} holds {plural(tickets, 'ticket')}; --tickets "
+                    f"{scenario.tickets} is "
                     "ignored (add --reset to start from it)"
                 )
             strategy = strategy_kind(

@@ -66,7 +66,8 @@ def run(
     ] = None,
     dsn: DsnOption = None,
     reset: Annotated[
-        bool, typer.Option("--reset", help="Set the --path store's count to --tickets first.")
+        bool,
+        typer.Option("--reset", help="Set the --path (or --dsn) store's count to --tickets first."),
     ] = False,
     think: ThinkOption = "1:5",
     attempts: AttemptsOption = 1,
