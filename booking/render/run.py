@@ -9,6 +9,7 @@ from booking.judge.result import Result
 from booking.render.console import VERDICT_STYLE
 from booking.render.console import console as make_console
 from booking.scenarios.scenario import format_think
+from booking.stores import NETWORK_STORES
 from booking.words import figure, plural
 
 
@@ -18,7 +19,11 @@ def to_json(result: Result) -> str:
 
 def heading(result: Result, strategy: str | None = None) -> str:
     """What ran: the strategy (as given, e.g. marked up), the store, the workload, the seed."""
-    where = result.path or f"a fresh {result.store} store"
+    where = result.path or (
+        f"a throwaway {result.store} server"
+        if result.store in NETWORK_STORES
+        else f"a fresh {result.store} store"
+    )
     without = " without its lock" if result.manager_lock is False else ""
     title = (
         f"{strategy or result.strategy}{without} on {where} · {plural(result.buyers, 'buyer')} · "
