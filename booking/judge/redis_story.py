@@ -116,7 +116,7 @@ def ttl_lock_lines(holds: list[Hold], ttl_ms: float, anomalous: int) -> list[str
     line = (
         f"{head}; {_plural(len(overtaken), 'expired lock')} {were} "
         f"taken by another buyer while {'its' if len(overtaken) == 1 else 'their'} holder "
-        "still thought. For example buyer {a.buyer} "
+        f"still thought. For example buyer {a.buyer} "
         f"held the lock past its {_ttl(ttl_ms)} TTL (it thought {think:.1f} ms); buyer {b.buyer} "
         f"took the expired lock {_ms(taker.taken - first.taken)} after buyer {a.buyer} had "
         f"taken it, while buyer {a.buyer} still thought"
