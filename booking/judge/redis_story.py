@@ -1,11 +1,11 @@
 """What the Redis locks add to the story of a run: whether a ttl-lock's holders outlived
-the lock's time-to-live, who took an expired lock while its holder still thought, what
+the lock's time-to-live, who took an expired lock before its holder had written, what
 fenced's store refused, and what became of a lock whose holder was killed. Pure, like the
 checker: from the step records and the TTL alone.
 
-A hold runs from the acquire to the start of the write (t_write), or to the end of the
-window when nothing was written. Redis deletes the key `lock_ttl_ms` after the acquire,
-whether the holder is done or not.
+A hold runs from the acquire to the end of the write (t_left: the write lands somewhere
+before it), or of the window when nothing was written. Redis deletes the key `lock_ttl_ms`
+after the acquire, whether the holder is done or not.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ DISCARDED = (
 class Hold(NamedTuple):
     record: Record
     taken: int  # t_acquired
-    done: int  # t_write, or t_left when it wrote nothing
+    done: int  # t_left (the write done), or t_end
 
     @property
     def ms(self) -> float:
@@ -47,9 +47,7 @@ def _ttl(ms: float) -> str:
 
 def holds_of(records: list[Record]) -> list[Hold]:
     """Every hold of the lock that the records show, in the order the lock was taken."""
-    holds = [
-        Hold(r, r.t_acquired, r.t_write or r.t_left or r.t_end) for r in records if r.t_acquired
-    ]
+    holds = [Hold(r, r.t_acquired, r.t_left or r.t_end) for r in records if r.t_acquired]
     return sorted(holds, key=lambda h: h.taken)
 
 
@@ -76,8 +74,8 @@ def _outlived(holds: list[Hold], ttl_ms: float) -> list[Hold]:
 
 
 def _taker(late: Hold, holds: list[Hold], ttl_ms: float) -> Hold | None:
-    """The first other buyer that took the lock after it expired under `late`, while
-    `late` still thought (before its write)."""
+    """The first other buyer that took the lock after it expired under `late`, before
+    `late` had written."""
     expired = late.taken + ttl_ms * 1e6
     return next(
         (
@@ -101,8 +99,8 @@ def ttl_lock_lines(holds: list[Hold], ttl_ms: float, anomalous: int) -> list[str
         ]
     overtaken = [(h, t) for h in late if (t := _taker(h, holds, ttl_ms)) is not None]
     head = (
-        f"{_plural(len(late), 'holder')} of {len(holds)} thought past the lock's "
-        f"{_ttl(ttl_ms)} TTL and wrote after Redis had deleted their lock"
+        f"{_plural(len(late), 'holder')} of {len(holds)} held the lock past its "
+        f"{_ttl(ttl_ms)} TTL and wrote after Redis had deleted it"
     )
     if not overtaken:
         return [
@@ -115,11 +113,11 @@ def ttl_lock_lines(holds: list[Hold], ttl_ms: float, anomalous: int) -> list[str
     were = "was" if len(overtaken) == 1 else "were"
     line = (
         f"{head}; {_plural(len(overtaken), 'expired lock')} {were} "
-        f"taken by another buyer while {'its' if len(overtaken) == 1 else 'their'} holder "
-        f"still thought. For example buyer {a.buyer} "
+        f"taken by another buyer before {'its' if len(overtaken) == 1 else 'their'} holder "
+        f"had written. For example buyer {a.buyer} "
         f"held the lock past its {_ttl(ttl_ms)} TTL (it thought {think:.1f} ms); buyer {b.buyer} "
         f"took the expired lock {_ms(taker.taken - first.taken)} after buyer {a.buyer} had "
-        f"taken it, while buyer {a.buyer} still thought"
+        f"taken it, before buyer {a.buyer} had written"
     )
     if a.read_value >= 0 and b.read_value >= 0 and a.written_value >= 0 and b.written_value >= 0:
         line += (
@@ -144,7 +142,7 @@ def fenced_lines(
     if not conflicts:
         if late:
             return [
-                f"{_plural(len(late), 'holder')} thought past the lock's {_ttl(ttl_ms)} TTL, "
+                f"{_plural(len(late), 'holder')} held the lock past its {_ttl(ttl_ms)} TTL, "
                 "but no later holder had used the store meanwhile: the store refused no "
                 "write (its fencing token was still the newest)."
             ]
@@ -155,7 +153,7 @@ def fenced_lines(
     line = (
         f"The store refused {_plural(conflicts, 'write')} whose fencing token was stale: "
         f"{'its' if conflicts == 1 else 'their'} holder's lock ({_ttl(ttl_ms)} TTL) had "
-        "expired during the think, and a later holder, with a newer token, had used the "
+        "expired before the write, and a later holder, with a newer token, had used the "
         "store since"
     )
     if gave_up:

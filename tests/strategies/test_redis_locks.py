@@ -54,8 +54,8 @@ def test_ttl_lock_oversells_when_the_think_outlives_the_ttl(redis_dsn: str) -> N
     assert result.verdict == "OVERSOLD", result.explanation
     assert result.oversold > 0 and result.lock_ttl_ms == 2
     story = " ".join(result.explanation)
-    assert "thought past the lock's 2 ms TTL and wrote after Redis had deleted their lock" in story
-    assert "took the expired lock" in story and "still thought" in story
+    assert "held the lock past its 2 ms TTL and wrote after Redis had deleted it" in story
+    assert "took the expired lock" in story and "had written" in story
     assert "fenced adds a token the store checks" in story
 
 
