@@ -22,7 +22,7 @@ from booking.judge.checker import Judgement, RunFacts, judge, receipts
 from booking.judge.result import Result
 from booking.judge.seats import SeatFacts
 from booking.memory import meminfo
-from booking.scenarios.scenario import Scenario
+from booking.scenarios.scenario import TTL_STRATEGIES, Scenario
 from booking.servers import Server
 from booking.stores import NETWORK_STORES, StoreFile, StoreOptions, load_store
 from booking.stores.presence import Presence
@@ -293,6 +293,7 @@ def record_of(
         retries=judgement.retries,
         gave_up=judgement.gave_up,
         max_retries=scenario.retries if STRATEGIES[scenario.strategy].retries else None,
+        lock_ttl_ms=_lock_ttl(scenario),
         startup_s=judgement.startup_s,
         timed_out=raw.timed_out,
         interrupted=raw.interrupted,
@@ -377,4 +378,10 @@ def run_facts(
         store=scenario.store_name,
         private_store=scenario.path is None,
         seat_locks=STRATEGIES[scenario.strategy].per_seat,
+        lock_ttl_ms=_lock_ttl(scenario),
     )
+
+
+def _lock_ttl(scenario: Scenario) -> float | None:
+    """The lock's time-to-live in ms, for the strategies whose lock has one."""
+    return scenario.lock_ttl if scenario.strategy in TTL_STRATEGIES else None

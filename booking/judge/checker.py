@@ -27,6 +27,7 @@ from booking.judge.fates import (
 )
 from booking.judge.interference import interference
 from booking.judge.motion import Motion, assess_motion, guarded
+from booking.judge.redis_story import redis_lines
 from booking.judge.seats import SeatFacts, SeatJudgement, judge_seats, seat_interference
 from booking.judge.stats import latency_summary, max_overlap
 from booking.judge.story import headline, interleaving, plural_of
@@ -65,6 +66,7 @@ class RunFacts:
     seats: SeatFacts | None = None  # a seat run: its map; tickets are its free seats
     seat_locks: bool = False  # a lock per seat (seatlock): no one guard to be stuck behind
     server_killed_ms: float | None = None  # --kill-server: when the server was SIGKILLed
+    lock_ttl_ms: float | None = None  # ttl-lock and fenced: the lock's time-to-live
 
     @property
     def stopped(self) -> bool:
@@ -228,6 +230,9 @@ def judge(facts: RunFacts) -> Judgement:
         if verdict == "SAFE":
             story += seat_safety(facts, bought, inside, len(windows))
     story += conflict_lines(facts, len(conflicts), gave_up, remaining)
+    story += redis_lines(
+        facts, attempts + cuts + conflicts, len(conflicts), len(gave_up), oversold or lost
+    )
     story += _failures([r.failure for r in counted], counted, crashed, facts)
     story += deferred_lines(facts, counted, oversold or lost)
     story += seller_lines(facts, counted)

@@ -13,6 +13,7 @@ from booking.words import plural as _plural
 if TYPE_CHECKING:
     from booking.judge.checker import RunFacts
 from booking.judge.motion import DEATH_HOLDS, DEATH_RELEASES, Motion, guarded
+from booking.judge.redis_story import DISCARDED
 
 
 def killed_lines(
@@ -64,6 +65,8 @@ ROLLED_BACK = (
 def after_death(facts: RunFacts, died: list[Record], motion: Motion, kind: str = "") -> str:
     """The guard after its holder's death: what the strategy promises, and who waited."""
     if not guarded(facts):
+        if kind == "writer" and facts.store == "redis":
+            return DISCARDED
         if facts.design == "snapshot" and kind == "holder":
             return "SQLite ended its read transaction when the process died; it held no lock"
         if kind == "writer" and facts.design in ("snapshot", "conditional"):

@@ -117,6 +117,8 @@ DEATH_RELEASES = {
     "filelock": "the kernel released its flock when the process died",
     "transaction": "SQLite rolled its open transaction back and released the write lock "
     "when the process died",
+    "ttl-lock": "Redis deleted its lock when the TTL ran out (nothing else releases it)",
+    "fenced": "Redis deleted its lock when the TTL ran out (nothing else releases it)",
 }
 
 DEATH_HOLDS = {

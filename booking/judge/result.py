@@ -80,6 +80,7 @@ class Result:
     retries: int = 0  # the re-reads those conflicts led to
     gave_up: int = 0  # attempts that ran out of retries (conflicts = retries + gave_up)
     max_retries: int | None = None  # --retries (optimistic only)
+    lock_ttl_ms: float | None = None  # --lock-ttl (ttl-lock and fenced only)
     # Seat runs (--seats): the map's shape ("5x10"), seats per order, how buyers pick.
     seats: str | None = None
     order: int | None = None

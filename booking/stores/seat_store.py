@@ -80,6 +80,11 @@ class SeatStoreKind(Protocol):
 
 
 def load_seat_store(name: str) -> SeatStoreKind:
+    if name not in SEAT_STORES:
+        raise StoreError(
+            f"the {name} store cannot hold a seat map yet: --seats works on the "
+            f"{' and '.join(SEAT_STORES)} stores"
+        )
     module, _, attr = SEAT_STORES[name].partition(":")
     kind: SeatStoreKind = getattr(importlib.import_module(module), attr)
     return kind
