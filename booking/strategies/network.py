@@ -140,9 +140,9 @@ NETWORK_STRATEGIES: dict[str, StrategyInfo] = {
         retries=True,
         stores=("redis",),
         across_runs=True,
-        protocol="the ttl-lock, whose acquire also takes a fencing token (INCR); the write "
-        "is a script that applies it only if no later token has written: a holder whose "
-        "lock expired is refused, and tries again",
+        protocol="the ttl-lock, whose acquire also takes a fencing token (INCR); the read and "
+        "the write are scripts that carry it, and the store remembers the newest token it "
+        "has seen: a holder whose lock expired (an older token) is refused, and tries again",
         cost="as ttl-lock, plus a refused write (a conflict) when a lock expires mid-think",
         origin="fencing tokens (Kleppmann, 'How to do distributed locking', 2016)",
         faults=(
