@@ -109,13 +109,12 @@ def ttl_lock_lines(holds: list[Hold], ttl_ms: float, anomalous: int) -> list[str
         ]
     first, taker = overtaken[0]
     a, b = first.record, taker.record
-    think = (a.t_write - a.t_read) / 1e6 if a.t_write and a.t_read else first.ms
     were = "was" if len(overtaken) == 1 else "were"
     line = (
         f"{head}; {_plural(len(overtaken), 'expired lock')} {were} "
         f"taken by another buyer before {'its' if len(overtaken) == 1 else 'their'} holder "
         f"had written. For example buyer {a.buyer} "
-        f"held the lock past its {_ttl(ttl_ms)} TTL (it thought {think:.1f} ms); buyer {b.buyer} "
+        f"held the lock {first.ms:.1f} ms, past its {_ttl(ttl_ms)} TTL; buyer {b.buyer} "
         f"took the expired lock {_ms(taker.taken - first.taken)} after buyer {a.buyer} had "
         f"taken it, before buyer {a.buyer} had written"
     )
