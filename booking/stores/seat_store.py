@@ -95,7 +95,7 @@ def holds_count(path: Path | str, shape: Shape) -> StoreError:
     return StoreError(f"{path}: holds a ticket count, not a seat map; {rebuild(shape)}")
 
 
-def holds_seat_map(path: Path) -> StoreError:
+def holds_seat_map(path: Path | str) -> StoreError:
     """A count store asked to open a store that holds a seat map."""
     return StoreError(
         f"{path}: holds a seat map, not a ticket count; add --seats ROWSxCOLS to use it, "
