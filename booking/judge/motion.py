@@ -117,6 +117,10 @@ DEATH_RELEASES = {
     "filelock": "the kernel released its flock when the process died",
     "transaction": "SQLite rolled its open transaction back and released the write lock "
     "when the process died",
+    "for-update": "PostgreSQL ended the dead buyer's session, rolled its transaction back and "
+    "released its row lock",
+    "advisory": "PostgreSQL ended the dead buyer's session, rolled its transaction back and "
+    "released its advisory lock",
 }
 
 DEATH_HOLDS = {

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 SEAT_STORES: dict[str, str] = {
     "json": "booking.stores.seat_json:JsonSeatStore",
     "sqlite": "booking.stores.seat_sqlite:SqliteSeatStore",
+    "postgres": "booking.stores.pg_seats:PgSeatStore",
 }
 
 SEATS_KEY = "seats"  # the JSON document's map
