@@ -48,7 +48,7 @@ def one_line(exc: BaseException) -> str:
 def reach_error(dsn: str, exc: BaseException) -> StoreError:
     """A connection the server refused or never answered, as one line that says why."""
     reason = one_line(exc)
-    if "too many clients" in reason or isinstance(exc, pg_errors.TooManyConnections):
+    if "too many c" in reason or isinstance(exc, pg_errors.TooManyConnections):
         return StoreError(
             f"the postgres server at {masked(dsn)} has no room for another connection "
             f"({reason}): each buyer needs one; run fewer --buyers or raise the server's "
@@ -95,6 +95,9 @@ class PgBuyer:
     def __init__(self, buyer: int, options: StoreOptions) -> None:
         self._conn = connect(options.dsn, options.timeout_s)
         self._sale = (options.run_id, buyer)
+
+    def close(self) -> None:
+        self._conn.close()
 
     @property
     def closed(self) -> bool:
