@@ -142,4 +142,4 @@ def test_manager_and_queue_run_on_postgres_and_record_each_sale(pg_dsn: str) -> 
         assert result.verdict == "SAFE" and result.sold == 6 and result.remaining == 0
     (rows, buyers), *_ = sql(pg_dsn, "SELECT count(*), count(DISTINCT buyer) FROM booking.sales")
     assert rows == 12  # a ledger row for every sale of both runs
-    assert isinstance(buyers, int) and buyers > 1  # the seller recorded each buyer's sale, not its own
+    assert isinstance(buyers, int) and buyers > 1  # each buyer's sale, not the seller's
