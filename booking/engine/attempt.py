@@ -136,8 +136,8 @@ class Recorder:
             self.written_value, self.read_value = left, left + taken
         return left
 
-    def conflict(self) -> None:
-        send(self.events_fd, self.record(Kind.CONFLICT, t_end=now()))
+    def conflict(self, why: str = "") -> None:
+        send(self.events_fd, self.record(Kind.CONFLICT, message=why, t_end=now()))
         self._fresh()
         Signals.end_deferral()
 

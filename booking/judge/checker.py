@@ -29,6 +29,7 @@ from booking.judge.interference import interference
 from booking.judge.motion import Motion, assess_motion, guarded
 from booking.judge.redis_story import redis_lines
 from booking.judge.seats import SeatFacts, SeatJudgement, judge_seats, seat_interference
+from booking.judge.server_story import server_lines
 from booking.judge.stats import latency_summary, max_overlap
 from booking.judge.story import headline, interleaving, plural_of
 from booking.stores.sighting import Sighting
@@ -236,6 +237,7 @@ def judge(facts: RunFacts) -> Judgement:
     story += _failures([r.failure for r in counted], counted, crashed, facts)
     story += deferred_lines(facts, counted, oversold or lost)
     story += seller_lines(facts, counted)
+    story += server_lines(facts, verdict, inside, gave_up)
     story += killed_lines(killed, facts, cuts, motion)
     fates = buyer_fates(facts, attempts, cuts, killed, crashed)
     if killed or facts.stopped:

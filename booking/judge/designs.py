@@ -24,6 +24,11 @@ SAFE_BY_STORE = {
     "snapshot": "the database (a write whose read snapshot had gone stale was refused "
     "with SQLITE_BUSY)",
 }
+#: The same on PostgreSQL, where it differs.
+SAFE_BY_SERVER = {
+    "snapshot": "the database (PostgreSQL aborted every SERIALIZABLE transaction whose read "
+    "had gone stale with a serialization failure, and the buyer tried again)",
+}
 
 
 def conflict_lines(

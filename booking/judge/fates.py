@@ -76,7 +76,9 @@ def after_death(facts: RunFacts, died: list[Record], motion: Motion, kind: str =
                 return ROLLED_BACK
             return "the kernel released the short flock of its compare-and-set when it died"
         return "nothing was held"
-    if facts.seat_locks:  # who waited for which of its seats is said seat by seat
+    if (
+        facts.seat_locks and facts.strategy in DEATH_HOLDS
+    ):  # who waited for which of its seats is said seat by seat
         return (
             "a dead holder never releases a multiprocessing.Lock, so its seats' locks stayed held"
         )

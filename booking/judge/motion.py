@@ -119,6 +119,10 @@ DEATH_RELEASES = {
     "when the process died",
     "ttl-lock": "Redis deleted its lock when the TTL ran out (nothing else releases it)",
     "fenced": "Redis deleted its lock when the TTL ran out (nothing else releases it)",
+    "for-update": "PostgreSQL ended the dead buyer's session, rolled its transaction back and "
+    "released its row lock",
+    "advisory": "PostgreSQL ended the dead buyer's session, rolled its transaction back and "
+    "released its advisory lock",
 }
 
 DEATH_HOLDS = {

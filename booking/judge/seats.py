@@ -193,9 +193,16 @@ def _headline(
             f"; {plural(refused, 'attempt')} told sold out (no {seat.order} free seats"
             f"{together} left)"
         )
-    # A conflict on an attempt's last try is a give-up, not a re-pick.
-    gave_up = sum(r.kind is Kind.ATTEMPT and r.outcome is Outcome.GAVE_UP for r in records)
-    repicks = sum(r.kind is Kind.CONFLICT for r in records) - gave_up
+    # A conflict on an attempt's last try is a give-up, not a re-pick; nor is a deadlock
+    # the server broke (a conflict that says so: server_story.py tells those).
+    last = {(r.buyer, r.attempt): r.message for r in records if r.kind is Kind.CONFLICT}
+    gave_up = sum(
+        r.kind is Kind.ATTEMPT
+        and r.outcome is Outcome.GAVE_UP
+        and not last.get((r.buyer, r.attempt))
+        for r in records
+    )
+    repicks = sum(r.kind is Kind.CONFLICT and not r.message for r in records) - gave_up
     if repicks > 0:
         line += (
             f"; {plural(repicks, 're-pick')} (a chosen seat was sold by the time the buyer "

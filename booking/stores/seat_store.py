@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 SEAT_STORES: dict[str, str] = {
     "json": "booking.stores.seat_json:JsonSeatStore",
     "sqlite": "booking.stores.seat_sqlite:SqliteSeatStore",
+    "postgres": "booking.stores.pg_seats:PgSeatStore",
 }
 
 SEATS_KEY = "seats"  # the JSON document's map
@@ -100,7 +101,7 @@ def holds_count(path: Path | str, shape: Shape) -> StoreError:
     return StoreError(f"{path}: holds a ticket count, not a seat map; {rebuild(shape)}")
 
 
-def holds_seat_map(path: Path) -> StoreError:
+def holds_seat_map(path: Path | str) -> StoreError:
     """A count store asked to open a store that holds a seat map."""
     return StoreError(
         f"{path}: holds a seat map, not a ticket count; add --seats ROWSxCOLS to use it, "

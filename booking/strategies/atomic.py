@@ -3,24 +3,27 @@
 `UPDATE stock SET count = count - 1 WHERE id = 1 AND count > 0 RETURNING count` reads and
 writes in one statement, in one transaction with the sale's ledger row: no row changed
 means sold out. Safety comes from the store, not from mutual exclusion: the think runs
-in parallel, only the statement is serialised (by SQLite's write lock). sqlite only.
+in parallel, only the statement is serialised (by SQLite's write lock, or PostgreSQL's
+row lock). sqlite, and the stores on a server (`server = True`), whose stock has `take()`.
 """
 
 from __future__ import annotations
 
-from booking.stores.sqlite_store import SqliteStock
+from typing import cast
+
 from booking.strategies.on_store import OnTheStore
-from booking.strategies.protocols import Conditional, Purchase
+from booking.strategies.protocols import Conditional, ConditionalStock, Purchase
 from booking.strategies.seat_orders import SeatConditional
 
 
 class AtomicUpdate(OnTheStore):
     def _prepare(self) -> None:
-        self._need_sqlite("atomic")
+        if not getattr(self._store, "server", False):
+            self._need_sqlite("atomic")
 
     def buyer_parts(self, buyer: int) -> Purchase:
         stock = self._store.connect(buyer)
         if self._seats is not None:
             return SeatConditional(stock, self._seats, buyer)
-        assert isinstance(stock, SqliteStock)
-        return Conditional(stock)
+        assert hasattr(stock, "take")  # a SqliteStock, or a server's stock
+        return Conditional(cast(ConditionalStock, stock))

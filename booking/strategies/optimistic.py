@@ -5,13 +5,14 @@ so buyers think in parallel; a write that finds the store changed writes nothing
 conflict), and the buyer re-reads and tries again, up to --retries times, then gives up.
 - sqlite: a `version` column that a trigger bumps on every change of the count, and
   `UPDATE stock SET count = ? WHERE id = 1 AND version = ?` in one transaction with the sale.
+- postgres: the same version column and trigger; the UPDATE and the sale in one statement.
 - json: a "version" key; the compare and the replace are done under a short filelock on
   <store>.lock, held only for the re-read and the write, never across the think.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from booking.errors import StoreError
 from booking.stores import StoreFile
@@ -25,10 +26,21 @@ if TYPE_CHECKING:
     from booking.strategies.file_lock import FileGuard
 
 
-class SqliteVersioned:
-    """The version column read with the count, and the conditional UPDATE."""
+class _VersionColumn(Protocol):
+    """A database stock that keeps a version with its count (sqlite, postgres)."""
 
-    def __init__(self, stock: SqliteStock) -> None:
+    def read_versioned(self) -> int: ...
+
+    def swap(self, count: int) -> bool: ...
+
+    def die_writing(self, count: int) -> None: ...
+
+
+class SqliteVersioned:
+    """The version column read with the count, and the conditional UPDATE (sqlite, and a
+    store on a server whose stock has read_versioned)."""
+
+    def __init__(self, stock: _VersionColumn) -> None:
         self._stock = stock
 
     def read(self) -> int:
@@ -78,6 +90,8 @@ class JsonVersioned:
 
 class Optimistic(OnTheStore):
     def _prepare(self) -> None:
+        if getattr(self._store, "server", False):
+            return  # the server's own compare-and-set: no lock of ours
         if not isinstance(self._store, SqliteStore) and not _seat_sqlite(self._store):
             _check_json_version(self._store)
             # Imported here, in the parent, and only for json: filelock registers fork
@@ -92,8 +106,8 @@ class Optimistic(OnTheStore):
         if self._seats is not None:
             lock = None if hasattr(stock, "claim_if_free") else self._swap_lock()
             return SeatCompareAndSet(stock, self._seats, buyer, self._retries, lock)
-        if isinstance(stock, SqliteStock):
-            return CompareAndSet(SqliteVersioned(stock), self._retries)
+        if isinstance(stock, SqliteStock) or hasattr(stock, "read_versioned"):
+            return CompareAndSet(SqliteVersioned(stock), self._retries)  # type: ignore[arg-type]
         assert isinstance(stock, JsonStock)
         return CompareAndSet(JsonVersioned(stock, self._swap_lock()), self._retries)
 

@@ -89,9 +89,10 @@ class Steps(Protocol):
         nothing (sold out)."""
         ...
 
-    def conflict(self) -> None:
+    def conflict(self, why: str = "") -> None:
         """The write just made found the store changed: report this try as a conflict and
-        start a new one (its read, think and write stamped afresh)."""
+        start a new one (its read, think and write stamped afresh). `why`, when the
+        server ended the try itself: what it said (a deadlock it broke), for the judge."""
 
     def served(self, ask: Callable[[], Served]) -> Served:
         """Step `write` made by another process (the seller): `ask()` sends the request and
