@@ -4,8 +4,6 @@ counted; a seat map refused in one line."""
 
 from __future__ import annotations
 
-import importlib
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,16 +20,7 @@ WIDE = (400.0, 400.0)  # ms: every read happens before any write
 
 def run(dsn: str, strategy: str, **more: Any) -> Result:
     more.setdefault("reset", True)
-    if strategy in ("atomic", "optimistic") and not takes_a_server(strategy):
-        pytest.skip(f"{strategy} does not take a server store yet (strategies/{strategy}.py)")
     return simulate(Scenario(store="redis", dsn=dsn, strategy=strategy, **more))
-
-
-def takes_a_server(strategy: str) -> bool:
-    """Whether the strategy's module knows a networked store (`server = True`): atomic.py
-    and optimistic.py learn it in the PostgreSQL work; until that is merged, skip."""
-    module = importlib.import_module(f"booking.strategies.{strategy}")
-    return "server" in Path(str(module.__file__)).read_text()
 
 
 def ledger(dsn: str) -> list[tuple[str, str]]:
