@@ -24,10 +24,21 @@ SAFE_BY_STORE = {
     "snapshot": "the database (a write whose read snapshot had gone stale was refused "
     "with SQLITE_BUSY)",
 }
-#: The same on PostgreSQL, where it differs.
+#: The same on the servers' stores, where it differs: (store, design) -> where from.
 SAFE_BY_SERVER = {
-    "snapshot": "the database (PostgreSQL aborted every SERIALIZABLE transaction whose read "
-    "had gone stale with a serialization failure, and the buyer tried again)",
+    ("postgres", "snapshot"): "the database (PostgreSQL aborted every SERIALIZABLE "
+    "transaction whose read had gone stale with a serialization failure, and the buyer "
+    "tried again)",
+    ("redis", "conditional"): "the store (one Lua script reads and decrements only above "
+    "zero, and Redis runs a script whole, with no other command in between)",
+    ("redis", "compare-and-set"): "the store's compare-and-set (WATCH on the count, then "
+    "MULTI/EXEC: a transaction whose watched count had changed since its read ran nothing)",
+}
+#: What a conditional update waits for on each store, while it waits.
+WAITS_FOR = {
+    "sqlite": "SQLite's write lock",
+    "postgres": "the row lock",
+    "redis": "Redis's one command thread",
 }
 
 
@@ -40,7 +51,13 @@ def conflict_lines(
         return []
     if not conflicts:
         return ["No compare-and-set found the store changed: no conflict, no retry."]
-    found = "a chosen seat sold" if facts.seats else "the version changed"
+    found = (
+        "a chosen seat sold"
+        if facts.seats
+        else "the watched count changed"
+        if facts.store == "redis"
+        else "the version changed"
+    )
     line = f"{_plural(conflicts, 'conflict')} (a compare-and-set that found {found})"
     quit_, quitters = len(gave_up), len({r.buyer for r in gave_up})
     if not quit_:

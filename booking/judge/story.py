@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from booking.engine.frames import Record
-from booking.judge.designs import SAFE_BY_SERVER, SAFE_BY_STORE
+from booking.judge.designs import SAFE_BY_SERVER, SAFE_BY_STORE, WAITS_FOR
 from booking.judge.motion import guarded
 
 if TYPE_CHECKING:
@@ -65,14 +65,13 @@ def interleaving(
         return []
     if windows == 1:
         return ["Only one purchase window opened, so there was nothing to serialise."]
-    waits_for = "the row lock" if facts.store == "postgres" else "SQLite's write lock"
+    waits_for = WAITS_FOR.get(facts.store, "SQLite's write lock")
     window = (
         f"conditional update (waiting for {waits_for}, or writing)"
         if facts.design == "conditional"
         else "read -> write window"
     )
-    safe_by = SAFE_BY_SERVER.get(facts.design) if facts.store == "postgres" else None
-    safe_by = safe_by or SAFE_BY_STORE.get(facts.design)
+    safe_by = SAFE_BY_SERVER.get((facts.store, facts.design)) or SAFE_BY_STORE.get(facts.design)
     if inside > 1 and not anomalous and safe_by:
         return [
             f"Up to {inside} buyers were inside the {window} at once, as this design "

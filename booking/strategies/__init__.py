@@ -199,11 +199,12 @@ STRATEGIES: dict[str, StrategyInfo] = {
         across_runs=True,  # the store's own statement: every run that uses it is covered
         protocol="think with nothing held, then one conditional decrement (UPDATE stock SET "
         "count = count - 1 WHERE count > 0 RETURNING count) and the ledger row in one "
-        "transaction; no row changed: sold out",
-        cost="thinks in parallel; only the one-statement write is serialised, by SQLite's "
-        "write lock",
-        origin="the SQLite documentation (UPDATE ... RETURNING); the usual design of real "
-        "booking systems",
+        "transaction (redis: a Lua script that decrements only above zero and records the "
+        "sale); no row changed: sold out",
+        cost="thinks in parallel; only the one-statement write is serialised, by the store "
+        "(SQLite's write lock, PostgreSQL's row lock, Redis's one command thread)",
+        origin="the SQLite and PostgreSQL documentation (UPDATE ... RETURNING); Redis "
+        "scripting (EVAL); the usual design of real booking systems",
         design="conditional",
         faults=(("writer", "a buyer inside its conditional update, before COMMIT"),),
         sells=("count", "seats"),
@@ -217,7 +218,8 @@ STRATEGIES: dict[str, StrategyInfo] = {
         across_runs=True,
         protocol="read the count and its version, think, then compare-and-set: write only "
         "if the version is unchanged, else re-read and try again, up to --retries times "
-        "(json: the compare and the write under a short filelock, never the think)",
+        "(json: the compare and the write under a short filelock, never the think; redis: "
+        "WATCH the count, MULTI/EXEC the write)",
         cost="thinks in parallel; a conflict costs a re-read and another think, and a buyer "
         "out of retries gives up",
         origin="optimistic concurrency control (Kung and Robinson, 1981); version columns in ORMs",

@@ -61,6 +61,16 @@ def test_atomic_never_oversells_a_wide_window(redis_dsn: str) -> None:
         assert (result.sold, result.remaining, result.refused) == (10, 0, 20)
 
 
+def test_the_safe_designs_name_what_redis_did_not_sqlite(redis_dsn: str) -> None:
+    # Five buyers think together, so more than one is inside the window and the judge says
+    # where the safety came from: the store it ran on, never another's words.
+    atomic = " ".join(run(redis_dsn, "atomic", buyers=5, think_ms=WIDE, seed=1).explanation)
+    assert "Lua script" in atomic and "SQLite" not in atomic and "UPDATE" not in atomic
+    optimistic = run(redis_dsn, "optimistic", buyers=5, think_ms=WIDE, retries=0, seed=1)
+    words = " ".join(optimistic.explanation)
+    assert "WATCH" in words and "watched count changed" in words and "version" not in words
+
+
 def test_a_killed_atomic_writer_writes_nothing(redis_dsn: str) -> None:
     result = run(redis_dsn, "atomic", buyers=5, tickets=10, think_ms=(0, 1), kill_writer=1, seed=1)
     assert result.verdict == "SAFE", result.explanation
