@@ -117,8 +117,22 @@ class PgBuyer:
     def begin(self, begin: str = "BEGIN") -> None:
         self._conn.execute(begin)
 
+    def _interrupted(self) -> bool:
+        """Whether a statement was cut off mid-way (the run's stop arrived while it waited
+        for the server): nothing more can be sent on the connection, so it is closed, and
+        the server rolls its transaction back. The stop, not a failed COMMIT, is then what
+        the buyer reports."""
+        if self._conn.closed:
+            return True
+        if self._conn.info.transaction_status == TransactionStatus.ACTIVE:
+            self._conn.close()
+            return True
+        return False
+
     def end(self) -> None:
         """COMMIT what is open; a transaction a failed statement aborted is rolled back."""
+        if self._interrupted():
+            return
         status = self._conn.info.transaction_status
         if status == TransactionStatus.INERROR:
             self._conn.execute("ROLLBACK")
@@ -129,7 +143,7 @@ class PgBuyer:
                 raise busy_or(exc) from None
 
     def rollback(self) -> None:
-        if self.in_transaction:
+        if not self._interrupted() and self.in_transaction:
             self._conn.execute("ROLLBACK")
 
     @contextmanager
