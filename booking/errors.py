@@ -17,5 +17,10 @@ class StoreError(BookingError):
     """The store file is missing its directory, corrupt, or of the wrong kind."""
 
 
+class ServerUnreachable(StoreError):
+    """A networked store's server did not answer (gone, or never there): no sign that the
+    store itself is damaged."""
+
+
 class ResourceError(BookingError):
     """The machine cannot start the buyers asked for (process or memory limit)."""

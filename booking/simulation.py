@@ -16,7 +16,7 @@ from typing import Any
 
 from booking import faults
 from booking.engine import admission, runner
-from booking.errors import BookingError
+from booking.errors import BookingError, ServerUnreachable
 from booking.faults import Fault
 from booking.judge.checker import Judgement, RunFacts, judge, receipts
 from booking.judge.result import Result
@@ -180,11 +180,12 @@ def _run(
                 if runs is not None:
                     runs.append(raw)
                 remaining: int | None
-                problem = ""
+                problem, unreachable = "", False
                 try:
                     remaining = strategy.finish(receipts(raw.records))
                 except BookingError as exc:
                     remaining, problem = None, str(exc)
+                    unreachable = isinstance(exc, ServerUnreachable)
             finally:
                 if kill is not None:
                     kill.cancel()
@@ -203,6 +204,7 @@ def _run(
         facts = run_facts(scenario, tickets, raw, remaining, problem, victims, sighting)
         if server is not None and server.killed:
             facts = replace(facts, server_killed_ms=scenario.kill_server_ms)
+        facts = replace(facts, store_unreachable=unreachable)
         judgement = judge(replace(facts, seats=seat_facts))
     return record_of(scenario, tickets, seed, raw, remaining, judgement)
 

@@ -3,7 +3,6 @@ schedules), and the throwaway servers of the networked stores."""
 
 from __future__ import annotations
 
-import os
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ import pytest
 from booking.schedules.executor import Executor
 from booking.schedules.workload import Workload
 from booking.servers import Server
+from tests.helpers import require_server
 
 
 @pytest.fixture
@@ -47,16 +47,6 @@ def no_run(monkeypatch: pytest.MonkeyPatch) -> list[Workload]:
 # with BOOKING_REQUIRE_SERVERS=1 (set by .ci/run) they fail instead.
 
 
-def _server_or_skip(kind: str) -> None:
-    from booking.servers import available
-
-    if not available(kind):
-        message = f"no {kind} binaries to start a throwaway server"
-        if os.environ.get("BOOKING_REQUIRE_SERVERS") == "1":
-            pytest.fail(message + " (BOOKING_REQUIRE_SERVERS=1)")
-        pytest.skip(message)
-
-
 def _session_server(server: Server) -> None:
     """Not a leftover of any test: no_children_left() passes over it."""
     from tests.helpers import SESSION_SERVERS
@@ -70,7 +60,7 @@ def _session_server(server: Server) -> None:
 def pg_server() -> Iterator[Server]:
     from booking.servers import throwaway
 
-    _server_or_skip("postgres")
+    require_server("postgres")
     with throwaway("postgres", connections=400) as server:
         _session_server(server)
         yield server
@@ -80,7 +70,7 @@ def pg_server() -> Iterator[Server]:
 def redis_server() -> Iterator[Server]:
     from booking.servers import throwaway
 
-    _server_or_skip("redis")
+    require_server("redis")
     with throwaway("redis") as server:
         _session_server(server)
         yield server

@@ -107,3 +107,17 @@ def sqlite_script(path: Path, *statements: str) -> bytes:
     finally:
         conn.close()
     return path.read_bytes()
+
+
+def require_server(kind: str) -> None:
+    """Skip a test that needs a throwaway server of this kind when the machine has no
+    binaries for one; with BOOKING_REQUIRE_SERVERS=1 (set by .ci/run), fail instead."""
+    import pytest
+
+    from booking.servers import available
+
+    if not available(kind):
+        message = f"no {kind} binaries to start a throwaway server"
+        if os.environ.get("BOOKING_REQUIRE_SERVERS") == "1":
+            pytest.fail(message + " (BOOKING_REQUIRE_SERVERS=1)")
+        pytest.skip(message)

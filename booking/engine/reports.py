@@ -69,7 +69,8 @@ def failure_of(exc: BaseException) -> tuple[Failure, str]:
         return Failure.LOCK_TIMEOUT, str(exc)
     if isinstance(exc, SellerGone):
         return Failure.SELLER_GONE, f"the seller is gone: {exc}"
-    return Failure.OTHER, f"{type(exc).__name__}: {exc}"
+    # One line, whatever the library put in it (libpq's messages span three).
+    return Failure.OTHER, f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
 def send(events_fd: int, record: Record) -> None:

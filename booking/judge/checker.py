@@ -67,6 +67,9 @@ class RunFacts:
     seats: SeatFacts | None = None  # a seat run: its map; tickets are its free seats
     seat_locks: bool = False  # a lock per seat (seatlock): no one guard to be stuck behind
     server_killed_ms: float | None = None  # --kill-server: when the server was SIGKILLed
+    # The count could not be read because the store's server did not answer: unknown, not
+    # corrupt.
+    store_unreachable: bool = False
     lock_ttl_ms: float | None = None  # ttl-lock and fenced: the lock's time-to-live
 
     @property
@@ -196,7 +199,7 @@ def judge(facts: RunFacts) -> Judgement:
         lost = max(lost, seated.lost_seats)
     if motion.deadlocked:
         verdict = "DEADLOCK"
-    elif remaining is None:
+    elif remaining is None and not facts.store_unreachable:
         verdict = "CORRUPT"
     elif seated and others.interfered:  # a seat freed by another writer is sold twice
         verdict = "INTERFERED"

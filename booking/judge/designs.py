@@ -182,10 +182,10 @@ def server_killed_sentence(facts: RunFacts, errors: int) -> str:
     """--kill-server: what killing the store's server did to the run."""
     when = f"{facts.server_killed_ms:g} ms" if facts.server_killed_ms is not None else "during"
     failed = (
-        f"{_plural(errors, 'purchase')} failed with {'its' if errors == 1 else 'their'} "
+        f"{_plural(errors, 'operation')} failed with {'its' if errors == 1 else 'their'} "
         "connection gone"
         if errors
-        else "no purchase was under way or left to make"
+        else "no operation was under way or left to make"
     )
     return (
         f"The {facts.store} server was killed {when} after the gate opened (--kill-server): "

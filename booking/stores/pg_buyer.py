@@ -19,7 +19,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.pq import TransactionStatus
 
-from booking.errors import StoreError
+from booking.errors import ServerUnreachable, StoreError
 from booking.stores import StoreBusy, StoreOptions
 from booking.waits import bounded
 
@@ -54,7 +54,7 @@ def reach_error(dsn: str, exc: BaseException) -> StoreError:
             f"({reason}): each buyer needs one; run fewer --buyers or raise the server's "
             "max_connections"
         )
-    return StoreError(f"cannot reach the postgres server at {masked(dsn)}: {reason}")
+    return ServerUnreachable(f"cannot reach the postgres server at {masked(dsn)}: {reason}")
 
 
 def session_options(timeout_s: float) -> str:

@@ -24,7 +24,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from booking import faults
-from booking.errors import StoreError
+from booking.errors import ServerUnreachable, StoreError
 from booking.stores import StoreOptions
 from booking.stores.sighting import Sighting, Writer
 from booking.waits import bounded
@@ -384,5 +384,7 @@ class _Speaking:
             return
         detail = " ".join(str(exc).split())
         if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
-            raise StoreError(f"cannot reach the redis server at {self._where}: {detail}") from None
+            raise ServerUnreachable(
+                f"cannot reach the redis server at {self._where}: {detail}"
+            ) from None
         raise StoreError(f"{self._where}: cannot {self._doing} ({detail})") from None

@@ -15,15 +15,9 @@ import pytest
 from booking.servers import ServerUnavailable, available, throwaway
 from booking.servers import postgres as pg_binaries
 from booking.servers import redis as redis_binaries
+from tests.helpers import require_server
 
 KINDS = ["postgres", "redis"]
-
-
-def _require(kind: str) -> None:
-    if not available(kind):
-        if os.environ.get("BOOKING_REQUIRE_SERVERS") == "1":
-            pytest.fail(f"no {kind} binaries (BOOKING_REQUIRE_SERVERS=1)")
-        pytest.skip(f"no {kind} binaries")
 
 
 def _gone(pid: int, directory: Path, wait_s: float = 20.0) -> bool:
@@ -59,7 +53,7 @@ def _answers(kind: str, dsn: str) -> bool:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_server_answers_on_loopback_and_is_gone_after_the_block(kind: str) -> None:
-    _require(kind)
+    require_server(kind)
     with throwaway(kind) as server:
         assert "127.0.0.1" in server.dsn
         assert _answers(kind, server.dsn)
@@ -70,7 +64,7 @@ def test_a_server_answers_on_loopback_and_is_gone_after_the_block(kind: str) -> 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_an_exception_in_the_block_still_stops_the_server(kind: str) -> None:
-    _require(kind)
+    require_server(kind)
     with pytest.raises(RuntimeError), throwaway(kind) as server:
         pid, directory = server.pid, server.directory
         raise RuntimeError("the run failed")
@@ -103,7 +97,7 @@ def _holder(kind: str) -> tuple[subprocess.Popen[str], int, Path]:
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_killed_booking_leaves_no_server_behind(kind: str) -> None:
     # SIGKILL: no finally runs in the holder; the watchdog must clean up.
-    _require(kind)
+    require_server(kind)
     process, pid, directory = _holder(kind)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
@@ -113,7 +107,7 @@ def test_a_killed_booking_leaves_no_server_behind(kind: str) -> None:
 @pytest.mark.parametrize("kind", KINDS)
 def test_ctrl_c_reaches_booking_not_the_server_and_booking_stops_it(kind: str) -> None:
     # A Ctrl-C signals the terminal's whole foreground group: the holder's group here.
-    _require(kind)
+    require_server(kind)
     process, pid, directory = _holder(kind)
     os.killpg(process.pid, signal.SIGINT)
     process.wait(timeout=30)

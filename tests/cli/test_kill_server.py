@@ -1,0 +1,31 @@
+"""--kill-server: the throwaway server SIGKILLed mid-run ends the run with a verdict that
+says so (ERRORS, never CORRUPT: the store is unreachable, not damaged), every buyer reaped
+and no server left behind."""
+
+from __future__ import annotations
+
+import pytest
+
+from booking import Scenario, simulate
+from tests.helpers import no_children_left, require_server
+
+
+@pytest.mark.parametrize(("store", "strategy"), [("postgres", "for-update"), ("redis", "fenced")])
+def test_a_killed_server_ends_the_run_with_errors_and_says_why(store: str, strategy: str) -> None:
+    require_server(store)
+    result = simulate(
+        Scenario(
+            store=store,
+            strategy=strategy,
+            buyers=20,
+            think_ms=(20, 20),
+            kill_server_ms=50,
+            seed=1,
+        )
+    )
+    words = " ".join(result.explanation)
+    assert result.verdict == "ERRORS", words
+    assert result.remaining is None and result.errors > 0
+    assert f"The {store} server was killed 50 ms after the gate opened" in words
+    assert "The store could not be read after the run: cannot reach" in words
+    assert no_children_left()
