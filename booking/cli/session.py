@@ -84,10 +84,11 @@ def params_of(scenario: Any) -> dict[str, Any]:
 
 def compare_name(strategies: list[str] | None, stores: list[str] | None) -> str:
     """'lock,filelock × json,sqlite': what a comparison covered, so two of them tell apart
-    in the history list ('all' for an axis left to its default)."""
+    in the history list ('all strategies', 'the file stores' for an axis left to its
+    default)."""
     return (
         f"{','.join(strategies) if strategies else 'all strategies'} × "
-        f"{','.join(stores) if stores else 'all stores'}"
+        f"{','.join(stores) if stores else 'the file stores'}"
     )
 
 

@@ -41,12 +41,17 @@ def test_only_the_strategies_that_show_a_failure_claim_no_safety() -> None:
         "none",
         "deferred",
         "seatlock-unordered",
+        "naive-tx",
+        "for-update-unordered",
+        "ttl-lock",
     ]
     claims = {r["name"]: r["claim"] for r in records}
     assert claims["none"] == "unsafe by design"
     assert claims["deferred"] == "never oversells; fails purchases by design"
     assert claims["atomic"] == "safe"
     assert claims["seatlock-unordered"] == "never double-books; deadlocks by design"
+    assert claims["naive-tx"] == "unsafe by design"
+    assert claims["ttl-lock"] == "safe only while every think is shorter than --lock-ttl"
     sells = {r["name"]: r["sells"] for r in records}
     assert sells["seatlock"] == ["seats"] and sells["queue"] == ["count", "seats"]
     assert sells["lock"] == ["count", "seats"]
@@ -61,4 +66,4 @@ def test_the_table_has_a_row_for_every_strategy() -> None:
     names = [line.split()[0] for line in result.stdout.splitlines() if line[:1].strip()]
     assert names == list(STRATEGIES)
     assert "BEGIN IMMEDIATE" in result.stdout
-    assert result.stdout.count("unsafe by design") == 1
+    assert result.stdout.count("unsafe by design") == 2  # none, naive-tx

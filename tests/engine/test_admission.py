@@ -108,9 +108,12 @@ def test_a_buyer_costs_what_its_strategy_and_store_were_measured_at() -> None:
     assert admission.per_buyer("lock", "json") == admission.PER_BUYER_BYTES
     assert admission.per_buyer("filelock", "sqlite") > 2 * admission.per_buyer("lock", "json")
     # A pair never measured is priced as the dearest measured, never as the cheapest.
-    assert admission.per_buyer("seatlock", "postgres") == max(
+    assert admission.per_buyer("seatlock", "mongo") == max(
         admission.per_buyer(strategy, store) for strategy, store in admission.PER_BUYER_MIB
     )
+    # A networked store's buyer also has a session in the server, on this machine.
+    assert admission.per_buyer("for-update", "postgres") > admission.per_buyer("lock", "sqlite")
+    assert admission.per_buyer("fenced", "redis") >= admission.per_buyer("lock", "sqlite")
 
 
 def test_filelock_buyers_are_refused_where_as_many_lock_buyers_fit() -> None:

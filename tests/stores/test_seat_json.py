@@ -56,7 +56,8 @@ def refused(path: Path, shape: Shape = SHAPE, **kwargs: Any) -> str:
 
 
 def test_the_registry_names_both_kinds_and_both_fit_the_protocols() -> None:
-    assert set(SEAT_STORES) == {"json", "sqlite"}
+    # The file stores' kinds here; postgres's in tests/stores/test_pg_store.py.
+    assert set(SEAT_STORES) == {"json", "sqlite", "postgres"}
     assert load_seat_store("json") is JsonSeatStore
     kinds: list[SeatStoreKind] = [JsonSeatStore, SqliteSeatStore]  # mypy checks the fit
     assert kinds == [load_seat_store(name) for name in ("json", "sqlite")]
