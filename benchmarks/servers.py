@@ -13,7 +13,8 @@ not in it). The cells of one repeat run back to back, round-robin; medians are r
 The floors, each on the same server, 8 clients, 3 s:
 - pgbench: `pgbench -n -c 8 -j 2 -T 3 -f` a one-statement script, `UPDATE floor SET n = n
   - 1 WHERE id = 1` (the hot row every purchase updates; one statement, one transaction:
-  the C client's ceiling for a conditional decrement); and `SELECT 1` (a round trip).
+  the C client's ceiling for a conditional decrement); `SELECT 1` (a round trip); and
+  `BEGIN; SELECT ... FOR UPDATE; UPDATE; COMMIT` (for-update's transaction, bare).
 - redis-benchmark: `redis-benchmark -c 8 -n 200000 DECR floor` (a hot key, C client).
 - Python: 8 forked processes, each with its own psycopg / redis-py connection, running the
   same single statement (UPDATE ... / DECR) in a loop: the floor of the language our buyers
@@ -41,6 +42,12 @@ PG_CELLS = ["none", "lock", "naive-tx", "for-update", "advisory", "serializable"
             "optimistic", "manager", "queue"]  # fmt: skip
 REDIS_CELLS = ["none", "lock", "atomic", "optimistic", "ttl-lock", "fenced", "manager", "queue"]
 CLIENTS = 8
+#: for-update's own protocol with nothing of booking's: the row lock held across a read and
+#: a write, four round trips, every client queued on one row.
+GUARDED = (
+    "BEGIN;\nSELECT n FROM floor WHERE id = 1 FOR UPDATE;\n"
+    "UPDATE floor SET n = n - 1 WHERE id = 1;\nCOMMIT"
+)
 SECONDS = 3.0
 
 
@@ -177,6 +184,9 @@ def main() -> None:
                 update = "UPDATE floor SET n = n - 1 WHERE id = 1"
                 floors["pgbench UPDATE hot row"] = pgbench(server.dsn, update)
                 floors["pgbench SELECT 1"] = pgbench(server.dsn, "SELECT 1")
+                floors["pgbench BEGIN; SELECT FOR UPDATE; UPDATE; COMMIT"] = pgbench(
+                    server.dsn, GUARDED
+                )
                 floors["Python psycopg UPDATE hot row"] = python_floor(_pg_loop, server.dsn, update)
             else:
                 floors["redis-benchmark DECR"] = redis_benchmark(server.port)

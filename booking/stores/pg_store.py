@@ -32,6 +32,12 @@ SETUP_KEY = 0x626F6F6B  # "book"
 READ = "SELECT count FROM booking.stock WHERE id = 1"
 UPDATE = "UPDATE booking.stock SET count = %s WHERE id = 1"
 RECORD_SALE = "INSERT INTO booking.sales (run, buyer, sold_at) VALUES (%s, %s, %s)"
+# A purchase's write: the count and its ledger row in one statement, so one round trip (in
+# autocommit a statement is a transaction of its own; under a guard it joins the guard's).
+WRITE = (
+    "WITH written AS (UPDATE booking.stock SET count = %s WHERE id = 1 RETURNING 1) "
+    "INSERT INTO booking.sales (run, buyer, sold_at) SELECT %s, %s, %s FROM written"
+)
 # `atomic`: the conditional decrement and its ledger row, one statement, one transaction.
 TAKE = (
     "WITH taken AS (UPDATE booking.stock SET count = count - 1 WHERE id = 1 AND count > 0 "
@@ -107,10 +113,9 @@ class PgStock(PgBuyer):
         return count
 
     def write(self, count: int) -> None:
-        """Set the count and record the sale, in one transaction."""
-        with self.own() as conn:
-            conn.execute(UPDATE, (count,))
-            conn.execute(RECORD_SALE, (*self._sale, time.time()))
+        """Set the count and record the sale, in one statement: in the guard's transaction
+        when one is open, else a transaction of its own."""
+        self.execute(WRITE, (count, *self._sale, time.time()))
 
     def take(self) -> int | None:
         """`atomic`: decrement only above zero and record the sale, in one statement."""
