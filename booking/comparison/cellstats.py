@@ -121,7 +121,9 @@ def summarize(
     for result in results:
         verdicts[result.verdict] = verdicts.get(result.verdict, 0) + 1
     worst = max(results, key=severity)
-    compared = results[0].protocol == "compare-and-set"
+    # A strategy that retries after a conflict (optimistic, serializable, fenced, ...)
+    # records its --retries: its conflicts and quitters are what it paid instead.
+    compared = results[0].max_retries is not None
     low, high = wilson_interval(anomaly_runs, judged)
     return CellSummary(
         strategy=cell.strategy,

@@ -242,7 +242,7 @@ def _timed_out(cell: CellSummary) -> str:
 
 
 def _retried(cell: CellSummary) -> str:
-    """What a compare-and-set cell paid instead of oversell: conflicts and quitters."""
+    """What a cell that retries paid instead of oversell: conflicts and quitters."""
     return (
         f"{cell.label}: per run, a median of {_num(cell.conflicts_median or 0)} conflicts and "
         f"{_num(cell.gave_up_median or 0)} attempts given up after their retries."
@@ -252,7 +252,7 @@ def _retried(cell: CellSummary) -> str:
 def notes(comparison: Comparison) -> list[str]:
     """The sentences under the table: the findings, then how to read the speed columns."""
     lines = findings(comparison)
-    lines += [_retried(cell) for cell in comparison.cells if cell.protocol == "compare-and-set"]
+    lines += [_retried(cell) for cell in comparison.cells if cell.conflicts_median is not None]
     if comparison.reference:
         which = "" if comparison.reference_given else ", the fastest safe cell"
         lines.append(
