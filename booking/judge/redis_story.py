@@ -114,7 +114,8 @@ def ttl_lock_lines(holds: list[Hold], ttl_ms: float, anomalous: int) -> list[str
         f"{head}; {_plural(len(overtaken), 'expired lock')} {were} "
         f"taken by another buyer before {'its' if len(overtaken) == 1 else 'their'} holder "
         f"had written. For example buyer {a.buyer} "
-        f"held the lock {first.ms:.1f} ms, past its {_ttl(ttl_ms)} TTL; buyer {b.buyer} "
+        f"took the lock and wrote {first.ms:.1f} ms later, past its {_ttl(ttl_ms)} TTL; "
+        f"buyer {b.buyer} "
         f"took the expired lock {_ms(taker.taken - first.taken)} after buyer {a.buyer} had "
         f"taken it, before buyer {a.buyer} had written"
     )
