@@ -32,6 +32,16 @@ if TYPE_CHECKING:
     from booking.judge.checker import RunFacts
 
 
+#: The strategies that coordinate every run on a store of each kind, as a sentence says them.
+ACROSS_RUNS = {
+    "json": "filelock (a lock file beside the store) and optimistic (a version under it)",
+    "sqlite": "filelock (a lock file beside the store) and transaction (SQLite's write lock)",
+    "postgres": "for-update (the row lock), advisory, serializable and atomic (the server's "
+    "own locks and checks)",
+    "redis": "fenced (a lock with a token the store checks) and atomic (a Lua script)",
+}
+
+
 class Interference(NamedTuple):
     """What this run can prove about other writers of its store, and what it makes of them."""
 
@@ -181,8 +191,9 @@ def interference(facts: RunFacts, sold: int, lost: int, external: int, inside: i
     elif not facts.across_runs:
         lines.append(
             f"The {strategy} strategy only coordinates the buyers of one run, so this result "
-            "does not show what it does alone: filelock (a lock file beside the store) and "
-            "transaction (SQLite's write lock) coordinate every run on the store."
+            "does not show what it does alone: "
+            + ACROSS_RUNS.get(facts.store, ACROSS_RUNS["sqlite"])
+            + " coordinate every run on the store."
         )
     elif seen.ledger:
         lines.append(

@@ -143,10 +143,16 @@ def test_two_lock_runs_taking_turns_are_both_interfered(store_path: Path) -> Non
             f"Another process changed this store during the run: it went down by {drop} "
             "while this run sold 5; "
         )
+        # The strategies that would have coordinated both runs, on this kind of store.
+        others = (
+            "transaction (SQLite's write lock)"
+            if store_path.suffix == ".db"
+            else "optimistic (a version under it)"
+        )
         assert record["explanation"][2] == (
             "The lock strategy only coordinates the buyers of one run, so this result does "
-            "not show what it does alone: filelock (a lock file beside the store) and "
-            "transaction (SQLite's write lock) coordinate every run on the store."
+            f"not show what it does alone: filelock (a lock file beside the store) and "
+            f"{others} coordinate every run on the store."
         )
         assert len(record["other_runs"]) == 1  # the other run, by its id
     assert records[0]["other_runs"] != records[1]["other_runs"]
