@@ -71,26 +71,52 @@ def run_cell(store: str, strategy: str, dsn: str) -> tuple[float, int, int]:
     return rate, result.lost_updates + result.oversold, result.conflicts
 
 
-def _pg_loop(dsn: str, sql: str, until: float, out: Any) -> None:
+def _pg_loop(dsn: str, sql: str | tuple[str, ...], until: float, out: Any) -> None:
+    """One statement, or a purchase's statements in order, per iteration."""
     import psycopg
 
+    statements = (sql,) if isinstance(sql, str) else sql
     with psycopg.connect(dsn, autocommit=True) as conn:
         n = 0
         while time.monotonic() < until:
-            conn.execute(sql)
+            for statement in statements:
+                conn.execute(statement)
             n += 1
     out.put(n)
 
 
-def _redis_loop(dsn: str, until: float, out: Any) -> None:
+#: booking's own statements for a purchase, run bare (no booking code around them): the
+#: look (the seeds' search()), then atomic's one statement, or for-update's transaction.
+SALE = "INSERT INTO floor_sales (run, buyer, sold_at) SELECT 'floor', 0, 0 FROM written"
+ATOMIC_STATEMENTS = (
+    "SELECT n FROM floor WHERE id = 1",
+    "WITH written AS (UPDATE floor SET n = n - 1 WHERE id = 1 AND n > 0 RETURNING n) " + SALE,
+)
+FOR_UPDATE_STATEMENTS = (
+    "SELECT n FROM floor WHERE id = 1",
+    "BEGIN",
+    "SELECT n FROM floor WHERE id = 1 FOR UPDATE",
+    "WITH written AS (UPDATE floor SET n = n - 1 WHERE id = 1 RETURNING n) " + SALE,
+    "COMMIT",
+)
+
+
+def _redis_loop(dsn: str, until: float, out: Any, looks: bool = False) -> None:
+    """DECR in a loop; with `looks`, a GET first (atomic's look, then its one script call)."""
     import redis
 
     client = redis.Redis.from_url(dsn)
     n = 0
     while time.monotonic() < until:
+        if looks:
+            client.get("booking-floor")
         client.decr("booking-floor")
         n += 1
     out.put(n)
+
+
+def _redis_look_loop(dsn: str, until: float, out: Any) -> None:
+    _redis_loop(dsn, until, out, looks=True)
 
 
 def python_floor(target: Any, *args: Any) -> float:
@@ -181,6 +207,10 @@ def main() -> None:
                 with psycopg.connect(server.dsn, autocommit=True) as conn:
                     conn.execute("CREATE TABLE floor (id int PRIMARY KEY, n bigint)")
                     conn.execute("INSERT INTO floor VALUES (1, 1000000000)")
+                    conn.execute(
+                        "CREATE TABLE floor_sales (id bigserial PRIMARY KEY, run text, "
+                        "buyer int, sold_at double precision)"
+                    )
                 update = "UPDATE floor SET n = n - 1 WHERE id = 1"
                 floors["pgbench UPDATE hot row"] = pgbench(server.dsn, update)
                 floors["pgbench SELECT 1"] = pgbench(server.dsn, "SELECT 1")
@@ -188,9 +218,16 @@ def main() -> None:
                     server.dsn, GUARDED
                 )
                 floors["Python psycopg UPDATE hot row"] = python_floor(_pg_loop, server.dsn, update)
+                floors["Python psycopg, atomic's statements"] = python_floor(
+                    _pg_loop, server.dsn, ATOMIC_STATEMENTS
+                )
+                floors["Python psycopg, for-update's statements"] = python_floor(
+                    _pg_loop, server.dsn, FOR_UPDATE_STATEMENTS
+                )
             else:
                 floors["redis-benchmark DECR"] = redis_benchmark(server.port)
                 floors["Python redis-py DECR"] = python_floor(_redis_loop, server.dsn)
+                floors["Python redis-py GET + DECR"] = python_floor(_redis_look_loop, server.dsn)
             rates: dict[str, list[float]] = {cell: [] for cell in cells}
             lost: dict[str, list[int]] = {cell: [] for cell in cells}
             conflicts: dict[str, list[int]] = {cell: [] for cell in cells}
