@@ -30,3 +30,30 @@ def printable(text: str) -> str:
     """Text from a store (a writer tag, a ledger's run id) as it may reach a terminal:
     control characters, escape sequences among them, become '?'."""
     return "".join("?" if ord(char) < 32 or 127 <= ord(char) < 160 else char for char in text)
+
+
+#: Query parameters of a DSN that carry a secret (libpq's and redis-py's).
+_SECRET_PARAMETERS = {"password", "sslpassword", "pass"}
+
+
+def mask_dsn(dsn: str) -> str:
+    """A server URL as it may be shown, recorded or saved: a password, in the user part
+    (user:pw@host) or in the query (?password=pw), replaced by ***. Text that is no URL
+    keeps only what follows its last "@"."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(dsn)
+        netloc = parts.netloc
+        if parts.password is not None:
+            netloc = f"{parts.username or ''}:***@{netloc.rsplit('@', 1)[1]}"
+        query = parts.query
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(key.lower() in _SECRET_PARAMETERS for key, _ in pairs):
+            query = urlencode(
+                [(k, "***" if k.lower() in _SECRET_PARAMETERS else v) for k, v in pairs],
+                safe="*/:",
+            )
+        return urlunsplit(parts._replace(netloc=netloc, query=query))
+    except ValueError:
+        return dsn.rsplit("@", 1)[-1]

@@ -7,6 +7,9 @@ import json
 
 from booking.errors import ScenarioError
 from booking.stores import DSN_SCHEMES
+from booking.words import mask_dsn
+
+__all__ = ["check_dsn", "mask_dsn"]
 
 
 def _quote(text: str) -> str:
@@ -29,18 +32,3 @@ def check_dsn(store: str, dsn: str) -> None:
         raise ScenarioError(f"dsn {_quote(mask_dsn(dsn))}: {exc}") from None
     if not parts.hostname:
         raise ScenarioError(f"dsn {_quote(mask_dsn(dsn))}: no host")
-
-
-def mask_dsn(dsn: str) -> str:
-    """A DSN as it may be shown and recorded: any password replaced by ***."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    try:
-        parts = urlsplit(dsn)
-        if parts.password is None:
-            return dsn
-        user = parts.username or ""
-        host = parts.netloc.rsplit("@", 1)[1]
-        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
-    except ValueError:
-        return dsn.split("@", 1)[-1] if "@" in dsn else dsn

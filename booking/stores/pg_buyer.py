@@ -22,22 +22,9 @@ from psycopg.pq import TransactionStatus
 from booking.errors import ServerUnreachable, StoreError
 from booking.stores import StoreBusy, StoreOptions
 from booking.waits import bounded
+from booking.words import mask_dsn
 
 Connection = psycopg.Connection[tuple[Any, ...]]
-
-
-def masked(dsn: str) -> str:
-    """The DSN with any password replaced by *** (what an error may show)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    try:
-        parts = urlsplit(dsn)
-        if parts.password is None:
-            return dsn
-        host = parts.netloc.rsplit("@", 1)[1]
-        return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
-    except ValueError:
-        return dsn.split("@", 1)[-1]
 
 
 def one_line(exc: BaseException) -> str:
@@ -50,11 +37,11 @@ def reach_error(dsn: str, exc: BaseException) -> StoreError:
     reason = one_line(exc)
     if "too many c" in reason or isinstance(exc, pg_errors.TooManyConnections):
         return StoreError(
-            f"the postgres server at {masked(dsn)} has no room for another connection "
+            f"the postgres server at {mask_dsn(dsn)} has no room for another connection "
             f"({reason}): each buyer needs one; run fewer --buyers or raise the server's "
             "max_connections"
         )
-    return ServerUnreachable(f"cannot reach the postgres server at {masked(dsn)}: {reason}")
+    return ServerUnreachable(f"cannot reach the postgres server at {mask_dsn(dsn)}: {reason}")
 
 
 def session_options(timeout_s: float) -> str:

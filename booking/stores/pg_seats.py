@@ -21,9 +21,10 @@ from booking import faults
 from booking.errors import StoreError
 from booking.seating import Shape, holder_of
 from booking.stores import StoreOptions
-from booking.stores.pg_buyer import Connection, PgBuyer, connect, masked, one_line
+from booking.stores.pg_buyer import Connection, PgBuyer, connect, one_line
 from booking.stores.pg_store import MAKE, RECORD_SALE, SALES_COLUMNS, SETUP_KEY, columns, tables
 from booking.stores.seat_store import MarkedMap, holds_count, rebuild, seat_list
+from booking.words import mask_dsn
 
 SEAT_COLUMNS = {"seat", "row", "col", "holder", "sold_at"}
 MAKE_SEATS = (
@@ -122,7 +123,7 @@ class PgSeatStore(MarkedMap):
         self.shape = shape
         self._options = options
         self._dsn = options.dsn
-        self.where = masked(options.dsn)
+        self.where = mask_dsn(options.dsn)
         self.run_id = options.run_id
         self._marked: list[str | None] = []
         # Checked and made in one transaction, under the setup lock: a refusal changes

@@ -20,10 +20,10 @@ import psycopg
 from booking import faults
 from booking.errors import StoreError
 from booking.stores import StoreOptions
-from booking.stores.pg_buyer import Connection, PgBuyer, connect, masked, one_line
+from booking.stores.pg_buyer import Connection, PgBuyer, connect, one_line
 from booking.stores.seat_store import holds_seat_map
 from booking.stores.sighting import Sighting, Writer
-from booking.words import printable
+from booking.words import mask_dsn, printable
 
 MAX_COUNT = 2**53
 #: The key of the advisory lock under which a store is checked and made: two runs that
@@ -164,7 +164,7 @@ class PgStore:
         self.lock_path = path.with_name(path.name + ".lock")
         self._options = options
         self._dsn = options.dsn
-        self.where = masked(options.dsn)
+        self.where = mask_dsn(options.dsn)
         self._mark = (0, 0, 0)  # count, last sale id, last reset id: see mark()
         self._overwritten: int | None = None
         with self._connection("open the ticket store") as conn, conn.transaction():

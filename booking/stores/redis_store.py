@@ -17,7 +17,6 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from redis.backoff import NoBackoff
@@ -28,7 +27,7 @@ from booking.errors import ServerUnreachable, StoreError
 from booking.stores import StoreOptions
 from booking.stores.sighting import Sighting, Writer
 from booking.waits import bounded
-from booking.words import printable
+from booking.words import mask_dsn, printable
 
 PREFIX = "booking:"
 STOCK = PREFIX + "stock"
@@ -90,18 +89,6 @@ redis.call('SET', KEYS[1], ARGV[2])
 redis.call('RPUSH', KEYS[3], ARGV[3])
 return 1
 """
-
-
-def mask(dsn: str) -> str:
-    """The DSN as it may be shown: a password replaced by *** (scenarios.dsn is above)."""
-    try:
-        parts = urlsplit(dsn)
-        if parts.password is None:
-            return dsn
-        host = parts.netloc.rsplit("@", 1)[1]
-        return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
-    except ValueError:
-        return dsn.split("@", 1)[-1]
 
 
 def client(dsn: str, timeout_s: float) -> redis.Redis:
@@ -246,7 +233,7 @@ class RedisStore:
         self.path = path
         self.lock_path = path.with_name(path.name + ".lock")
         self._options = options
-        self._where = mask(options.dsn)
+        self._where = mask_dsn(options.dsn)
         self._mark = (0, 0, 0)  # count, ledger length, resets length: see mark()
         self._overwritten: int | None = None
         self._client = client(options.dsn, options.timeout_s)

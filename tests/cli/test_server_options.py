@@ -3,6 +3,9 @@ refused in one line (exit 2) where it does not, before any server is started."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from tests.helpers import run_cli, run_json
@@ -70,3 +73,38 @@ def test_explore_refuses_a_networked_store_in_one_line(args: list[str]) -> None:
     result = CliRunner().invoke(app, ["explore", *args])
     assert result.exit_code == 2
     assert "explore replays its schedules on a file store" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("dsn", "shown"),
+    [
+        ("postgresql://u:hunter2@h:5/db", "postgresql://u:***@h:5/db"),
+        (
+            "postgresql://h/db?password=hunter2&sslmode=disable",
+            "postgresql://h/db?password=***&sslmode=disable",
+        ),
+        ("redis://:hunter2@h/0", "redis://:***@h/0"),
+        ("redis://h/0?password=hunter2", "redis://h/0?password=***"),
+        ("postgresql://u@h/db", "postgresql://u@h/db"),
+    ],
+)
+def test_a_password_anywhere_in_a_dsn_is_masked(dsn: str, shown: str) -> None:
+    from booking.words import mask_dsn
+
+    assert mask_dsn(dsn) == shown
+
+
+def test_a_query_password_never_reaches_the_record_or_the_history(
+    tmp_path: Path, pg_dsn: str
+) -> None:
+    # Trust authentication on the throwaway server: the password is accepted, and unused.
+    db = tmp_path / "h.db"
+    result = run_cli(
+        "--dsn", pg_dsn + "?password=hunter2", "--buyers", "2", "--think", "0", "--reset",
+        "--save", "--db", str(db), "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["path"].endswith("?password=***")
+    assert "hunter2" not in result.stdout + result.stderr
+    assert b"hunter2" not in db.read_bytes()

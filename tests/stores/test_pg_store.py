@@ -13,9 +13,9 @@ from booking import Scenario, simulate
 from booking.errors import StoreError
 from booking.seating import Shape
 from booking.stores import StoreOptions
-from booking.stores.pg_buyer import masked
 from booking.stores.pg_seats import PgSeatStore
 from booking.stores.pg_store import PgStock, PgStore
+from booking.words import mask_dsn as masked
 
 UNUSED = Path("/tmp/unused.json")
 TABLES = (
