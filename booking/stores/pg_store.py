@@ -69,6 +69,15 @@ VERSIONED = (
     "CREATE TRIGGER stock_version BEFORE UPDATE OF count ON booking.stock FOR EACH ROW "
     "EXECUTE FUNCTION booking.bump_version()",
 )
+#: Whether the stock has its version column and the trigger that bumps it.
+HAS_VERSION = (
+    "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'booking' "
+    "AND table_name = 'stock' AND column_name = 'version'"
+)
+HAS_TRIGGER = (
+    "SELECT count(*) FROM pg_trigger WHERE tgname = 'stock_version' "
+    "AND tgrelid = 'booking.stock'::regclass"
+)
 SALES_COLUMNS = {"run", "buyer", "sold_at"}
 RESETS_COLUMNS = {"run", "tickets", "reset_at"}
 WHOLE = {"smallint", "integer", "bigint"}
@@ -151,6 +160,16 @@ class PgStock(PgBuyer):
         faults.die()
 
 
+def versioned(conn: Connection) -> bool:
+    """The stock's version column and its trigger are both there (a store made by hand may
+    lack them; optimistic counts on them)."""
+    (columns_,) = conn.execute(HAS_VERSION).fetchone() or (0,)
+    if not columns_:
+        return False
+    (triggers,) = conn.execute(HAS_TRIGGER).fetchone() or (0,)
+    return bool(triggers)
+
+
 class PgStore:
     """The parent's handle: checks the schema is ours before touching it, makes it when
     missing. The parent holds no connection across the fork: each call opens its own."""
@@ -197,16 +216,21 @@ class PgStore:
         need_columns(self.where, conn, found)
         if "stock" in found:
             self._check_stock(conn)
-        for statement in MAKE:
-            conn.execute(statement)
+        # Only what is missing: DDL on a table in use (ALTER, a trigger) takes its strongest
+        # lock, so another run's open purchases would hold this run up, and then it theirs.
+        if not {"stock", "sales", "resets"} <= set(found):
+            for statement in MAKE:
+                conn.execute(statement)
         if "seats" in found:  # --reset: the seat map gives way to a count
             conn.execute("DROP TABLE booking.seats")
-        conn.execute(
-            "INSERT INTO booking.stock (id, count) VALUES (1, %s) ON CONFLICT (id) DO NOTHING",
-            (tickets,),
-        )
-        for statement in VERSIONED:
-            conn.execute(statement)
+        if "stock" not in found:
+            conn.execute(
+                "INSERT INTO booking.stock (id, count) VALUES (1, %s) ON CONFLICT (id) DO NOTHING",
+                (tickets,),
+            )
+        if not versioned(conn):
+            for statement in VERSIONED:
+                conn.execute(statement)
         if "stock" in found and reset:
             conn.execute(UPDATE, (tickets,))
             conn.execute(
