@@ -14,6 +14,7 @@ import signal
 import socket
 import struct
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -46,8 +47,9 @@ def binaries() -> Binaries:
     )
 
 
-def prepare(found: Binaries, directory: Path) -> int | None:
-    """initdb the cluster in `directory`/data; the uid to run as (None: this user)."""
+def prepare(found: Binaries, directory: Path, tell: Callable[[int], None]) -> int | None:
+    """initdb the cluster in `directory`/data; the uid to run as (None: this user). `tell`
+    hears initdb's pid, so the watchdog can stop it too if booking dies meanwhile."""
     uid: int | None = None
     if os.geteuid() == 0:
         import pwd
@@ -55,7 +57,7 @@ def prepare(found: Binaries, directory: Path) -> int | None:
         entry = pwd.getpwnam("nobody")
         uid = entry.pw_uid
         os.chown(directory, entry.pw_uid, entry.pw_gid)
-    result = subprocess.run(
+    process = subprocess.Popen(
         [
             found.initdb,
             "-D",
@@ -71,14 +73,22 @@ def prepare(found: Binaries, directory: Path) -> int | None:
             "--no-instructions",
         ],
         stdin=subprocess.DEVNULL,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         user=uid,
-        check=False,
+        start_new_session=True,  # a Ctrl-C is booking's to handle
     )
-    if result.returncode != 0:
+    tell(process.pid)
+    try:
+        _, errors = process.communicate()
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    if process.returncode != 0:
         from booking.servers.throwaway import ServerUnavailable
 
-        tail = " / ".join(result.stderr.decode(errors="replace").strip().splitlines()[-2:])
+        tail = " / ".join(errors.decode(errors="replace").strip().splitlines()[-2:])
         raise ServerUnavailable(f"initdb failed for the throwaway postgres server: {tail}")
     return uid
 
@@ -116,3 +126,15 @@ def ready(port: int) -> bool:
     except OSError:
         return False
     return reply == b"R"
+
+
+def ours(port: int, directory: Path, pid: int) -> bool:
+    """The server on the port answers, and it is the one started in `directory` (its
+    postmaster.pid names our process), not another run's that took the port."""
+    if not ready(port):
+        return False
+    try:
+        lines = (directory / "data" / "postmaster.pid").read_text().splitlines()
+    except OSError:
+        return False
+    return bool(lines) and lines[0].strip() == str(pid) and str(port) in lines[3:4]

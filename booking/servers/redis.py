@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import signal
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -31,8 +32,8 @@ def binaries() -> Binaries:
     return Binaries(found)
 
 
-def prepare(found: Binaries, directory: Path) -> int | None:
-    return None
+def prepare(found: Binaries, directory: Path, tell: Callable[[int], None]) -> int | None:
+    return None  # nothing to make: redis-server starts empty
 
 
 def command(found: Binaries, directory: Path, port: int, connections: int) -> list[str]:
@@ -67,3 +68,25 @@ def ready(port: int) -> bool:
     except OSError:
         return False
     return reply.startswith(b"+PONG")
+
+
+def ours(port: int, directory: Path, pid: int) -> bool:
+    """The server on the port answers, and it is our process (INFO's process_id), not
+    another run's that took the port."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+            sock.sendall(b"INFO server\r\n")
+            reply = b""
+            while b"process_id:" not in reply or not reply.endswith(b"\r\n"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+                if b"\r\n\r\n" in reply[-4:] or len(reply) > 1 << 16:
+                    break
+    except OSError:
+        return False
+    for line in reply.split(b"\r\n"):
+        if line.startswith(b"process_id:"):
+            return line.split(b":", 1)[1].strip() == str(pid).encode()
+    return False

@@ -2,8 +2,9 @@
 
 The server runs in a session of its own, so a Ctrl-C at the terminal reaches booking (which
 stops it in order) and not the server mid-run. A watchdog process, also in a session of its
-own, holds the other end of a pipe: when booking dies without stopping the server (SIGKILL,
-a crash), the pipe closes and the watchdog kills the server and deletes its directory.
+own, is started first, before the directory holds anything: it is told the server's pid
+once there is one, and "stopped" after a clean stop; if booking dies before saying so
+(SIGKILL, a crash, even during initdb), it stops the server and deletes the directory.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class Server:
     port: int
     directory: Path
     process: subprocess.Popen[bytes]
-    watchdog: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    watchdog: subprocess.Popen[bytes] = field(repr=False)
     killed: bool = False
 
     @property
@@ -51,36 +52,55 @@ class Server:
         return self.process.pid
 
     def kill(self) -> None:
-        """SIGKILL the server (--kill-server): its clients' connections break mid-run."""
+        """SIGKILL the server (--kill-server): its clients' connections break mid-run.
+        PostgreSQL's backends are sessions of their own: each ends when it notices its
+        postmaster gone, at its client's next statement."""
         self.killed = True
-        _signal_group(self.process.pid, signal.SIGKILL)
+        _signal(self.process, signal.SIGKILL)
 
     def stop(self) -> None:
-        """Stop the server (fast, in order), reap it and delete its directory."""
-        if self.process.poll() is None:
-            _signal_group(self.process.pid, KINDS[self.kind].STOP_SIGNAL)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                _signal_group(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        else:
-            _signal_group(self.process.pid, signal.SIGKILL)  # backends left behind
+        """Stop the server (fast, in order), reap it, delete its directory, and tell the
+        watchdog so (it then signals nothing)."""
+        _stop(self.process, KINDS[self.kind].STOP_SIGNAL)
         shutil.rmtree(self.directory, ignore_errors=True)
-        if self.watchdog is not None:
-            assert self.watchdog.stdin is not None
-            self.watchdog.stdin.close()  # the watchdog finds nothing left, and exits
-            try:
-                self.watchdog.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.watchdog.kill()
-                self.watchdog.wait()
+        _dismiss(self.watchdog)
 
 
-def _signal_group(pid: int, sig: int) -> None:
-    """The server and every process it forked (PostgreSQL's backends) share its group."""
-    with suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, sig)
+def _signal(process: subprocess.Popen[bytes], sig: int) -> None:
+    """Signal the server while it is ours: never once reaped (its pid may be reused)."""
+    if process.poll() is None:
+        with suppress(ProcessLookupError):
+            os.kill(process.pid, sig)
+
+
+def _stop(process: subprocess.Popen[bytes], sig: int) -> None:
+    _signal(process, sig)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        _signal(process, signal.SIGKILL)
+        process.wait()
+
+
+def _tell(watchdog: subprocess.Popen[bytes], line: str) -> None:
+    assert watchdog.stdin is not None
+    watchdog.stdin.write(line.encode() + b"\n")
+    watchdog.stdin.flush()
+
+
+def _dismiss(watchdog: subprocess.Popen[bytes]) -> None:
+    """Tell the watchdog that the server is stopped and its directory gone, and reap it."""
+    assert watchdog.stdin is not None
+    with suppress(OSError):
+        watchdog.stdin.write(b"stopped\n")
+        watchdog.stdin.flush()
+    with suppress(OSError):
+        watchdog.stdin.close()
+    try:
+        watchdog.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        watchdog.kill()
+        watchdog.wait()
 
 
 def available(kind: str) -> bool:
@@ -121,16 +141,15 @@ def start(kind: str, *, connections: int = 100) -> Server:
     last = ""
     for _ in range(3):  # another process may take the free port before the server binds it
         directory = Path(tempfile.mkdtemp(prefix=f"booking-{kind}-"))
+        watchdog = _watch(directory, module.STOP_SIGNAL)
         try:
-            server = _start_in(kind, module, binaries, directory, connections)
+            return _start_in(kind, module, binaries, directory, connections, watchdog)
         except _PortTaken as exc:
-            shutil.rmtree(directory, ignore_errors=True)
             last = str(exc)
-            continue
+            _abandon(directory, watchdog)
         except BaseException:
-            shutil.rmtree(directory, ignore_errors=True)
+            _abandon(directory, watchdog)
             raise
-        return server
     raise ServerUnavailable(f"could not start a throwaway {kind} server: {last}")
 
 
@@ -138,11 +157,24 @@ class _PortTaken(Exception):
     pass
 
 
+def _abandon(directory: Path, watchdog: subprocess.Popen[bytes]) -> None:
+    """A start that failed: its directory deleted, its watchdog dismissed."""
+    shutil.rmtree(directory, ignore_errors=True)
+    _dismiss(watchdog)
+
+
 def _start_in(
-    kind: str, module: Any, binaries: object, directory: Path, connections: int
+    kind: str,
+    module: Any,
+    binaries: object,
+    directory: Path,
+    connections: int,
+    watchdog: subprocess.Popen[bytes],
 ) -> Server:
-    port = free_port()
-    user = module.prepare(binaries, directory)  # the user to run as (PostgreSQL refuses root)
+    user = module.prepare(  # the user to run as (PostgreSQL refuses root)
+        binaries, directory, lambda pid: _tell(watchdog, f"pid {pid}")
+    )
+    port = free_port()  # only now: initdb takes a second, in which another could take it
     log = open(directory / "server.log", "wb")  # noqa: SIM115 (kept open by the child)
     try:
         process = subprocess.Popen(
@@ -155,11 +187,11 @@ def _start_in(
         )
     finally:
         log.close()
-    server = Server(kind, module.dsn(port), port, directory, process)
-    server.watchdog = _watch(server)
+    _tell(watchdog, f"pid {process.pid}")
     deadline = time.monotonic() + START_TIMEOUT_S
     try:
-        while not module.ready(port):
+        # Ours, not merely a server on the port: another run's server may have taken it.
+        while process.poll() is not None or not module.ours(port, directory, process.pid):
             if process.poll() is not None:
                 text = (directory / "server.log").read_text(errors="replace")
                 if "in use" in text:
@@ -172,21 +204,21 @@ def _start_in(
                 )
             time.sleep(0.02)
     except BaseException:
-        server.stop()
+        _stop(process, module.STOP_SIGNAL)
         raise
-    return server
+    return Server(kind, module.dsn(port), port, directory, process, watchdog)
 
 
-def _watch(server: Server) -> subprocess.Popen[bytes]:
+def _watch(directory: Path, stop_signal: int) -> subprocess.Popen[bytes]:
     """The watchdog: cleans up if this process dies without stopping the server."""
     return subprocess.Popen(
         [
             sys.executable,
             "-m",
             "booking.servers.watchdog",
-            str(server.pid),
-            str(server.directory),
+            str(directory),
             str(os.getpid()),
+            str(int(stop_signal)),
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,

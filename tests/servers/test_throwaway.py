@@ -4,9 +4,11 @@ ends the block: its end, an exception, a Ctrl-C at the terminal, booking killed 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,16 +22,21 @@ from tests.helpers import require_server
 KINDS = ["postgres", "redis"]
 
 
+def _running(pid: int) -> bool:
+    """Not gone and not a zombie (a server whose parent died waits for init to reap it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
 def _gone(pid: int, directory: Path, wait_s: float = 20.0) -> bool:
-    """Whether the process group and the directory are both gone (waiting a bounded time
+    """Whether the server process and its directory are both gone (waiting a bounded time
     for a watchdog to act)."""
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
-        try:
-            os.killpg(pid, 0)
-            alive = True
-        except ProcessLookupError:
-            alive = False
+        alive = _running(pid)
         if not alive and not directory.exists():
             return True
         time.sleep(0.1)
@@ -125,3 +132,36 @@ def test_without_binaries_the_error_says_what_to_install(
     with pytest.raises(ServerUnavailable, match="apt-get install postgresql"):
         throwaway("postgres").__enter__()
     assert not available("redis") and not available("postgres")
+
+
+@pytest.mark.parametrize("delay_s", [0.0, 0.2, 0.5, 1.5])
+def test_booking_killed_while_its_server_starts_leaves_nothing(delay_s: float) -> None:
+    # SIGKILL at any point of the start (during initdb, before the server answers, just
+    # after, with buyers running): the watchdog, started first, stops what was started and
+    # deletes the folder. A folder of its own in /tmp: the cluster belongs to nobody when
+    # run as root, who could not reach one under pytest's private tmp_path.
+    require_server("postgres")
+    scratch = Path(tempfile.mkdtemp(prefix="booking-test-"))
+    try:
+        scratch.chmod(0o777)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "booking", "run", "--store", "postgres", "--buyers", "3",
+             "--think", "200"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "TMPDIR": str(scratch)},
+            start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not list(scratch.glob("booking-postgres-*")):
+            time.sleep(0.01)
+        assert list(scratch.glob("booking-postgres-*")), "the run never made its server"
+        time.sleep(delay_s)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and list(scratch.glob("booking-postgres-*")):
+            time.sleep(0.1)
+        assert list(scratch.glob("booking-postgres-*")) == []
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
