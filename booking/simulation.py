@@ -195,6 +195,15 @@ def _run(
                 sighting = store.sighting()
             except BookingError:
                 sighting = None  # the store is gone or unreadable: judged from counts alone
+            if (
+                seat_plan is None
+                and remaining is not None
+                and sighting is not None
+                and sighting.ledger_count is not None
+            ):
+                # The count read with the ledger, in one snapshot: another run may have sold
+                # since finish() read it, and the judge sets one against the other.
+                remaining = sighting.ledger_count
             if seat_plan is not None:
                 seat_facts = _seat_facts(scenario, store, options.run_id)
         finally:

@@ -57,3 +57,29 @@ def mask_dsn(dsn: str) -> str:
         return urlunsplit(parts._replace(netloc=netloc, query=query))
     except ValueError:
         return dsn.rsplit("@", 1)[-1]
+
+
+def dsn_secrets(dsn: str) -> list[str]:
+    """The passwords a DSN carries, as written and decoded: what no message may repeat."""
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    found: list[str] = []
+    try:
+        parts = urlsplit(dsn)
+        if parts.password:
+            found += [parts.password, unquote(parts.password)]
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            if key.lower() in _SECRET_PARAMETERS and value:
+                found += [value, unquote(value)]
+    except ValueError:
+        pass
+    return sorted({secret for secret in found if secret}, key=len, reverse=True)
+
+
+def without_secrets(text: str, dsn: str) -> str:
+    """`text` (a driver's error, which may quote the DSN) with the DSN's passwords and the
+    DSN itself masked."""
+    text = text.replace(dsn, mask_dsn(dsn)) if dsn else text
+    for secret in dsn_secrets(dsn):
+        text = text.replace(secret, "***")
+    return text

@@ -60,6 +60,10 @@ DEATH_PLACES = {
 ROLLED_BACK = (
     "SQLite rolled its open transaction back and released the write lock when the process died"
 )
+PG_ROLLED_BACK = (
+    "PostgreSQL ended the dead buyer's session, rolled its transaction back and released "
+    "the row lock its write held"
+)
 
 
 def after_death(facts: RunFacts, died: list[Record], motion: Motion, kind: str = "") -> str:
@@ -67,6 +71,13 @@ def after_death(facts: RunFacts, died: list[Record], motion: Motion, kind: str =
     if not guarded(facts):
         if kind == "writer" and facts.store == "redis":
             return DISCARDED
+        if facts.store == "postgres":
+            if kind == "holder":
+                return (
+                    "PostgreSQL ended the dead buyer's session and its transaction; it held no lock"
+                )
+            if facts.design == "guard" or kind == "writer":  # naive-tx, none: the UPDATE's
+                return PG_ROLLED_BACK  # row lock; atomic, optimistic: their one statement
         if facts.design == "snapshot" and kind == "holder":
             return "SQLite ended its read transaction when the process died; it held no lock"
         if kind == "writer" and facts.design in ("snapshot", "conditional"):

@@ -123,6 +123,10 @@ DEATH_RELEASES = {
     "released its row lock",
     "advisory": "PostgreSQL ended the dead buyer's session, rolled its transaction back and "
     "released its advisory lock",
+    "for-update-unordered": "PostgreSQL ended the dead buyer's session, rolled its "
+    "transaction back and released its seats' row locks",
+    "skip-locked": "PostgreSQL ended the dead buyer's session, rolled its transaction back "
+    "and released its seats' row locks",
 }
 
 DEATH_HOLDS = {

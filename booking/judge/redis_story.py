@@ -91,16 +91,21 @@ def ttl_lock_lines(holds: list[Hold], ttl_ms: float, anomalous: int) -> list[str
     late = _outlived(holds, ttl_ms)
     if not holds:
         return []
+    # Only a holder that went on to write can do harm once its lock is gone; one that found
+    # the stock sold out wrote nothing.
+    late = [h for h in late if h.record.t_write]
     if not late:
         longest = max(h.ms for h in holds)
+        killed = any(h.record.outcome is Outcome.KILLED for h in holds)
         return [
-            f"Every holder finished within the lock's {_ttl(ttl_ms)} TTL (the longest hold "
-            f"lasted {longest:.1f} ms), so the lock never expired under anyone."
+            f"Every holder that wrote finished within the lock's {_ttl(ttl_ms)} TTL (the "
+            f"longest hold lasted {longest:.1f} ms), so no write came after its lock had "
+            + ("expired (only a killed holder's lock did)." if killed else "expired.")
         ]
     overtaken = [(h, t) for h in late if (t := _taker(h, holds, ttl_ms)) is not None]
     head = (
-        f"{_plural(len(late), 'holder')} of {len(holds)} held the lock past its "
-        f"{_ttl(ttl_ms)} TTL and wrote after Redis had deleted it"
+        f"{_plural(len(late), 'holder')} of {len(holds)} wrote after the lock's "
+        f"{_ttl(ttl_ms)} TTL had run out, when Redis had deleted it"
     )
     if not overtaken:
         return [

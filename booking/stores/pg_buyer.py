@@ -22,7 +22,7 @@ from psycopg.pq import TransactionStatus
 from booking.errors import ServerUnreachable, StoreError
 from booking.stores import StoreBusy, StoreOptions
 from booking.waits import bounded
-from booking.words import mask_dsn
+from booking.words import mask_dsn, without_secrets
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 
@@ -34,7 +34,7 @@ def one_line(exc: BaseException) -> str:
 
 def reach_error(dsn: str, exc: BaseException) -> StoreError:
     """A connection the server refused or never answered, as one line that says why."""
-    reason = one_line(exc)
+    reason = without_secrets(one_line(exc), dsn)
     if "too many c" in reason or isinstance(exc, pg_errors.TooManyConnections):
         return StoreError(
             f"the postgres server at {mask_dsn(dsn)} has no room for another connection "
@@ -42,6 +42,23 @@ def reach_error(dsn: str, exc: BaseException) -> StoreError:
             "max_connections"
         )
     return ServerUnreachable(f"cannot reach the postgres server at {mask_dsn(dsn)}: {reason}")
+
+
+@contextmanager
+def parent_connection(dsn: str, timeout_s: float, doing: str) -> Iterator[Connection]:
+    """The parent's own short connection (to make, mark, count, read the ledger): a failure
+    is one line naming the server (never its password); a connection that broke is
+    ServerUnreachable: the store may be fine, the server is gone."""
+    conn = connect(dsn, timeout_s)
+    try:
+        yield conn
+    except psycopg.Error as exc:
+        reason = without_secrets(one_line(exc), dsn)
+        if conn.broken:
+            raise ServerUnreachable(f"{mask_dsn(dsn)}: cannot {doing} ({reason})") from None
+        raise StoreError(f"{mask_dsn(dsn)}: cannot {doing} ({reason})") from None
+    finally:
+        conn.close()
 
 
 def session_options(timeout_s: float) -> str:

@@ -10,18 +10,16 @@ for-update-unordered and skip-locked are taken here, one statement each.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
-
-import psycopg
 
 from booking import faults
 from booking.errors import StoreError
 from booking.seating import Shape, holder_of
 from booking.stores import StoreOptions
-from booking.stores.pg_buyer import Connection, PgBuyer, connect, one_line
+from booking.stores.pg_buyer import Connection, PgBuyer, parent_connection
 from booking.stores.pg_store import MAKE, RECORD_SALE, SALES_COLUMNS, SETUP_KEY, columns, tables
 from booking.stores.seat_store import MarkedMap, holds_count, rebuild, seat_list
 from booking.words import mask_dsn
@@ -132,15 +130,8 @@ class PgSeatStore(MarkedMap):
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_KEY,))
             self._shape_up(conn, create, reset)
 
-    @contextmanager
-    def _connection(self, doing: str) -> Iterator[Connection]:
-        conn = connect(self._dsn, self._options.timeout_s)
-        try:
-            yield conn
-        except psycopg.Error as exc:
-            raise StoreError(f"{self.where}: cannot {doing} ({one_line(exc)})") from None
-        finally:
-            conn.close()
+    def _connection(self, doing: str) -> AbstractContextManager[Connection]:
+        return parent_connection(self._dsn, self._options.timeout_s, doing)
 
     def _shape_up(self, conn: Connection, create: bool, reset: bool) -> None:
         """Refuse what is not a map of our shape (unless `reset`), then make what is

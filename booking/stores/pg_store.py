@@ -10,17 +10,14 @@ the write of a purchase are separate statements, so `none` and `naive-tx` race f
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
-
-import psycopg
 
 from booking import faults
 from booking.errors import StoreError
 from booking.stores import StoreOptions
-from booking.stores.pg_buyer import Connection, PgBuyer, connect, one_line
+from booking.stores.pg_buyer import Connection, PgBuyer, parent_connection
 from booking.stores.seat_store import holds_seat_map
 from booking.stores.sighting import Sighting, Writer
 from booking.words import mask_dsn, printable
@@ -190,15 +187,8 @@ class PgStore:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_KEY,))
             self._shape_up(conn, tickets, create, reset)
 
-    @contextmanager
-    def _connection(self, doing: str) -> Iterator[Connection]:
-        conn = connect(self._dsn, self._options.timeout_s)
-        try:
-            yield conn
-        except psycopg.Error as exc:
-            raise StoreError(f"{self.where}: cannot {doing} ({one_line(exc)})") from None
-        finally:
-            conn.close()
+    def _connection(self, doing: str) -> AbstractContextManager[Connection]:
+        return parent_connection(self._dsn, self._options.timeout_s, doing)
 
     def _shape_up(self, conn: Connection, tickets: int, create: bool, reset: bool) -> None:
         """Refuse a schema that is not ours, else make what is missing (in the caller's

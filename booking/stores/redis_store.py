@@ -27,7 +27,7 @@ from booking.errors import ServerUnreachable, StoreError
 from booking.stores import StoreOptions
 from booking.stores.sighting import Sighting, Writer
 from booking.waits import bounded
-from booking.words import mask_dsn, printable
+from booking.words import mask_dsn, printable, without_secrets
 
 PREFIX = "booking:"
 STOCK = PREFIX + "stock"
@@ -278,7 +278,7 @@ class RedisStore:
         return {key: _text(kind) for key, kind in zip(keys, pipe.execute(), strict=True)}
 
     def _speaking(self, doing: str) -> _Speaking:
-        return _Speaking(self._where, doing)
+        return _Speaking(self._options.dsn, doing)
 
     def _stock(self, value: object = None, read: bool = True) -> int:
         found = self._client.get(STOCK) if read else value
@@ -357,8 +357,9 @@ def _text(value: bytes | str) -> str:
 class _Speaking:
     """Turns what redis-py raises into one StoreError line naming the server."""
 
-    def __init__(self, where: str, doing: str) -> None:
-        self._where = where
+    def __init__(self, dsn: str, doing: str) -> None:
+        self._dsn = dsn
+        self._where = mask_dsn(dsn)
         self._doing = doing
 
     def __enter__(self) -> None:
@@ -369,7 +370,7 @@ class _Speaking:
     ) -> None:
         if exc is None or not isinstance(exc, redis.RedisError):
             return
-        detail = " ".join(str(exc).split())
+        detail = without_secrets(" ".join(str(exc).split()), self._dsn)
         if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
             raise ServerUnreachable(
                 f"cannot reach the redis server at {self._where}: {detail}"

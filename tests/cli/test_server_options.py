@@ -108,3 +108,20 @@ def test_a_query_password_never_reaches_the_record_or_the_history(
     assert record["path"].endswith("?password=***")
     assert "hunter2" not in result.stdout + result.stderr
     assert b"hunter2" not in db.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        "postgresql://u:hunter2 x@127.0.0.1:1/db",
+        "postgresql://u@127.0.0.1:1/db?password=hunter2 x",
+        "redis://:hunter2 x@127.0.0.1:1/0",
+    ],
+)
+def test_a_driver_quoting_the_password_never_shows_it(dsn: str) -> None:
+    # The drivers' own messages may quote the DSN's password (libpq: 'unexpected spaces
+    # found in "..."'): booking masks it there too.
+    result = run_cli("--dsn", dsn, "--buyers", "1")
+    assert result.exit_code == 2, result.stdout
+    assert "hunter2" not in result.stderr + result.stdout
+    assert "***" in result.stderr
