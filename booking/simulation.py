@@ -211,8 +211,13 @@ def _run(
         if presence is not None and (presence.others_at_start or presence.others_now()):
             sighting = (sighting or Sighting(identity=False))._replace(concurrent=True)
         facts = run_facts(scenario, tickets, raw, remaining, problem, victims, sighting)
-        if server is not None and server.killed:
-            facts = replace(facts, server_killed_ms=scenario.kill_server_ms)
+        if server is not None and scenario.kill_server_ms is not None:
+            when = scenario.kill_server_ms
+            facts = replace(
+                facts,
+                server_killed_ms=when if server.killed else None,
+                server_kill_missed_ms=None if server.killed else when,
+            )
         facts = replace(facts, store_unreachable=unreachable)
         judgement = judge(replace(facts, seats=seat_facts))
     return record_of(scenario, tickets, seed, raw, remaining, judgement)
@@ -388,7 +393,7 @@ def run_facts(
         retries=scenario.retries if STRATEGIES[scenario.strategy].retries else 0,
         store=scenario.store_name,
         private_store=scenario.path is None,
-        seat_locks=STRATEGIES[scenario.strategy].per_seat,
+        seat_locks=STRATEGIES[scenario.strategy].per_seat and scenario.seats is not None,
         lock_ttl_ms=_lock_ttl(scenario),
     )
 

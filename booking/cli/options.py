@@ -72,8 +72,10 @@ RetriesOption = Annotated[
     int | None,
     typer.Option(
         metavar="N",
-        help="optimistic strategy: after a compare-and-set finds the store changed, re-read "
-        "and try again up to N times, then give up.  \\[default: 3]",
+        help="optimistic, serializable, fenced, for-update-unordered: after a conflict (a "
+        "compare-and-set that found the store changed, a serialization failure, a stale "
+        "fencing token, a deadlock the server broke), try again up to N times, then give "
+        "up.  \\[default: 3]",
         show_default=False,
     ),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -51,8 +52,9 @@ def run(
         str | None,
         typer.Option(
             metavar="[" + "|".join(STORES) + "]",
-            help="Where the tickets live.  \\[default: sqlite for a .db/.sqlite --path "
-            "or a strategy that needs it, else json]",
+            help="Where the tickets live.  \\[default: the --dsn's scheme; sqlite for a "
+            ".db/.sqlite --path; else the store a strategy needs (sqlite for transaction, "
+            "postgres for for-update, redis for fenced...); else json]",
             show_default=False,
         ),
     ] = None,
@@ -191,10 +193,12 @@ def run(
         seats=seats,
         order=order,
         pick=pick,
-        dsn=server_dsn(dsn, store),
+        dsn=dsn,
         lock_ttl_ms=lock_ttl,
         kill_server_ms=kill_server,
     )
+    if dsn is None:  # $BOOKING_DSN, for the store named or the one the strategy needs
+        scenario = replace(scenario, dsn=server_dsn(None, scenario.store_name))
     notes: list[str] = []
     scenario.validate()  # bad input never opens a history session
     if trace is not None:

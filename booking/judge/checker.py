@@ -67,6 +67,7 @@ class RunFacts:
     seats: SeatFacts | None = None  # a seat run: its map; tickets are its free seats
     seat_locks: bool = False  # a lock per seat (seatlock): no one guard to be stuck behind
     server_killed_ms: float | None = None  # --kill-server: when the server was SIGKILLed
+    server_kill_missed_ms: float | None = None  # --kill-server asked for, after the run ended
     # The count could not be read because the store's server did not answer: unknown, not
     # corrupt.
     store_unreachable: bool = False
@@ -253,6 +254,12 @@ def judge(facts: RunFacts) -> Judgement:
         story.append("Interrupted: these are the numbers measured before the stop.")
     if facts.server_killed_ms is not None:
         story.append(server_killed_sentence(facts, errors))
+    elif facts.server_kill_missed_ms is not None:
+        story.append(
+            f"--kill-server {facts.server_kill_missed_ms:g} never fired: the run was over "
+            f"{wall_s * 1000:,.0f} ms after the gate opened, before it; the server was "
+            "stopped in order afterwards."
+        )
     if remaining is None:
         story.append(f"The store could not be read after the run: {facts.store_problem}")
     return Judgement(

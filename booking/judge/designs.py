@@ -182,13 +182,14 @@ def server_killed_sentence(facts: RunFacts, errors: int) -> str:
     """--kill-server: what killing the store's server did to the run."""
     when = f"{facts.server_killed_ms:g} ms" if facts.server_killed_ms is not None else "during"
     failed = (
-        f"{_plural(errors, 'operation')} failed with {'its' if errors == 1 else 'their'} "
-        "connection gone"
+        f"{_plural(errors, 'operation')} then failed, the server gone (a broken or refused "
+        "connection)"
         if errors
         else "no operation was under way or left to make"
     )
     return (
         f"The {facts.store} server was killed {when} after the gate opened (--kill-server): "
-        f"{failed}. Sales it had committed are counted from the receipts; what it held "
-        "went with it."
+        f"{failed}. The sales counted are this run's receipts; a purchase the server may have "
+        "committed just before, whose answer never came back, is among the failures, and "
+        "the count it held is unknown."
     )

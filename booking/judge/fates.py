@@ -105,10 +105,11 @@ def after_death(facts: RunFacts, died: list[Record], motion: Motion, kind: str =
             f"{line}, but no other buyer came for it afterwards (the others had finished), "
             "so nobody was stuck"
         )
+    what = "seats' locks" if facts.seat_locks else "the guard"
     took = (
-        f"{_plural(len(later), 'buyer')} took the guard after it"
+        f"{_plural(len(later), 'buyer')} took {what} after it"
         if later
-        else "no other buyer needed the guard afterwards"
+        else f"no other buyer needed {what} afterwards"
     )
     released = DEATH_RELEASES.get(facts.strategy)
     return f"{released}; {took}" if released else took

@@ -63,7 +63,7 @@ def redis_lines(
     if facts.strategy == "ttl-lock":
         lines += ttl_lock_lines(holds, ttl_ms, anomalous)
     else:
-        lines += fenced_lines(holds, ttl_ms, conflicts, gave_up, facts.retries)
+        lines += fenced_lines(holds, ttl_ms, conflicts, gave_up, facts.retries, not anomalous)
     lines += dead_holder_lines(holds, ttl_ms)
     return lines
 
@@ -141,7 +141,7 @@ def ttl_lock_lines(holds: list[Hold], ttl_ms: float, anomalous: int) -> list[str
 
 
 def fenced_lines(
-    holds: list[Hold], ttl_ms: float, conflicts: int, gave_up: int, retries: int
+    holds: list[Hold], ttl_ms: float, conflicts: int, gave_up: int, retries: int, safe: bool = True
 ) -> list[str]:
     late = _outlived(holds, ttl_ms)
     if not conflicts:
@@ -168,6 +168,8 @@ def fenced_lines(
         line += f"; {_plural(gave_up, 'attempt')} gave up {when}"
     else:
         line += "; each one took the lock and a new token again, and retried"
+    if not safe:
+        return [line + "."]
     return [line + ". Nothing was oversold: the token, not the lock, kept the stale writes out."]
 
 

@@ -208,6 +208,11 @@ def _headline(
             f"; {plural(repicks, 're-pick')} (a chosen seat was sold by the time the buyer "
             "came to claim it)"
         )
+    quit_ = sum(r.kind is Kind.ATTEMPT and r.outcome is Outcome.GAVE_UP for r in records)
+    if quit_:
+        line += (
+            f"; {plural(quit_, 'attempt')} gave up after {'its' if quit_ == 1 else 'their'} retries"
+        )
     return line + "."
 
 

@@ -36,7 +36,7 @@ def server_lines(facts: RunFacts, verdict: str, inside: int, gave_up: list[Recor
     if facts.strategy in SERIALISED_BY and verdict == "SAFE" and not facts.seats and inside <= 1:
         lines.append(f"The purchases were serialised by {SERIALISED_BY[facts.strategy]}.")
     if facts.strategy == "serializable":
-        lines += _serialization(facts, records, gave_up)
+        lines += _serialization(facts, records, gave_up, safe=verdict == "SAFE")
     deadlocks = sum(r.kind is Kind.CONFLICT and r.message == DEADLOCK for r in records)
     if deadlocks:
         retries = plural(facts.retries, "retry", "retries")
@@ -44,7 +44,12 @@ def server_lines(facts: RunFacts, verdict: str, inside: int, gave_up: list[Recor
         quit_ = sum(last.get((r.buyer, r.attempt)) == DEADLOCK for r in gave_up)
         lines.append(
             f"PostgreSQL detected {plural(deadlocks, 'deadlock')} among the seat row locks and "
-            f"aborted one transaction of each; those buyers tried again"
+            + (
+                "aborted one of its transactions; that buyer"
+                if deadlocks == 1
+                else "aborted one transaction of each; those buyers"
+            )
+            + " tried again"
             + (f" ({plural(quit_, 'buyer')} gave up after {retries})." if quit_ else ".")
             + " Two buyers that lock the same seats in different orders can each hold one "
             "the other waits for; for-update takes them in seat order, and never deadlocks."
@@ -77,7 +82,9 @@ def _naive(records: list[Record]) -> str:
     )
 
 
-def _serialization(facts: RunFacts, records: list[Record], gave_up: list[Record]) -> list[str]:
+def _serialization(
+    facts: RunFacts, records: list[Record], gave_up: list[Record], safe: bool
+) -> list[str]:
     failures = sum(r.kind is Kind.CONFLICT for r in records)
     if not failures:
         return ["No SERIALIZABLE transaction was aborted: no serialization failure, no retry."]
@@ -92,4 +99,4 @@ def _serialization(facts: RunFacts, records: list[Record], gave_up: list[Record]
             f"; {plural(len(gave_up), 'attempt')} gave up after "
             f"{plural(facts.retries, 'retry', 'retries')}"
         )
-    return [line + ". Nothing stale was ever written: the database refused it."]
+    return [line + (". Nothing stale was ever written: the database refused it." if safe else ".")]

@@ -244,8 +244,10 @@ def _timed_out(cell: CellSummary) -> str:
 def _retried(cell: CellSummary) -> str:
     """What a cell that retries paid instead of oversell: conflicts and quitters."""
     return (
-        f"{cell.label}: per run, a median of {_num(cell.conflicts_median or 0)} conflicts and "
-        f"{_num(cell.gave_up_median or 0)} attempts given up after their retries."
+        f"{cell.label}: per run, a median of {_num(cell.conflicts_median or 0)} "
+        f"conflict{'' if cell.conflicts_median == 1 else 's'} and "
+        f"{_num(cell.gave_up_median or 0)} attempt{'' if cell.gave_up_median == 1 else 's'} "
+        "given up after their retries."
     )
 
 

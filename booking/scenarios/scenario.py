@@ -11,7 +11,7 @@ from pathlib import Path
 from booking.errors import ScenarioError
 from booking.memory import parse_size
 from booking.scenarios.arrival import GATE, Arrival
-from booking.scenarios.dsn import check_dsn
+from booking.scenarios.dsn import check_dsn, mask_dsn
 from booking.seating import MAX_ORDER, PICKS, SeatPlan, Shape, parse_seats
 from booking.stores import DSN_SCHEMES, NETWORK_STORES, STORES, infer_store
 from booking.strategies import STRATEGIES
@@ -264,6 +264,11 @@ class Scenario:
         """--dsn, --kill-server and --lock-ttl where they mean something, and sound."""
         store = self.store_name
         if store not in NETWORK_STORES:
+            if self.dsn is not None and self.store is None:
+                raise ScenarioError(
+                    f"dsn {json.dumps(mask_dsn(self.dsn))}: not a server booking knows; "
+                    "expected postgresql://, postgres:// or redis://"
+                )
             for given, option in ((self.dsn, "--dsn"), (self.kill_server_ms, "--kill-server")):
                 if given is not None:
                     raise ScenarioError(
@@ -281,7 +286,7 @@ class Scenario:
                 if self.kill_server_ms is not None:
                     raise ScenarioError(
                         "--kill-server kills the throwaway server booking starts; it never "
-                        "kills a server you run (drop --dsn)"
+                        "kills a server you run (drop --dsn, or unset BOOKING_DSN)"
                     )
             if self.kill_server_ms is not None and not (
                 math.isfinite(self.kill_server_ms) and 0 <= self.kill_server_ms <= MAX_THINK_MS
@@ -297,7 +302,7 @@ class Scenario:
                 )
             if not (math.isfinite(self.lock_ttl_ms) and 1 <= self.lock_ttl_ms <= MAX_THINK_MS):
                 raise ScenarioError(
-                    f"lock ttl must be a whole number of milliseconds from 1 to "
+                    f"lock ttl must be a number of milliseconds from 1 to "
                     f"{MAX_THINK_MS:,.0f}, not {self.lock_ttl_ms:g}"
                 )
 

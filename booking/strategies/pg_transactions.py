@@ -39,7 +39,10 @@ class OnPostgres(OnTheStore):
     name = ""
 
     def _prepare(self) -> None:
-        if not getattr(self._store, "server", False) or not hasattr(self._store, "where"):
+        from booking.stores.pg_seats import PgSeatStore
+        from booking.stores.pg_store import PgStore
+
+        if not isinstance(self._store, PgStore | PgSeatStore):
             raise StoreError(f"the {self.name} strategy needs the postgres store")
         if self._seats is not None and not self._sells_seats():
             raise StoreError(f"the {self.name} strategy sells a ticket count, not seats")

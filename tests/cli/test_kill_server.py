@@ -29,3 +29,12 @@ def test_a_killed_server_ends_the_run_with_errors_and_says_why(store: str, strat
     assert f"The {store} server was killed 50 ms after the gate opened" in words
     assert "The store could not be read after the run: cannot reach" in words
     assert no_children_left()
+
+
+def test_a_kill_that_comes_after_the_run_is_said_not_to_have_happened() -> None:
+    require_server("redis")
+    result = simulate(
+        Scenario(store="redis", strategy="atomic", buyers=3, think_ms=(0, 0), kill_server_ms=60_000)
+    )
+    assert result.verdict == "SAFE", result.explanation
+    assert "--kill-server 60000 never fired" in " ".join(result.explanation)

@@ -125,3 +125,12 @@ def test_a_driver_quoting_the_password_never_shows_it(dsn: str) -> None:
     assert result.exit_code == 2, result.stdout
     assert "hunter2" not in result.stderr + result.stdout
     assert "***" in result.stderr
+
+
+def test_booking_dsn_serves_the_store_a_strategy_needs(
+    monkeypatch: pytest.MonkeyPatch, pg_dsn: str
+) -> None:
+    # No --store: for-update needs postgres, and $BOOKING_DSN names one.
+    monkeypatch.setenv("BOOKING_DSN", pg_dsn)
+    record = run_json("--strategy", "for-update", "--buyers", "2", "--think", "0", "--reset")
+    assert (record["store"], record["path"], record["verdict"]) == ("postgres", pg_dsn, "SAFE")

@@ -77,6 +77,8 @@ def test_ctrl_c_while_buyers_wait_for_a_row_lock_is_an_interruption(pg_dsn: str)
     assert record["verdict"] == "INTERRUPTED", record["explanation"]
     assert record["errors"] == 0, record["explanation"]
     assert record["oversold"] == 0 and record["lost_updates"] == 0
+    # A count run: its buyers waited for the stock row's lock, not for a seat's.
+    assert "seat" not in " ".join(record["explanation"])
 
 
 def test_ctrl_c_stops_the_throwaway_server_with_the_run() -> None:
