@@ -28,7 +28,7 @@ def table(records: list[dict[str, Any]]) -> None:
             (
                 escape(record["protocol"]),
                 f"[dim]stores[/] {', '.join(record['stores'])} · [dim]sells[/] "
-                f"{_sells(record.get('sells', ['count']))} · {safety}",
+                f"{_sells(record.get('sells', ['count']), record)} · {safety}",
                 f"[dim]cost[/] {escape(record['cost'])}",
                 f"[dim]faults[/] {_faults(record['faults'])}",
                 f"[dim]from[/] {escape(record['origin'])}",
@@ -53,7 +53,12 @@ def _faults(faults: dict[str, str]) -> str:
     return "; ".join(f"--kill-{kind}: {escape(what)}" for kind, what in faults.items())
 
 
-def _sells(sells: list[str]) -> str:
-    """'a count', 'seats (--seats)', or both."""
-    words = {"count": "a count", "seats": "seats (--seats)"}
+def _sells(sells: list[str], record: dict[str, object]) -> str:
+    """'a count', 'seats (--seats)', or both; seats on fewer stores than it works on are
+    named ('seats (--seats: json, sqlite, postgres)')."""
+    seat_stores = record.get("seat_stores") or []
+    where = ""
+    if isinstance(seat_stores, list) and seat_stores != record.get("stores"):
+        where = ": " + ", ".join(str(name) for name in seat_stores)
+    words = {"count": "a count", "seats": f"seats (--seats{where})"}
     return " or ".join(words.get(what, what) for what in sells)

@@ -94,7 +94,16 @@ class StrategyInfo(NamedTuple):
             "steps": list(self.steps),
             "faults": {kind: what for kind, what in self.faults},
             "sells": list(self.sells),
+            "seat_stores": self.seat_stores(),
         }
+
+    def seat_stores(self) -> list[str]:
+        """The stores it sells seats on: those it works on that hold a seat map."""
+        if "seats" not in self.sells:
+            return []
+        from booking.stores.seat_store import SEAT_STORES
+
+        return [name for name in STORES if name in SEAT_STORES and self.supports(name)]
 
 
 #: The steps of the protocols without a guard (StrategyInfo.steps).

@@ -55,6 +55,10 @@ def test_only_the_strategies_that_show_a_failure_claim_no_safety() -> None:
     sells = {r["name"]: r["sells"] for r in records}
     assert sells["seatlock"] == ["seats"] and sells["queue"] == ["count", "seats"]
     assert sells["lock"] == ["count", "seats"]
+    # Seats only where a seat map can live: redis holds none.
+    seat_stores = {r["name"]: r["seat_stores"] for r in records}
+    assert seat_stores["lock"] == ["json", "sqlite", "postgres"]
+    assert seat_stores["skip-locked"] == ["postgres"] and seat_stores["fenced"] == []
     assert next(r for r in records if r["name"] == "transaction")["stores"] == ["sqlite"]
 
 
