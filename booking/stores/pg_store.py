@@ -19,8 +19,8 @@ from booking.errors import StoreError
 from booking.stores import StoreOptions
 from booking.stores.pg_buyer import Connection, PgBuyer, parent_connection
 from booking.stores.seat_store import holds_seat_map
-from booking.stores.sighting import Sighting, Writer
-from booking.words import mask_dsn, printable
+from booking.stores.sighting import Sighting, ledger_sighting
+from booking.words import mask_dsn
 
 MAX_COUNT = 2**53
 #: The key of the advisory lock under which a store is checked and made: two runs that
@@ -277,14 +277,8 @@ class PgStore:
                 "SELECT run FROM booking.resets WHERE id > %s ORDER BY id", (reset,)
             ).fetchall()
             conn.execute("COMMIT")
-        own = self._options.run_id
-        return Sighting(
-            ledger=True,
-            sales=sum(n for _, n in rows),
-            ledger_count=count,
-            others=tuple(Writer(printable(str(run)), sales=n) for run, n in rows if run != own),
-            resets=tuple(printable(str(run)) for (run,) in resets),
-            overwritten=self._overwritten,
+        return ledger_sighting(
+            self._options.run_id, count, rows, [run for (run,) in resets], self._overwritten
         )
 
     def connect(self, buyer: int) -> PgStock:

@@ -25,9 +25,9 @@ from redis.retry import Retry
 from booking import faults
 from booking.errors import ServerUnreachable, StoreError
 from booking.stores import StoreOptions
-from booking.stores.sighting import Sighting, Writer
+from booking.stores.sighting import Sighting, ledger_sighting
 from booking.waits import bounded
-from booking.words import mask_dsn, printable, without_secrets
+from booking.words import mask_dsn, without_secrets
 
 PREFIX = "booking:"
 STOCK = PREFIX + "stock"
@@ -318,13 +318,12 @@ class RedisStore:
             count = self._stock(value, read=False)
         runs = Counter(_text(entry).split("\t", 1)[0] for entry in sales)
         own = self._options.run_id
-        return Sighting(
-            ledger=True,
-            sales=len(sales),
-            ledger_count=count,
-            others=tuple(Writer(printable(run), sales=n) for run, n in runs.items() if run != own),
-            resets=tuple(printable(_text(entry).split("\t", 1)[0]) for entry in resets),
-            overwritten=self._overwritten,
+        return ledger_sighting(
+            own,
+            count,
+            list(runs.items()),
+            [_text(entry).split("\t", 1)[0] for entry in resets],
+            self._overwritten,
         )
 
     def connect(self, buyer: int) -> RedisStock:

@@ -33,3 +33,25 @@ class Sighting(NamedTuple):
     overwritten: int | None = None  # the changed count a write-back replaced (manager)
     identity: bool = True  # False: the store cannot tell writers apart (JSON inplace, no xattrs)
     concurrent: bool = False  # another booking run was on the store at this run's start or end
+
+
+def ledger_sighting(
+    own: str,
+    count: int,
+    sales: list[tuple[str, int]],
+    resets: list[str],
+    overwritten: int | None,
+) -> Sighting:
+    """What a store with a ledger saw since the mark: `sales` per run in the order they
+    came (this run's, `own`, among them), `resets` by run, read in one snapshot with the
+    count. Every ledger store (sqlite, postgres, redis) says it the same way."""
+    from booking.words import printable
+
+    return Sighting(
+        ledger=True,
+        sales=sum(n for _, n in sales),
+        ledger_count=count,
+        others=tuple(Writer(printable(str(run)), sales=n) for run, n in sales if run != own),
+        resets=tuple(printable(str(run)) for run in resets),
+        overwritten=overwritten,
+    )

@@ -16,11 +16,10 @@ from booking.errors import StoreError
 from booking.sqlite_files import enable_wal, looks_like_sqlite
 from booking.stores import StoreOptions, store_exists
 from booking.stores.seat_store import SEATS_TABLE, holds_seat_map
-from booking.stores.sighting import Sighting, Writer
+from booking.stores.sighting import Sighting, ledger_sighting
 from booking.stores.sqlite_busy import busy_or as _busy_or
 from booking.stores.sqlite_buyer import SqliteBuyer
 from booking.stores.sqlite_buyer import connect as _connect
-from booking.words import printable
 
 MAX_COUNT = 2**53
 READ = "SELECT count FROM stock WHERE id = 1"
@@ -288,14 +287,8 @@ class SqliteStore:
             conn.execute("COMMIT")
         finally:
             conn.close()
-        own = self._options.run_id
-        return Sighting(
-            ledger=True,
-            sales=sum(n for _, n in rows),
-            ledger_count=count,
-            others=tuple(Writer(printable(str(run)), sales=n) for run, n in rows if run != own),
-            resets=tuple(printable(str(run)) for (run,) in resets),
-            overwritten=self._overwritten,
+        return ledger_sighting(
+            self._options.run_id, count, rows, [run for (run,) in resets], self._overwritten
         )
 
     def connect(self, buyer: int) -> SqliteStock:

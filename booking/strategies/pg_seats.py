@@ -165,38 +165,38 @@ class SkipLockedSeats(_Picker):
             time.sleep(RELOOK_S * (0.5 + self._jitter.random()))
 
 
-class ForUpdateUnordered(OnPostgres):
+class _SeatsOnPostgres(OnPostgres):
+    """A PostgreSQL strategy that sells only seats: refused without --seats."""
+
+    def _sells_seats(self) -> bool:
+        return True
+
+    def _prepare(self) -> None:
+        super()._prepare()
+        _need_seats(self._seats, self.name)
+
+    def buyer_parts(self, buyer: int) -> Purchase:
+        assert self._seats is not None
+        stock = self._store.connect(buyer)
+        assert isinstance(stock, PgSeatStock)
+        return self._purchase(stock, self._seats, buyer)
+
+    def _purchase(self, stock: PgSeatStock, seats: SeatPlan, buyer: int) -> Purchase:
+        raise NotImplementedError
+
+
+class ForUpdateUnordered(_SeatsOnPostgres):
     name = "for-update-unordered"
 
-    def _sells_seats(self) -> bool:
-        return True
-
-    def _prepare(self) -> None:
-        super()._prepare()
-        _need_seats(self._seats, self.name)
-
-    def buyer_parts(self, buyer: int) -> Purchase:
-        assert self._seats is not None
-        stock = self._store.connect(buyer)
-        assert isinstance(stock, PgSeatStock)
-        return SeatRowLocks(stock, self._seats, buyer, self._retries, ordered=False)
+    def _purchase(self, stock: PgSeatStock, seats: SeatPlan, buyer: int) -> Purchase:
+        return SeatRowLocks(stock, seats, buyer, self._retries, ordered=False)
 
 
-class SkipLocked(OnPostgres):
+class SkipLocked(_SeatsOnPostgres):
     name = "skip-locked"
 
-    def _sells_seats(self) -> bool:
-        return True
-
-    def _prepare(self) -> None:
-        super()._prepare()
-        _need_seats(self._seats, self.name)
-
-    def buyer_parts(self, buyer: int) -> Purchase:
-        assert self._seats is not None
-        stock = self._store.connect(buyer)
-        assert isinstance(stock, PgSeatStock)
-        return SkipLockedSeats(stock, self._seats, buyer, self._timeout_s)
+    def _purchase(self, stock: PgSeatStock, seats: SeatPlan, buyer: int) -> Purchase:
+        return SkipLockedSeats(stock, seats, buyer, self._timeout_s)
 
 
 def _need_seats(seats: SeatPlan | None, name: str) -> None:
