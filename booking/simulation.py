@@ -6,7 +6,6 @@ import os
 import random
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -23,7 +22,7 @@ from booking.judge.result import Result
 from booking.judge.seats import SeatFacts
 from booking.memory import meminfo
 from booking.scenarios.scenario import TTL_STRATEGIES, Scenario
-from booking.servers import Server
+from booking.servers import Server, killer, server_for
 from booking.stores import NETWORK_STORES, StoreFile, StoreOptions, load_store
 from booking.stores.presence import Presence
 from booking.stores.sighting import Sighting
@@ -44,28 +43,6 @@ def _presence(scenario: Scenario, path: Path) -> Iterator[Presence | None]:
         yield presence
     finally:
         presence.leave()
-
-
-@contextmanager
-def _server(scenario: Scenario) -> Iterator[Server | None]:
-    """A networked store's throwaway server for the run (none when the user gave --dsn, or
-    for a file store), with room for every buyer's connection and a few more."""
-    if scenario.store_name not in NETWORK_STORES or scenario.dsn is not None:
-        yield None
-        return
-    from booking.servers import throwaway
-
-    with throwaway(scenario.store_name, connections=scenario.buyers + 16) as server:
-        yield server
-
-
-def _server_killer(scenario: Scenario, server: Server | None) -> threading.Timer | None:
-    """--kill-server: a timer, started when the gate opens, that SIGKILLs the server."""
-    if server is None or scenario.kill_server_ms is None:
-        return None
-    timer = threading.Timer(scenario.kill_server_ms / 1000, server.kill)
-    timer.daemon = True
-    return timer
 
 
 @contextmanager
@@ -109,7 +86,8 @@ def simulate(
     scenario.validate()
     admit([scenario])
     seed = scenario.seed if scenario.seed is not None else random.SystemRandom().randrange(2**32)
-    with _server(scenario) as server:
+    wanted = scenario.store_name in NETWORK_STORES and scenario.dsn is None
+    with server_for(scenario.store_name if wanted else None, scenario.buyers) as server:
         return _run(scenario, seed, server, notes, runs)
 
 
@@ -163,7 +141,7 @@ def _run(
                     lock_ttl_ms=scenario.lock_ttl,
                 ),
             )
-            kill = _server_killer(scenario, server)
+            kill = killer(server, scenario.kill_server_ms) if server is not None else None
             try:
                 raw = runner.run(
                     strategy,

@@ -7,6 +7,14 @@ imported here: readiness is checked with the server's own protocol on a plain so
 
 from __future__ import annotations
 
-from booking.servers.throwaway import KINDS, Server, ServerUnavailable, available, throwaway
+from booking.servers.throwaway import (
+    KINDS,
+    Server,
+    ServerUnavailable,
+    available,
+    killer,
+    server_for,
+    throwaway,
+)
 
-__all__ = ["KINDS", "Server", "ServerUnavailable", "available", "throwaway"]
+__all__ = ["KINDS", "Server", "ServerUnavailable", "available", "killer", "server_for", "throwaway"]

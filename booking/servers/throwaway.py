@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -130,6 +131,26 @@ def throwaway(kind: str, *, connections: int = 100) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def server_for(kind: str | None, buyers: int) -> Iterator[Server | None]:
+    """A run's throwaway server, with room for every buyer's connection and a few more
+    (the seller's, the parent's); None for a run that needs none (`kind` None)."""
+    if kind is None:
+        yield None
+        return
+    with throwaway(kind, connections=buyers + 16) as server:
+        yield server
+
+
+def killer(server: Server, after_ms: float | None) -> threading.Timer | None:
+    """--kill-server: a timer, to start when the gate opens, that SIGKILLs the server."""
+    if after_ms is None:
+        return None
+    timer = threading.Timer(after_ms / 1000, server.kill)
+    timer.daemon = True
+    return timer
 
 
 def start(kind: str, *, connections: int = 100) -> Server:

@@ -22,7 +22,7 @@ from booking.schedules.executor import Executor
 from booking.schedules.model import Decision, Step, Trace
 from booking.schedules.search import default_choice, follow
 from booking.schedules.workload import Workload
-from tests.helpers import children_of
+from tests.helpers import no_children_left
 
 pytestmark = pytest.mark.usefixtures("private_tmp")
 
@@ -49,7 +49,7 @@ def assert_reaped(pids: list[int]) -> None:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # already reaped by the executor
         assert not Path(f"/proc/{pid}").exists(), f"buyer pid {pid} is still there"
-    assert children_of(os.getpid()) == []
+    assert no_children_left()
 
 
 def open_fds() -> list[str]:

@@ -7,7 +7,6 @@ leak into the next.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from booking.schedules.executor import Executor
 from booking.schedules.model import Step, Trace
 from booking.schedules.search import follow
 from booking.schedules.workload import Workload
-from tests.helpers import children_of
+from tests.helpers import no_children_left
 
 pytestmark = pytest.mark.usefixtures("private_tmp")
 
@@ -115,6 +114,6 @@ def test_the_executor_removes_its_store_and_leaves_no_child(private_tmp: Path) -
     assert executor.path.parent.parent == private_tmp
     executor(follow([0, 1] * 10))
     assert executor.path.exists()
-    assert children_of(os.getpid()) == []
+    assert no_children_left()
     executor.close()
     assert not executor.path.parent.exists()
