@@ -99,6 +99,9 @@ class PgBuyer:
     def __init__(self, buyer: int, options: StoreOptions) -> None:
         self._conn = connect(options.dsn, options.timeout_s)
         self._sale = (options.run_id, buyer)
+        # The count a guard's SELECT ... FOR UPDATE just read (and locked), for the
+        # purchase's read; None once read, and at every transaction's end.
+        self.locked_count: int | None = None
 
     def close(self) -> None:
         self._conn.close()
@@ -135,6 +138,7 @@ class PgBuyer:
 
     def end(self) -> None:
         """COMMIT what is open; a transaction a failed statement aborted is rolled back."""
+        self.locked_count = None
         if self._interrupted():
             return
         status = self._conn.info.transaction_status
@@ -147,6 +151,7 @@ class PgBuyer:
                 raise busy_or(exc) from None
 
     def rollback(self) -> None:
+        self.locked_count = None
         if not self._interrupted() and self.in_transaction:
             self._conn.execute("ROLLBACK")
 
@@ -173,10 +178,13 @@ class PgBuyer:
         the next sale is recorded for."""
         self._sale = (self._sale[0], buyer)
 
-    def transaction(self, begin: str = "BEGIN", lock: str = "") -> PgGuard:
+    def transaction(
+        self, begin: str = "BEGIN", lock: str = "", locks_the_count: bool = False
+    ) -> PgGuard:
         """A guard on this connection: BEGIN, and `lock` (a statement that waits for a
-        lock, bounded by lock_timeout), held until COMMIT."""
-        return PgGuard(self, begin, lock)
+        lock, bounded by lock_timeout), held until COMMIT. `locks_the_count`: the lock
+        statement selects the stock's count (FOR UPDATE), which the next read returns."""
+        return PgGuard(self, begin, lock, locks_the_count)
 
 
 class PgGuard:
@@ -186,17 +194,18 @@ class PgGuard:
     COMMIT or ROLLBACK, and by the server when the connection dies: a killed holder frees
     it, unlike a lock in this machine's processes."""
 
-    def __init__(self, buyer: PgBuyer, begin: str, lock: str) -> None:
+    def __init__(self, buyer: PgBuyer, begin: str, lock: str, locks_the_count: bool) -> None:
         self._buyer = buyer
         self._begin = begin
         self._lock = lock
+        self._locks_the_count = locks_the_count
 
     def acquire(self) -> bool:
         self._buyer.begin(self._begin)
         if not self._lock:
             return True
         try:
-            self._buyer.execute(self._lock).fetchall()
+            rows = self._buyer.execute(self._lock).fetchall()
         except StoreBusy:
             self._buyer.rollback()
             return False
@@ -204,6 +213,10 @@ class PgGuard:
             if not self._buyer.closed:
                 self._buyer.rollback()
             raise
+        if self._locks_the_count and rows and type(rows[0][0]) is int:
+            # The row it locked is the count the purchase reads: no second round trip
+            # while every other buyer waits for the lock.
+            self._buyer.locked_count = rows[0][0]
         return True
 
     def release(self) -> None:

@@ -112,6 +112,10 @@ class PgStock(PgBuyer):
         self._version = -1
 
     def read(self) -> int:
+        locked = self.locked_count
+        if locked is not None:  # read under the guard's row lock, just now
+            self.locked_count = None
+            return locked
         row = self.execute(READ).fetchone()
         if row is None or type(row[0]) is not int:
             raise ValueError(f"booking.stock holds {row!r}, not a ticket count")

@@ -79,7 +79,7 @@ class ForUpdate(OnPostgres):
             assert isinstance(seats, PgSeatStock)
             return SeatRowLocks(seats, self._seats, buyer, self._retries, ordered=True)
         stock = self._stock(buyer)
-        return self._guarded(buyer, stock.transaction("BEGIN", LOCK_ROW), stock)
+        return self._guarded(buyer, stock.transaction("BEGIN", LOCK_ROW, True), stock)
 
 
 class Advisory(OnPostgres):
