@@ -254,7 +254,12 @@ def _retried(cell: CellSummary) -> str:
 def notes(comparison: Comparison) -> list[str]:
     """The sentences under the table: the findings, then how to read the speed columns."""
     lines = findings(comparison)
-    lines += [_retried(cell) for cell in comparison.cells if cell.conflicts_median is not None]
+    lines += [
+        _retried(cell)
+        for cell in comparison.cells
+        if cell.conflicts_median is not None
+        and (cell.protocol == "compare-and-set" or cell.conflicts_median or cell.gave_up_median)
+    ]
     if comparison.reference:
         which = "" if comparison.reference_given else ", the fastest safe cell"
         lines.append(
