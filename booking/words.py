@@ -5,6 +5,7 @@ into an exponent ("3,880", not "3.88e+03")."""
 from __future__ import annotations
 
 import math
+import re
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
@@ -32,48 +33,48 @@ def printable(text: str) -> str:
     return "".join("?" if ord(char) < 32 or 127 <= ord(char) < 160 else char for char in text)
 
 
-#: Query parameters of a DSN that carry a secret (libpq's and redis-py's).
-_SECRET_PARAMETERS = {"password", "sslpassword", "pass"}
+#: Parameters of a DSN that carry a secret (libpq's and redis-py's), in a URL's query or in
+#: libpq's "key=value" form.
+_SECRET_PARAMETERS = ("password", "sslpassword", "pass")
+_SECRET_IN_QUERY = re.compile(r"([?&](?:password|sslpassword|pass)=)[^&#]*", re.IGNORECASE)
+_SECRET_IN_KEYWORDS = re.compile(
+    r"\b((?:password|sslpassword)\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE
+)
 
 
 def mask_dsn(dsn: str) -> str:
-    """A server URL as it may be shown, recorded or saved: a password, in the user part
-    (user:pw@host) or in the query (?password=pw), replaced by ***. Text that is no URL
-    keeps only what follows its last "@"."""
-    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-    try:
-        parts = urlsplit(dsn)
-        netloc = parts.netloc
-        if parts.password is not None:
-            netloc = f"{parts.username or ''}:***@{netloc.rsplit('@', 1)[1]}"
-        query = parts.query
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(key.lower() in _SECRET_PARAMETERS for key, _ in pairs):
-            query = urlencode(
-                [(k, "***" if k.lower() in _SECRET_PARAMETERS else v) for k, v in pairs],
-                safe="*/:",
-            )
-        return urlunsplit(parts._replace(netloc=netloc, query=query))
-    except ValueError:
-        return dsn.rsplit("@", 1)[-1]
+    """A server URL as it may be shown, recorded or saved: a password replaced by ***,
+    wherever it is: in the user part (user:pw@host, read as libpq reads it: up to the last
+    "@", so a "#" or "?" in it is still the password's), in the query (?password=pw), or in
+    libpq's "key=value" form (password=pw)."""
+    scheme, sep, rest = dsn.partition("://")
+    if not sep:
+        return _SECRET_IN_KEYWORDS.sub(lambda m: m.group(1) + "***", dsn)
+    at = rest.rfind("@")
+    if at >= 0:
+        user, colon, _ = rest[:at].partition(":")
+        if colon:
+            rest = f"{user}:***{rest[at:]}"
+    return scheme + sep + _SECRET_IN_QUERY.sub(lambda m: m.group(1) + "***", rest)
 
 
 def dsn_secrets(dsn: str) -> list[str]:
     """The passwords a DSN carries, as written and decoded: what no message may repeat."""
-    from urllib.parse import parse_qsl, unquote, urlsplit
+    from urllib.parse import unquote, unquote_plus
 
     found: list[str] = []
-    try:
-        parts = urlsplit(dsn)
-        if parts.password:
-            found += [parts.password, unquote(parts.password)]
-        for key, value in parse_qsl(parts.query, keep_blank_values=True):
-            if key.lower() in _SECRET_PARAMETERS and value:
-                found += [value, unquote(value)]
-    except ValueError:
-        pass
-    return sorted({secret for secret in found if secret}, key=len, reverse=True)
+    _, sep, rest = dsn.partition("://")
+    if sep:
+        at = rest.rfind("@")
+        if at >= 0:
+            _, colon, password = rest[:at].partition(":")
+            if colon:
+                found.append(password)
+        found += [m.group(0).split("=", 1)[1] for m in _SECRET_IN_QUERY.finditer(rest)]
+    else:
+        found += [m.group(2).strip("'") for m in _SECRET_IN_KEYWORDS.finditer(dsn)]
+    every = {v for raw in found for v in (raw, unquote(raw), unquote_plus(raw))}
+    return sorted((secret for secret in every if secret), key=len, reverse=True)
 
 
 def without_secrets(text: str, dsn: str) -> str:

@@ -18,7 +18,7 @@ from tests.helpers import run_cli, run_json
         (["--kill-server", "5"], "--kill-server only applies"),
         (["--store", "postgres", "--dsn", "redis://h/0"], "needs a postgresql://... URL"),
         (["--store", "redis", "--dsn", "redis://"], "no host"),
-        (["--store", "redis", "--dsn", "redis://h:99999/0"], "out of range"),
+        (["--store", "redis", "--dsn", "redis://h:99999/0"], "the port must be a number"),
         (["--store", "postgres", "--path", "x.db"], "--path names a store file"),
         (
             ["--store", "postgres", "--dsn", "postgresql://u@h/db", "--kill-server", "5"],
@@ -86,6 +86,12 @@ def test_explore_refuses_a_networked_store_in_one_line(args: list[str]) -> None:
         ("redis://:hunter2@h/0", "redis://:***@h/0"),
         ("redis://h/0?password=hunter2", "redis://h/0?password=***"),
         ("postgresql://u@h/db", "postgresql://u@h/db"),
+        # libpq reads the password up to the "@": a "#" or "?" in it is still the password.
+        ("postgresql://u:s3c#ret@localhost:5432/db", "postgresql://u:***@localhost:5432/db"),
+        ("postgresql://u:s3c?ret@localhost/db", "postgresql://u:***@localhost/db"),
+        # libpq's key=value form, and a query left as written apart from the secret.
+        ("host=h user=u password=s3cret dbname=d", "host=h user=u password=*** dbname=d"),
+        ("postgresql:///db?host=/tmp&password=x", "postgresql:///db?host=/tmp&password=***"),
     ],
 )
 def test_a_password_anywhere_in_a_dsn_is_masked(dsn: str, shown: str) -> None:
@@ -116,6 +122,8 @@ def test_a_query_password_never_reaches_the_record_or_the_history(
         "postgresql://u:hunter2 x@127.0.0.1:1/db",
         "postgresql://u@127.0.0.1:1/db?password=hunter2 x",
         "redis://:hunter2 x@127.0.0.1:1/0",
+        "postgresql://u:hunter2#x@127.0.0.1:1/db",
+        "host=127.0.0.1 port=1 password=hunter2",
     ],
 )
 def test_a_driver_quoting_the_password_never_shows_it(dsn: str) -> None:
