@@ -47,9 +47,10 @@ def binaries() -> Binaries:
     )
 
 
-def prepare(found: Binaries, directory: Path, tell: Callable[[int], None]) -> int | None:
+def prepare(found: Binaries, directory: Path, tell: Callable[[str], None]) -> int | None:
     """initdb the cluster in `directory`/data; the uid to run as (None: this user). `tell`
-    hears initdb's pid, so the watchdog can stop it too if booking dies meanwhile."""
+    says initdb's pid to the watchdog ("pid N", then "gone N"), so that it stops initdb too
+    if booking dies meanwhile, and never a pid reused after it."""
     uid: int | None = None
     if os.geteuid() == 0:
         import pwd
@@ -78,13 +79,16 @@ def prepare(found: Binaries, directory: Path, tell: Callable[[int], None]) -> in
         user=uid,
         start_new_session=True,  # a Ctrl-C is booking's to handle
     )
-    tell(process.pid)
+    tell(f"pid {process.pid}")
     try:
         _, errors = process.communicate()
     except BaseException:
         process.kill()
         process.wait()
         raise
+    finally:
+        if process.returncode is not None:
+            tell(f"gone {process.pid}")
     if process.returncode != 0:
         from booking.servers.throwaway import ServerUnavailable
 

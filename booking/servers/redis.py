@@ -32,7 +32,7 @@ def binaries() -> Binaries:
     return Binaries(found)
 
 
-def prepare(found: Binaries, directory: Path, tell: Callable[[int], None]) -> int | None:
+def prepare(found: Binaries, directory: Path, tell: Callable[[str], None]) -> int | None:
     return None  # nothing to make: redis-server starts empty
 
 

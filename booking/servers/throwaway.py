@@ -162,7 +162,11 @@ def start(kind: str, *, connections: int = 100) -> Server:
     last = ""
     for _ in range(3):  # another process may take the free port before the server binds it
         directory = Path(tempfile.mkdtemp(prefix=f"booking-{kind}-"))
-        watchdog = _watch(directory, module.STOP_SIGNAL)
+        try:
+            watchdog = _watch(directory, module.STOP_SIGNAL)
+        except BaseException:  # a Ctrl-C in this instant: nothing started yet
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
         try:
             return _start_in(kind, module, binaries, directory, connections, watchdog)
         except _PortTaken as exc:
@@ -193,24 +197,22 @@ def _start_in(
     watchdog: subprocess.Popen[bytes],
 ) -> Server:
     user = module.prepare(  # the user to run as (PostgreSQL refuses root)
-        binaries, directory, lambda pid: _tell(watchdog, f"pid {pid}")
+        binaries, directory, lambda line: _tell(watchdog, line)
     )
     port = free_port()  # only now: initdb takes a second, in which another could take it
-    log = open(directory / "server.log", "wb")  # noqa: SIM115 (kept open by the child)
-    try:
-        process = subprocess.Popen(
-            module.command(binaries, directory, port, connections),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C at the terminal is booking's, not the server's
-            user=user,
-        )
-    finally:
-        log.close()
-    _tell(watchdog, f"pid {process.pid}")
+    process: subprocess.Popen[bytes] | None = None
     deadline = time.monotonic() + START_TIMEOUT_S
     try:
+        with open(directory / "server.log", "wb") as log:
+            process = subprocess.Popen(
+                module.command(binaries, directory, port, connections),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C at the terminal is booking's, not the server's
+                user=user,
+            )
+        _tell(watchdog, f"pid {process.pid}")
         # Ours, not merely a server on the port: another run's server may have taken it.
         while process.poll() is not None or not module.ours(port, directory, process.pid):
             if process.poll() is not None:
@@ -225,7 +227,8 @@ def _start_in(
                 )
             time.sleep(0.02)
     except BaseException:
-        _stop(process, module.STOP_SIGNAL)
+        if process is not None:
+            _stop(process, module.STOP_SIGNAL)
         raise
     return Server(kind, module.dsn(port), port, directory, process, watchdog)
 

@@ -1,12 +1,14 @@
 """The watchdog of a throwaway server: `python -m booking.servers.watchdog DIR PARENT SIGNAL`.
 
 Started before the server exists, it owns the server's directory. Booking writes on its
-stdin the pid of each process it starts there ("pid N": initdb, the server), and "stopped"
-once it has stopped the server and deleted the directory itself. Any other end — the pipe
-closed without "stopped" (booking died), or the booking process gone — means a crash: it
-stops the processes it was told of (SIGNAL, the kind's fast shutdown, then SIGKILL) and
-deletes the directory.
-It never signals a pid after booking said "stopped": that pid may belong to someone else.
+stdin the pid of each process it starts there ("pid N": initdb, the server), "gone N" once
+it has reaped one, and "stopped" once it has stopped the server and deleted the directory
+itself. Any other end — the pipe closed without "stopped" (booking died), or the booking
+process gone — means a crash: it stops every process it was told of and still running,
+and every process working in the directory or naming it (one started in the instant
+before booking could say its pid), with SIGNAL (the kind's fast shutdown) then SIGKILL,
+and deletes the directory. A pid is signalled only while it is the process it was told
+of (the same start time): a pid reused by another process is left alone.
 """
 
 from __future__ import annotations
@@ -19,20 +21,26 @@ import sys
 import time
 
 
+def _stat(pid: int) -> list[str] | None:
+    """/proc/PID/stat's fields after the command name, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _started(pid: int) -> str:
+    """When the process started (clock ticks since boot): with the pid, who it is."""
+    fields = _stat(pid)
+    return fields[19] if fields and len(fields) > 19 else ""
+
+
 def _alive(pid: int) -> bool:
     """Running: not gone, and not a zombie (an exited server whose parent, booking, died
     waits for init to reap it)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z"
 
 
 def _stop(pid: int, sig: int) -> None:
@@ -48,9 +56,32 @@ def _stop(pid: int, sig: int) -> None:
         pass
 
 
+def _working_in(directory: str) -> dict[int, str]:
+    """The processes whose working directory is in `directory` or whose command line names
+    it (initdb, postgres -D, redis-server --dir), but this watchdog."""
+    found: dict[int, str] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        pid = int(entry)
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            cwd = ""
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                named = directory.encode() in cmdline.read()
+        except OSError:
+            named = False
+        if named or cwd == directory or cwd.startswith(directory + "/"):
+            found[pid] = _started(pid)
+    return found
+
+
 def main(argv: list[str]) -> None:
     directory, parent, sig = argv[0], int(argv[1]), int(argv[2])
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is for booking, which stops us
+    told: dict[int, str] = {}  # pid -> its start time when booking told of it
     said = b""
     while True:
         # Once booking is gone, only read what it wrote before it died (its forked buyers
@@ -65,13 +96,18 @@ def main(argv: list[str]) -> None:
         if not chunk:
             break  # booking closed the pipe without a word: it died
         said += chunk
-    lines = said.split(b"\n")
-    if b"stopped" in lines:
-        return  # booking stopped the server and deleted its directory itself
-    # Every process it was told of (initdb, then the server), newest first: none of them
-    # may write into the directory once it is deleted.
-    for pid in reversed([int(line[4:]) for line in lines if line.startswith(b"pid ")]):
-        _stop(pid, sig)
+        *lines, said = said.split(b"\n")
+        for line in lines:
+            if line == b"stopped":
+                return  # booking stopped the server and deleted its directory itself
+            if line.startswith(b"pid "):
+                pid = int(line[4:])
+                told[pid] = _started(pid)
+            elif line.startswith(b"gone "):
+                told.pop(int(line[5:]), None)
+    for pid, started in {**_working_in(directory), **told}.items():
+        if started and _started(pid) == started:  # still the process it was
+            _stop(pid, sig)
     shutil.rmtree(directory, ignore_errors=True)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import psycopg
@@ -132,6 +132,10 @@ class PgBuyer:
         if self._conn.closed:
             return True
         if self._conn.info.transaction_status == TransactionStatus.ACTIVE:
+            # Closing the socket does not wake a backend queued for a lock: cancel its
+            # statement first, or it would wait out lock_timeout holding its place.
+            with suppress(Exception):
+                self._conn.cancel_safe(timeout=1.0)
             self._conn.close()
             return True
         return False

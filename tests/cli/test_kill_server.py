@@ -28,6 +28,8 @@ def test_a_killed_server_ends_the_run_with_errors_and_says_why(store: str, strat
     assert result.remaining is None and result.errors > 0
     assert f"The {store} server was killed 50 ms after the gate opened" in words
     assert "The store could not be read after the run: cannot reach" in words
+    # Nothing that needed the run to finish is claimed (fenced: "no write was refused").
+    assert "No write was refused" not in words and "Every holder" not in words
     assert no_children_left()
 
 

@@ -165,3 +165,59 @@ def test_booking_killed_while_its_server_starts_leaves_nothing(delay_s: float) -
         assert list(scratch.glob("booking-postgres-*")) == []
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _watchdog(directory: Path, parent: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "booking.servers.watchdog", str(directory), str(parent), "15"],
+        stdin=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def test_the_watchdog_stops_what_runs_in_the_folder_and_spares_what_it_was_told_is_gone(
+    tmp_path: Path,
+) -> None:
+    # booking (here `parent`) dies: a process working in the folder that booking never got
+    # to name is stopped all the same; one it said was reaped ("gone") is never signalled,
+    # since its pid may since belong to someone else.
+    directory = tmp_path / "server"
+    directory.mkdir()
+    parent = subprocess.Popen(["sleep", "60"])
+    unnamed = subprocess.Popen(["sleep", "60"], cwd=directory)
+    reaped = subprocess.Popen(["sleep", "60"])
+    watchdog = _watchdog(directory, parent.pid)
+    try:
+        assert watchdog.stdin is not None
+        watchdog.stdin.write(f"pid {reaped.pid}\ngone {reaped.pid}\n".encode())
+        watchdog.stdin.flush()
+        time.sleep(0.5)
+        parent.kill()
+        parent.wait()
+        assert unnamed.wait(timeout=20) == -signal.SIGTERM
+        watchdog.wait(timeout=20)
+        assert reaped.poll() is None  # never signalled
+        assert not directory.exists()
+    finally:
+        for process in (parent, unnamed, reaped, watchdog):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def test_a_clean_stop_signals_nothing(tmp_path: Path) -> None:
+    directory = tmp_path / "server"
+    directory.mkdir()
+    told = subprocess.Popen(["sleep", "60"], cwd=directory)
+    watchdog = _watchdog(directory, os.getpid())
+    try:
+        assert watchdog.stdin is not None
+        watchdog.stdin.write(f"pid {told.pid}\nstopped\n".encode())
+        watchdog.stdin.flush()
+        assert watchdog.wait(timeout=20) == 0  # at "stopped", without waiting for the pipe
+        assert told.poll() is None and directory.exists()
+    finally:
+        for process in (told, watchdog):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
