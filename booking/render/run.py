@@ -64,7 +64,8 @@ def summary(result: Result, file: IO[str] | None = None) -> None:
         "oversold",
         _flag(result.oversold),
         "lost updates",
-        _flag(result.lost_updates),
+        # Lost sales are counted against the count the store holds: unknown without it.
+        "?" if result.remaining is None else _flag(result.lost_updates),
     )
     grid.add_row(
         "refused",

@@ -40,3 +40,15 @@ def test_a_kill_that_comes_after_the_run_is_said_not_to_have_happened() -> None:
     )
     assert result.verdict == "SAFE", result.explanation
     assert "--kill-server 60000 never fired" in " ".join(result.explanation)
+
+
+def test_a_summary_does_not_count_lost_sales_it_cannot_know() -> None:
+    # Without the count left (the server is gone) lost updates are unknown: "?", not 0.
+    import io
+
+    from booking.render.run import summary
+    from tests.helpers import fake_result
+
+    out = io.StringIO()
+    summary(fake_result(remaining=None, lost_updates=0, verdict="ERRORS"), out)
+    assert "lost updates  ?" in out.getvalue() or "lost updates ?" in out.getvalue()
