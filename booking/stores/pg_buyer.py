@@ -205,11 +205,15 @@ class PgGuard:
         self._locks_the_count = locks_the_count
 
     def acquire(self) -> bool:
-        self._buyer.begin(self._begin)
         if not self._lock:
+            self._buyer.begin(self._begin)
             return True
         try:
-            rows = self._buyer.execute(self._lock).fetchall()
+            # BEGIN and the lock statement in one round trip (no parameters: psycopg sends
+            # both as one simple query), so the wait for the lock starts a trip sooner.
+            cursor = self._buyer.execute(f"{self._begin}; {self._lock}")
+            cursor.nextset()
+            rows = cursor.fetchall()
         except StoreBusy:
             self._buyer.rollback()
             return False
