@@ -7,6 +7,8 @@ in the parent and used in each buyer."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
@@ -69,3 +71,26 @@ def crowd_backoff(buyers: int) -> Backoff:
     cap = max(buyers - 1, 0) / (POLL_BUDGET_PER_S * mean_share)
     cap = min(max(cap, POLL_FLOOR_S), MAX_POLL_S)
     return Backoff(min(POLL_START_S, cap), cap, POLL_JITTER)
+
+
+def poll_until(
+    attempt: Callable[[], bool],
+    timeout_s: float,
+    backoff: Backoff,
+    rng: random.Random,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
+    """Try `attempt` until it succeeds or `timeout_s` has passed, pausing between tries as
+    `backoff` says (the last pause ends at the deadline, where one more try is made): the
+    loop of every guard that polls (a lock file, a Redis key)."""
+    deadline = clock() + timeout_s
+    tries = 0
+    while True:
+        if attempt():
+            return True
+        left = deadline - clock()
+        if left <= 0:
+            return False
+        tries += 1
+        sleep(min(backoff.pause(tries, rng), left))

@@ -20,7 +20,7 @@ import filelock
 
 from booking.strategies import Purchase
 from booking.strategies.on_store import OnTheStore
-from booking.waits import Backoff, bounded
+from booking.waits import Backoff, bounded, poll_until
 
 
 class FileGuard:
@@ -48,21 +48,16 @@ class FileGuard:
         self._sleep = sleep
 
     def acquire(self) -> bool:
-        deadline = self._clock() + self._timeout_s
-        tries = 0
-        while True:
-            try:
-                self._lock.acquire(blocking=False)
-            except filelock.Timeout:
-                pass
-            else:
-                return True
-            left = deadline - self._clock()
-            if left <= 0:
-                return False
-            tries += 1
-            # The last pause ends at the deadline, where one more try is made.
-            self._sleep(min(self._backoff.pause(tries, self._rng), left))
+        return poll_until(
+            self._try, self._timeout_s, self._backoff, self._rng, self._clock, self._sleep
+        )
+
+    def _try(self) -> bool:
+        try:
+            self._lock.acquire(blocking=False)
+        except filelock.Timeout:
+            return False
+        return True
 
     def release(self) -> None:
         self._lock.release()

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import random
-import time
 from collections.abc import Callable
 from functools import partial
 
@@ -31,7 +30,7 @@ from booking.stores.redis_store import RedisStock, RedisStore
 from booking.strategies import StrategyOptions
 from booking.strategies.on_store import OnTheStore
 from booking.strategies.protocols import Ending, GuardTimeout, Purchase, Steps
-from booking.waits import Backoff, bounded
+from booking.waits import Backoff, bounded, poll_until
 
 #: The TTL when none is given (the scenario's default is the same).
 DEFAULT_TTL_MS = 1000
@@ -59,20 +58,15 @@ class TtlGuard:
         self.got: int | bool | None = None  # what the take gave: fenced's token
 
     def acquire(self) -> bool:
-        deadline = time.monotonic() + self._timeout_s
-        tries = 0
-        while True:
-            self._serial += 1
-            token = f"{self._name}/{self._serial}/{os.urandom(4).hex()}"
-            got = self._take(token)
-            if got:  # fencing tokens start at 1
-                self.token, self.got = token, got
-                return True
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            tries += 1
-            time.sleep(min(self._backoff.pause(tries, self._rng), left))
+        return poll_until(self._try, self._timeout_s, self._backoff, self._rng)
+
+    def _try(self) -> bool:
+        self._serial += 1
+        token = f"{self._name}/{self._serial}/{os.urandom(4).hex()}"
+        got = self._take(token)
+        if got:  # fencing tokens start at 1
+            self.token, self.got = token, got
+        return bool(got)
 
     def release(self) -> None:
         # Deletes the key only if it is still ours: an expired lock may be another's now.
