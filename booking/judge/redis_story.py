@@ -59,15 +59,17 @@ def redis_lines(
         return []
     ttl_ms = facts.lock_ttl_ms
     holds = holds_of(records)
+    # Cut short (a stop, a killed server): what never reached the store proves nothing
+    # about the TTL, so no sentence says every holder finished within it.
+    whole = facts.server_killed_ms is None and not facts.stopped
     lines = []
     if facts.strategy == "ttl-lock":
-        lines += ttl_lock_lines(holds, ttl_ms, anomalous)
+        lines += ttl_lock_lines(holds, ttl_ms, anomalous, whole)
     else:
-        lines += fenced_lines(holds, ttl_ms, conflicts, gave_up, facts.retries, not anomalous)
+        lines += fenced_lines(
+            holds, ttl_ms, conflicts, gave_up, facts.retries, not anomalous, whole
+        )
     lines += dead_holder_lines(holds, ttl_ms)
-    if facts.server_killed_ms is not None or facts.stopped:
-        # Cut short: what never reached the store proves nothing about the TTL.
-        lines = [line for line in lines if not line.startswith(("Every holder", "No write"))]
     return lines
 
 
@@ -90,13 +92,17 @@ def _taker(late: Hold, holds: list[Hold], ttl_ms: float) -> Hold | None:
     )
 
 
-def ttl_lock_lines(holds: list[Hold], ttl_ms: float, anomalous: int) -> list[str]:
+def ttl_lock_lines(
+    holds: list[Hold], ttl_ms: float, anomalous: int, whole: bool = True
+) -> list[str]:
     late = _outlived(holds, ttl_ms)
     if not holds:
         return []
     # Only a holder that went on to write can do harm once its lock is gone; one that found
     # the stock sold out wrote nothing.
     late = [h for h in late if h.record.t_write]
+    if not late and not whole:
+        return []
     if not late:
         longest = max(h.ms for h in holds)
         killed = any(h.record.outcome is Outcome.KILLED for h in holds)
@@ -144,10 +150,18 @@ def ttl_lock_lines(holds: list[Hold], ttl_ms: float, anomalous: int) -> list[str
 
 
 def fenced_lines(
-    holds: list[Hold], ttl_ms: float, conflicts: int, gave_up: int, retries: int, safe: bool = True
+    holds: list[Hold],
+    ttl_ms: float,
+    conflicts: int,
+    gave_up: int,
+    retries: int,
+    safe: bool = True,
+    whole: bool = True,
 ) -> list[str]:
     late = _outlived(holds, ttl_ms)
     if not conflicts:
+        if not whole:
+            return []
         if late:
             return [
                 f"{_plural(len(late), 'holder')} held the lock past its {_ttl(ttl_ms)} TTL, "
