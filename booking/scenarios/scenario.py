@@ -300,10 +300,12 @@ class Scenario:
                 raise ScenarioError(
                     f"--lock-ttl only applies to --strategy {' or '.join(TTL_STRATEGIES)}"
                 )
-            if not (math.isfinite(self.lock_ttl_ms) and 1 <= self.lock_ttl_ms <= MAX_THINK_MS):
+            ttl = self.lock_ttl_ms
+            # Redis counts PX in whole milliseconds: a fraction would be a TTL not kept.
+            if not (math.isfinite(ttl) and float(ttl).is_integer() and 1 <= ttl <= MAX_THINK_MS):
                 raise ScenarioError(
-                    f"lock ttl must be a number of milliseconds from 1 to "
-                    f"{MAX_THINK_MS:,.0f}, not {self.lock_ttl_ms:g}"
+                    f"lock ttl must be a whole number of milliseconds from 1 to "
+                    f"{MAX_THINK_MS:,.0f}, not {ttl:g}"
                 )
 
     def _check_seats(self) -> None:

@@ -27,6 +27,10 @@ from tests.helpers import run_cli, run_json
         (["--store", "redis", "--kill-server", "-1"], "kill server must be"),
         (["--lock-ttl", "5"], "--lock-ttl only applies to --strategy ttl-lock or fenced"),
         (["--store", "redis", "--strategy", "ttl-lock", "--lock-ttl", "0"], "lock ttl must"),
+        (
+            ["--store", "redis", "--strategy", "ttl-lock", "--lock-ttl", "1.5"],
+            "a whole number of milliseconds",
+        ),
         (["--store", "redis", "--strategy", "filelock"], "a lock file guards a file"),
         (["--store", "postgres", "--strategy", "transaction"], "BEGIN IMMEDIATE is SQLite's"),
         (["--store", "json", "--strategy", "for-update"], "needs postgres"),
