@@ -117,6 +117,8 @@ def ttl_lock_lines(
         f"{_ttl(ttl_ms)} TTL had run out, when Redis had deleted it"
     )
     if not overtaken:
+        if len({h.record.buyer for h in holds}) == 1:
+            return [head + ", but no other buyer came for the lock: nobody could take it."]
         return [
             head + ", but no other buyer took the expired lock meanwhile: safe this time by "
             "luck, not by the lock."

@@ -124,3 +124,11 @@ def test_the_ttl_is_in_the_record_only_where_a_lock_has_one(redis_dsn: str) -> N
     assert default.lock_ttl_ms == 1000
     plain = run(redis_dsn, "lock", buyers=3, think_ms=(0, 1), seed=1)
     assert plain.to_dict()["lock_ttl_ms"] is None
+
+
+def test_a_lone_buyer_past_its_ttl_is_not_called_lucky(redis_dsn: str) -> None:
+    # One buyer: its lock expired, but no one else existed to take it.
+    result = run(redis_dsn, "ttl-lock", buyers=1, think_ms=(5, 5), lock_ttl_ms=1, seed=1)
+    story = " ".join(result.explanation)
+    assert result.verdict == "SAFE", story
+    assert "nobody could take it" in story and "by luck" not in story
