@@ -21,7 +21,7 @@ from booking.seating import Shape, holder_of
 from booking.stores import StoreOptions
 from booking.stores.pg_buyer import Connection, PgBuyer, parent_connection
 from booking.stores.pg_store import MAKE, RECORD_SALE, SALES_COLUMNS, SETUP_KEY, columns, tables
-from booking.stores.seat_store import MarkedMap, holds_count, rebuild, seat_list
+from booking.stores.seat_store import MarkedMap, holds_count, rebuild, table_holders
 from booking.words import mask_dsn
 
 SEAT_COLUMNS = {"seat", "row", "col", "holder", "sold_at"}
@@ -197,18 +197,7 @@ class PgSeatStore(MarkedMap):
         return None
 
     def _holders(self, rows: list[tuple[Any, ...]]) -> list[str | None]:
-        """The holders in seat order; StoreError when the rows are no map of our shape or
-        a seat sits at another row and col than its name says."""
-        holders = seat_list({seat: holder for seat, _, _, holder in rows}, self.shape, self.where)
-        for seat, row, col, _ in rows:
-            index = self.shape.index(seat)
-            if index is not None and (row, col) != divmod(index, self.shape.cols):
-                raise StoreError(
-                    f"{self.where}: seat {seat} is stored at row {row!r}, col {col!r}, not "
-                    f"{index // self.shape.cols}, {index % self.shape.cols}; "
-                    f"{rebuild(self.shape)}"
-                )
-        return holders
+        return table_holders(rows, self.shape, self.where)
 
     def holders(self) -> list[str | None]:
         with self._connection("read the seat map") as conn:

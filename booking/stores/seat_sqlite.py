@@ -19,7 +19,7 @@ from booking.errors import StoreError
 from booking.seating import Shape, holder_of
 from booking.sqlite_files import enable_wal
 from booking.stores import StoreOptions, store_exists
-from booking.stores.seat_store import SEATS_TABLE, MarkedMap, holds_count, rebuild, seat_list
+from booking.stores.seat_store import SEATS_TABLE, MarkedMap, holds_count, rebuild, table_holders
 from booking.stores.sqlite_busy import busy_or as _busy_or
 from booking.stores.sqlite_buyer import SqliteBuyer, connect
 from booking.stores.sqlite_store import RECORD_SALE, SALES_COLUMNS, check_header
@@ -197,19 +197,7 @@ class SqliteSeatStore(MarkedMap):
         return None
 
     def _holders(self, rows: list[tuple[Any, ...]]) -> list[str | None]:
-        """The holders in seat order; StoreError when the rows are no map of our shape or
-        a seat sits at another row and col than its name says."""
-        found = {seat: holder for seat, _, _, holder in rows}
-        holders = seat_list(found, self.shape, str(self.path))
-        for seat, row, col, _ in rows:
-            index = self.shape.index(seat)
-            if index is not None and (row, col) != divmod(index, self.shape.cols):
-                raise StoreError(
-                    f"{self.path}: seat {seat} is stored at row {row!r}, col {col!r}, not "
-                    f"{index // self.shape.cols}, {index % self.shape.cols}; "
-                    f"{rebuild(self.shape)}"
-                )
-        return holders
+        return table_holders(rows, self.shape, str(self.path))
 
     def holders(self) -> list[str | None]:
         try:

@@ -215,3 +215,18 @@ class MarkedMap:
         from booking.stores.sighting import Sighting
 
         return Sighting()
+
+
+def table_holders(rows: Sequence[tuple[Any, ...]], shape: Shape, where: str) -> list[str | None]:
+    """A seats table's rows (seat, row, col, holder) as holders in seat order; StoreError
+    when they are no map of this shape or a seat sits at another row and col than its name
+    says. Both tables of seats (sqlite, postgres) are read through it."""
+    holders = seat_list({seat: holder for seat, _, _, holder in rows}, shape, where)
+    for seat, row, col, _ in rows:
+        index = shape.index(seat)
+        if index is not None and (row, col) != divmod(index, shape.cols):
+            raise StoreError(
+                f"{where}: seat {seat} is stored at row {row!r}, col {col!r}, not "
+                f"{index // shape.cols}, {index % shape.cols}; {rebuild(shape)}"
+            )
+    return holders
